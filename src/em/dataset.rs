@@ -1,0 +1,120 @@
+//! A data matrix stored contiguously, row by row: one buffer of n·D values, not a Vec per point,
+//! so that the EM passes stream through memory and split into chunks without copying.
+
+use super::error::EmError;
+
+/// n points in D dimensions, row-major in one buffer. Every value is finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    dim: usize,
+    values: Vec<f64>,
+}
+
+impl Dataset {
+    /// Wraps `values` (row-major, `values.len()` a multiple of `dim`).
+    ///
+    /// Fails if `dim` is 0, the length is not a multiple of `dim`, or a value is NaN or infinite.
+    pub fn new(dim: usize, values: Vec<f64>) -> Result<Self, EmError> {
+        if dim == 0 {
+            return Err(EmError::Config("data must have at least one column".into()));
+        }
+        if values.len() % dim != 0 {
+            return Err(EmError::Config(format!(
+                "{} values do not split into rows of {dim}",
+                values.len()
+            )));
+        }
+        if let Some(position) = values.iter().position(|v| !v.is_finite()) {
+            return Err(EmError::Config(format!(
+                "row {}, column {} holds {} (data must be finite)",
+                position / dim + 1,
+                position % dim + 1,
+                values[position]
+            )));
+        }
+        Ok(Self { dim, values })
+    }
+
+    /// Number of points n.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.dim
+    }
+
+    /// True when there are no points.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Dimension D.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Point `i` as a slice of D values.
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.dim..(i + 1) * self.dim]
+    }
+
+    /// All values, row-major.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Iterates over the points.
+    pub fn rows(&self) -> std::slice::ChunksExact<'_, f64> {
+        self.values.chunks_exact(self.dim)
+    }
+
+    /// The column means and the covariance of the data (divided by n), row-major D×D.
+    pub fn mean_and_covariance(&self) -> (Vec<f64>, Vec<f64>) {
+        let d = self.dim;
+        let n = self.len().max(1) as f64;
+        let mut mean = vec![0.0; d];
+        for row in self.rows() {
+            for (m, x) in mean.iter_mut().zip(row) {
+                *m += x;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut cov = vec![0.0; d * d];
+        for row in self.rows() {
+            for a in 0..d {
+                let da = row[a] - mean[a];
+                for b in 0..=a {
+                    cov[a * d + b] += da * (row[b] - mean[b]);
+                }
+            }
+        }
+        for a in 0..d {
+            for b in 0..=a {
+                let v = cov[a * d + b] / n;
+                cov[a * d + b] = v;
+                cov[b * d + a] = v;
+            }
+        }
+        (mean, cov)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_ragged_and_non_finite() {
+        assert!(Dataset::new(2, vec![1.0, 2.0, 3.0]).is_err());
+        assert!(Dataset::new(0, vec![]).is_err());
+        let err = Dataset::new(2, vec![1.0, 2.0, f64::NAN, 4.0]).unwrap_err();
+        assert!(err.to_string().contains("row 2, column 1"), "{err}");
+    }
+
+    #[test]
+    fn mean_and_covariance_by_hand() {
+        let data = Dataset::new(2, vec![0.0, 0.0, 2.0, 4.0]).unwrap();
+        assert_eq!(data.len(), 2);
+        assert_eq!(data.row(1), &[2.0, 4.0]);
+        let (mean, cov) = data.mean_and_covariance();
+        assert_eq!(mean, vec![1.0, 2.0]);
+        assert_eq!(cov, vec![1.0, 2.0, 2.0, 4.0]);
+    }
+}

@@ -1,0 +1,10 @@
+//! mixplore: explore the Expectation-Maximization algorithm on Gaussian mixture models.
+//!
+//! The crate is split into rooms that do not reach into each other:
+//! - [`em`]: the engine (model, E/M passes, initialisation, errors). No I/O, no terminal.
+//! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling).
+//! - [`cli`]: the command line (`mixplore fit`, `mixplore simulate`) over the two above.
+
+pub mod cli;
+pub mod data;
+pub mod em;
