@@ -9,7 +9,9 @@ pub enum ParamError {
     #[error("a mixture needs at least one component")]
     NoComponents,
     /// A component's mean or covariance has the wrong size.
-    #[error("component {component}: {what} has {found} entries, expected {expected} (dimension D = {dim})")]
+    #[error(
+        "component {component}: {what} has {found} entries, expected {expected} (dimension D = {dim})"
+    )]
     WrongShape {
         /// 1-based component number.
         component: usize,
@@ -41,7 +43,9 @@ pub enum ParamError {
         value: f64,
     },
     /// The covariance is not symmetric.
-    #[error("component {component}: covariance is not symmetric (entry [{row}][{col}] = {upper} but [{col}][{row}] = {lower})")]
+    #[error(
+        "component {component}: covariance is not symmetric (entry [{row}][{col}] = {upper} but [{col}][{row}] = {lower})"
+    )]
     NotSymmetric {
         /// 1-based component number.
         component: usize,
@@ -55,7 +59,9 @@ pub enum ParamError {
         lower: f64,
     },
     /// The covariance is not positive definite (its Cholesky factorisation fails).
-    #[error("component {component}: covariance is not positive definite (variances must be > 0 and correlations strictly between -1 and 1)")]
+    #[error(
+        "component {component}: covariance is not positive definite (variances must be > 0 and correlations strictly between -1 and 1)"
+    )]
     NotPositiveDefinite {
         /// 1-based component number.
         component: usize,
@@ -85,7 +91,9 @@ pub enum EmError {
         k: usize,
     },
     /// Fewer distinct data points than components, so an initialisation cannot pick K distinct means.
-    #[error("the data have only {distinct} distinct points, fewer than the {k} components asked for: use fewer components")]
+    #[error(
+        "the data have only {distinct} distinct points, fewer than the {k} components asked for: use fewer components"
+    )]
     TooFewDistinctPoints {
         /// Number of distinct points.
         distinct: usize,
@@ -93,7 +101,9 @@ pub enum EmError {
         k: usize,
     },
     /// A component's total responsibility fell to (almost) nothing.
-    #[error("component {component} collapsed at iteration {iteration}: it holds {mass:.3e} of {n} points' responsibility; try fewer components, a larger --reg-covar, or scaling the data")]
+    #[error(
+        "component {component} collapsed at iteration {iteration}: it holds {mass:.3e} of {n} points' responsibility; try fewer components, a larger --reg-covar, or scaling the data"
+    )]
     ComponentCollapsed {
         /// 1-based component number.
         component: usize,
@@ -105,7 +115,9 @@ pub enum EmError {
         n: usize,
     },
     /// A component's covariance is singular even after adding reg_covar.
-    #[error("component {component} became singular at iteration {iteration} (its covariance is not positive definite even with reg_covar = {reg_covar:e}); try a larger --reg-covar, fewer components, or scaling the data")]
+    #[error(
+        "component {component} became singular at iteration {iteration} (its covariance is not positive definite even with reg_covar = {reg_covar:e}); try a larger --reg-covar, fewer components, or scaling the data"
+    )]
     SingularCovariance {
         /// 1-based component number.
         component: usize,
@@ -115,10 +127,20 @@ pub enum EmError {
         reg_covar: f64,
     },
     /// The log-likelihood is not finite (data too extreme for double precision).
-    #[error("the log-likelihood is not finite at iteration {iteration}; the data may hold values too large for double precision: try scaling the data")]
+    #[error(
+        "the log-likelihood is not finite at iteration {iteration}; the data may hold values too large for double precision: try scaling the data"
+    )]
     NonFiniteLikelihood {
         /// The iteration at which it happened.
         iteration: usize,
+    },
+    /// The data's own covariance is singular, so it cannot serve as a starting covariance.
+    #[error(
+        "the data's covariance is singular (a constant column, or columns that are exact multiples of each other?) and reg_covar = {reg_covar:e} does not fix it: drop such columns or use --reg-covar > 0"
+    )]
+    SingularData {
+        /// The regularisation in force.
+        reg_covar: f64,
     },
     /// A configuration value is out of range.
     #[error("{0}")]

@@ -1,11 +1,25 @@
 //! The EM engine for Gaussian mixtures with full covariances: any number of components K ≥ 1,
 //! any dimension D ≥ 1. It does no I/O and knows nothing of terminals; the CLI and the explorer's
-//! worker drive it through [`Em`], one iteration at a time.
+//! worker drive it through [`Em`], one iteration at a time, or through [`fit`] for a whole fit.
+//!
+//! Degenerate fits: a component whose total responsibility falls under 10·ε·n, or whose
+//! covariance is not positive definite even with `reg_covar`, stops the fit with an error
+//! naming the component and suggesting a fix ([`EmError::ComponentCollapsed`],
+//! [`EmError::SingularCovariance`]). The engine never re-seeds a component behind the user's back.
 
+mod config;
 mod dataset;
 mod error;
+mod fit;
+mod init;
 mod model;
+mod pass;
+mod stepper;
 
+pub use config::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
+pub use fit::{FitOptions, FitResult, Init, fit, responsibilities_of, run_seeds};
+pub use init::{InitMethod, initialise};
 pub use model::{Mixture, MixtureParams};
+pub use stepper::{Em, StepStats};

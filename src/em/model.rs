@@ -325,10 +325,17 @@ mod tests {
 
     #[test]
     fn names_the_bad_component() {
-        let bad_weight = params(vec![1.0, -1.0], vec![vec![0.0], vec![1.0]], vec![vec![vec![1.0]]; 2]);
+        let bad_weight = params(
+            vec![1.0, -1.0],
+            vec![vec![0.0], vec![1.0]],
+            vec![vec![vec![1.0]]; 2],
+        );
         assert_eq!(
             Mixture::from_params(&bad_weight).unwrap_err(),
-            ParamError::BadWeight { component: 2, weight: -1.0 }
+            ParamError::BadWeight {
+                component: 2,
+                weight: -1.0
+            }
         );
         let not_pd = params(
             vec![1.0, 1.0],
@@ -342,7 +349,11 @@ mod tests {
             Mixture::from_params(&not_pd).unwrap_err(),
             ParamError::NotPositiveDefinite { component: 2 }
         );
-        let asym = params(vec![1.0], vec![vec![0.0, 0.0]], vec![vec![vec![1.0, 0.1], vec![0.2, 1.0]]]);
+        let asym = params(
+            vec![1.0],
+            vec![vec![0.0, 0.0]],
+            vec![vec![vec![1.0, 0.1], vec![0.2, 1.0]]],
+        );
         assert!(matches!(
             Mixture::from_params(&asym).unwrap_err(),
             ParamError::NotSymmetric { component: 1, .. }

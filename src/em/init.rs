@@ -1,0 +1,300 @@
+//! Initialisation: the starting parameters θ(0) of a fit, all drawn from a seeded generator so
+//! that the same seed gives bit-identical parameters on the same machine.
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::dataset::Dataset;
+use super::error::EmError;
+use super::model::Mixture;
+use super::pass::SufficientStats;
+use super::stepper::m_step;
+
+/// Lloyd iterations after k-means++ seeding: enough to settle the centres roughly, which is all
+/// EM needs from them.
+const LLOYD_ITERATIONS: usize = 10;
+
+/// How to choose θ(0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitMethod {
+    /// k-means++ seeding, a few Lloyd iterations, then one M-step from the hard assignments.
+    KMeansPlusPlus,
+    /// K distinct data points as means, the data covariance for each, equal weights.
+    RandomFromData,
+    /// Random responsibilities for every point, then an M-step.
+    Random,
+}
+
+impl InitMethod {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::KMeansPlusPlus => "kmeans++",
+            Self::RandomFromData => "random-from-data",
+            Self::Random => "random",
+        }
+    }
+}
+
+/// Chooses K starting components for `data` by `method`, seeded by `seed`.
+pub fn initialise(
+    data: &Dataset,
+    k: usize,
+    method: InitMethod,
+    reg_covar: f64,
+    seed: u64,
+) -> Result<Mixture, EmError> {
+    if k == 0 {
+        return Err(EmError::Config(
+            "the number of components K must be at least 1".into(),
+        ));
+    }
+    if data.len() < k {
+        return Err(EmError::TooFewPoints { n: data.len(), k });
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    match method {
+        InitMethod::KMeansPlusPlus => kmeans(data, k, reg_covar, &mut rng),
+        InitMethod::RandomFromData => random_from_data(data, k, reg_covar, &mut rng),
+        InitMethod::Random => random_responsibilities(data, k, reg_covar, &mut rng),
+    }
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
+/// Counts distinct rows (for error messages only, so the cost is paid only when failing).
+fn distinct_rows(data: &Dataset) -> usize {
+    let mut rows: Vec<Vec<u64>> = data
+        .rows()
+        .map(|row| row.iter().map(|v| (v + 0.0).to_bits()).collect())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows.len()
+}
+
+/// k-means++ seeding (each next centre drawn with probability ∝ squared distance to the nearest
+/// chosen one), Lloyd iterations, then the M-step of the hard assignments.
+fn kmeans(data: &Dataset, k: usize, reg_covar: f64, rng: &mut StdRng) -> Result<Mixture, EmError> {
+    let (n, d) = (data.len(), data.dim());
+    let mut centres = Vec::with_capacity(k * d);
+    centres.extend_from_slice(data.row(rng.random_range(0..n)));
+    let mut nearest: Vec<f64> = data
+        .rows()
+        .map(|x| squared_distance(x, &centres[..d]))
+        .collect();
+    for _ in 1..k {
+        let total: f64 = nearest.iter().sum();
+        if !(total > 0.0) {
+            return Err(EmError::TooFewDistinctPoints {
+                distinct: distinct_rows(data),
+                k,
+            });
+        }
+        let target = rng.random::<f64>() * total;
+        let mut cumulative = 0.0;
+        // Falls back to the last point with any distance, in case rounding leaves the target
+        // just past the cumulative sum.
+        let mut chosen = nearest.iter().rposition(|&w| w > 0.0).unwrap_or(0);
+        for (i, &w) in nearest.iter().enumerate() {
+            cumulative += w;
+            if w > 0.0 && cumulative >= target {
+                chosen = i;
+                break;
+            }
+        }
+        let start = centres.len();
+        centres.extend_from_slice(data.row(chosen));
+        for (dist, x) in nearest.iter_mut().zip(data.rows()) {
+            *dist = dist.min(squared_distance(x, &centres[start..start + d]));
+        }
+    }
+
+    let mut labels = vec![usize::MAX; n];
+    for _ in 0..LLOYD_ITERATIONS {
+        let changed = assign(data, &centres, &mut labels, &mut nearest);
+        let mut sums = vec![0.0; k * d];
+        let mut counts = vec![0usize; k];
+        for (x, &label) in data.rows().zip(&labels) {
+            counts[label] += 1;
+            for (s, v) in sums[label * d..(label + 1) * d].iter_mut().zip(x) {
+                *s += v;
+            }
+        }
+        for cluster in 0..k {
+            if counts[cluster] == 0 {
+                // An empty cluster takes the point farthest from its centre, which then moves.
+                let far = (0..n)
+                    .max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]))
+                    .unwrap_or(0);
+                centres[cluster * d..(cluster + 1) * d].copy_from_slice(data.row(far));
+                nearest[far] = 0.0;
+                continue;
+            }
+            for (c, s) in centres[cluster * d..(cluster + 1) * d]
+                .iter_mut()
+                .zip(&sums[cluster * d..(cluster + 1) * d])
+            {
+                *c = s / counts[cluster] as f64;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    assign(data, &centres, &mut labels, &mut nearest);
+    let mut stats = SufficientStats::zeros(k, d, centres.clone());
+    let mut diff = vec![0.0; d];
+    for (x, &label) in data.rows().zip(&labels) {
+        for ((out, v), c) in diff
+            .iter_mut()
+            .zip(x)
+            .zip(&centres[label * d..(label + 1) * d])
+        {
+            *out = v - c;
+        }
+        stats.add(label, 1.0, &diff);
+    }
+    m_step(&stats, n, reg_covar, 0)
+}
+
+/// Assigns each point to its nearest centre; returns whether any label changed.
+fn assign(data: &Dataset, centres: &[f64], labels: &mut [usize], nearest: &mut [f64]) -> bool {
+    let d = data.dim();
+    let mut changed = false;
+    for ((x, label), dist) in data.rows().zip(labels.iter_mut()).zip(nearest.iter_mut()) {
+        let (best, best_distance) = centres
+            .chunks_exact(d)
+            .map(|c| squared_distance(x, c))
+            .enumerate()
+            .fold(
+                (0, f64::INFINITY),
+                |acc, (i, dd)| if dd < acc.1 { (i, dd) } else { acc },
+            );
+        changed |= *label != best;
+        *label = best;
+        *dist = best_distance;
+    }
+    changed
+}
+
+/// K distinct data points as means, the data covariance (plus reg_covar) for each, equal weights.
+fn random_from_data(
+    data: &Dataset,
+    k: usize,
+    reg_covar: f64,
+    rng: &mut StdRng,
+) -> Result<Mixture, EmError> {
+    let (n, d) = (data.len(), data.dim());
+    // A partial Fisher–Yates shuffle visits points in random order until K distinct ones are found.
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut means: Vec<f64> = Vec::with_capacity(k * d);
+    for i in 0..n {
+        if means.len() == k * d {
+            break;
+        }
+        let j = rng.random_range(i..n);
+        order.swap(i, j);
+        let candidate = data.row(order[i]);
+        if means.chunks_exact(d).all(|m| m != candidate) {
+            means.extend_from_slice(candidate);
+        }
+    }
+    if means.len() < k * d {
+        return Err(EmError::TooFewDistinctPoints {
+            distinct: means.len() / d,
+            k,
+        });
+    }
+    let (_, mut covariance) = data.mean_and_covariance();
+    for j in 0..d {
+        covariance[j * d + j] += reg_covar;
+    }
+    let covariances = covariance.repeat(k);
+    Mixture::from_flat(d, vec![1.0; k], means, covariances)
+        .map_err(|_| EmError::SingularData { reg_covar })
+}
+
+/// Random responsibilities (uniform, normalised per point), then an M-step.
+fn random_responsibilities(
+    data: &Dataset,
+    k: usize,
+    reg_covar: f64,
+    rng: &mut StdRng,
+) -> Result<Mixture, EmError> {
+    let d = data.dim();
+    let (centre, _) = data.mean_and_covariance();
+    let mut stats = SufficientStats::zeros(k, d, centre.repeat(k));
+    let mut diff = vec![0.0; d];
+    let mut draws = vec![0.0; k];
+    for x in data.rows() {
+        draws.iter_mut().for_each(|r| *r = rng.random::<f64>());
+        let total: f64 = draws.iter().sum();
+        for ((out, v), c) in diff.iter_mut().zip(x).zip(&centre) {
+            *out = v - c;
+        }
+        for (component, r) in draws.iter().enumerate() {
+            stats.add(component, r / total, &diff);
+        }
+    }
+    m_step(&stats, data.len(), reg_covar, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_blobs() -> Dataset {
+        let mut values = Vec::new();
+        for i in 0..50 {
+            let t = i as f64 / 50.0;
+            values.extend([t, 1.0 - t, 10.0 + t, 10.0 - t]);
+        }
+        Dataset::new(2, values).unwrap()
+    }
+
+    #[test]
+    fn every_method_is_valid_and_deterministic() {
+        let data = two_blobs();
+        for method in [
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+            InitMethod::Random,
+        ] {
+            let a = initialise(&data, 2, method, 1e-6, 7).unwrap();
+            let b = initialise(&data, 2, method, 1e-6, 7).unwrap();
+            assert_eq!(a, b, "{}", method.name());
+            assert_eq!(a.k(), 2);
+            assert!((a.weights().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn kmeans_finds_the_two_blobs() {
+        let m = initialise(&two_blobs(), 2, InitMethod::KMeansPlusPlus, 1e-6, 3).unwrap();
+        let mut firsts: Vec<f64> = (0..2).map(|c| m.mean(c)[0]).collect();
+        firsts.sort_by(f64::total_cmp);
+        assert!(
+            (firsts[0] - 0.49).abs() < 1e-9 && (firsts[1] - 10.49).abs() < 1e-9,
+            "{firsts:?}"
+        );
+        assert!((m.weights()[0] - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn too_few_distinct_points_is_an_error() {
+        let data = Dataset::new(1, vec![1.0, 1.0, 2.0, 2.0, 2.0]).unwrap();
+        for method in [InitMethod::KMeansPlusPlus, InitMethod::RandomFromData] {
+            assert_eq!(
+                initialise(&data, 3, method, 1e-6, 1).unwrap_err(),
+                EmError::TooFewDistinctPoints { distinct: 2, k: 3 }
+            );
+        }
+        assert_eq!(
+            initialise(&data, 6, InitMethod::Random, 1e-6, 1).unwrap_err(),
+            EmError::TooFewPoints { n: 5, k: 6 }
+        );
+    }
+}

@@ -1,0 +1,354 @@
+//! The passes over the data: per-point log densities in the log domain, and the fused
+//! E-step + sufficient statistics that one EM iteration needs.
+//!
+//! Each pass splits the data into fixed chunks of [`CHUNK_POINTS`] points that rayon runs in
+//! parallel; each chunk fills its own accumulator, and the accumulators are merged in chunk
+//! order. The chunking does not depend on the thread count, so the results are bit-identical
+//! whatever the number of threads, and summing per chunk then across chunks keeps rounding error
+//! growing with the number of chunks rather than with n.
+
+use rayon::prelude::*;
+
+use super::dataset::Dataset;
+use super::model::{Mixture, cholesky_lower};
+
+/// Points per parallel chunk: large enough that per-chunk accumulators and scheduling cost
+/// nothing next to the work, small enough to give both cores work at n = 10 000.
+pub(crate) const CHUNK_POINTS: usize = 2048;
+
+/// ln(2π).
+const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// Per-component quantities computed once per iteration so that the per-point work is a
+/// triangular mat-vec and a dot product: the precision Cholesky factor U = L⁻¹ (where Σ = L Lᵀ),
+/// so the Mahalanobis distance is |U (x − μ)|², and the log normaliser
+/// ln λ − D/2 ln 2π − ½ ln|Σ| with ln|Σ| = 2 Σ ln L_jj.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    dim: usize,
+    k: usize,
+    means: Vec<f64>,
+    /// K lower-triangular D×D factors, row-major.
+    precision_factors: Vec<f64>,
+    log_normalisers: Vec<f64>,
+}
+
+impl Prepared {
+    /// Precomputes the factors. Returns the 0-based component whose covariance fails Cholesky
+    /// as the error (a valid [`Mixture`] never does, but rounding in a factorisation may).
+    pub(crate) fn new(mixture: &Mixture) -> Result<Self, usize> {
+        let (k, dim) = (mixture.k(), mixture.dim());
+        let mut precision_factors = Vec::with_capacity(k * dim * dim);
+        let mut log_normalisers = Vec::with_capacity(k);
+        for component in 0..k {
+            let lower = cholesky_lower(dim, mixture.covariance(component)).ok_or(component)?;
+            let log_det_half: f64 = (0..dim).map(|j| lower[j * dim + j].ln()).sum();
+            precision_factors.extend(invert_lower(dim, &lower));
+            log_normalisers
+                .push(mixture.weights()[component].ln() - 0.5 * dim as f64 * LN_2PI - log_det_half);
+        }
+        Ok(Self {
+            dim,
+            k,
+            means: (0..k).flat_map(|c| mixture.mean(c).to_vec()).collect(),
+            precision_factors,
+            log_normalisers,
+        })
+    }
+
+    /// Writes ln(λ_k φ(x; μ_k, Σ_k)) for every k into `log_probs`, and x − μ_k into `diffs`
+    /// (K·D values) for the M-step statistics.
+    #[inline]
+    fn joint_log_probs(&self, point: &[f64], diffs: &mut [f64], log_probs: &mut [f64]) {
+        let d = self.dim;
+        for component in 0..self.k {
+            let mean = &self.means[component * d..(component + 1) * d];
+            let diff = &mut diffs[component * d..(component + 1) * d];
+            for ((out, x), m) in diff.iter_mut().zip(point).zip(mean) {
+                *out = x - m;
+            }
+            let factor = &self.precision_factors[component * d * d..(component + 1) * d * d];
+            let mut mahalanobis = 0.0;
+            for row in 0..d {
+                let factor_row = &factor[row * d..row * d + row + 1];
+                let y: f64 = factor_row.iter().zip(diff.iter()).map(|(u, v)| u * v).sum();
+                mahalanobis += y * y;
+            }
+            log_probs[component] = self.log_normalisers[component] - 0.5 * mahalanobis;
+        }
+    }
+}
+
+/// The inverse of a lower-triangular row-major D×D matrix (itself lower-triangular).
+fn invert_lower(dim: usize, lower: &[f64]) -> Vec<f64> {
+    let mut inverse = vec![0.0; dim * dim];
+    for col in 0..dim {
+        inverse[col * dim + col] = 1.0 / lower[col * dim + col];
+        for row in col + 1..dim {
+            let sum: f64 = (col..row)
+                .map(|p| lower[row * dim + p] * inverse[p * dim + col])
+                .sum();
+            inverse[row * dim + col] = -sum / lower[row * dim + row];
+        }
+    }
+    inverse
+}
+
+/// ln Σ_k exp(v_k) without overflow or underflow: exp is only taken of v_k − max ≤ 0.
+#[inline]
+pub(crate) fn log_sum_exp(values: &[f64]) -> f64 {
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !max.is_finite() {
+        return max;
+    }
+    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+}
+
+/// Index into a packed lower triangle (row ≥ col), row-major.
+#[inline]
+pub(crate) fn packed(row: usize, col: usize) -> usize {
+    row * (row + 1) / 2 + col
+}
+
+/// What the M-step needs from a pass, per component k, with the data shifted by a centre c_k
+/// (the component's current mean) so that the covariance S2/N − m mᵀ does not lose digits to
+/// cancellation when the data sit far from the origin:
+/// N_k = Σ r_ik, S1_k = Σ r_ik (x_i − c_k), S2_k = Σ r_ik (x_i − c_k)(x_i − c_k)ᵀ (packed lower).
+/// Also the total log-likelihood of the parameters the responsibilities came from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SufficientStats {
+    pub(crate) dim: usize,
+    pub(crate) log_likelihood: f64,
+    pub(crate) mass: Vec<f64>,
+    pub(crate) first: Vec<f64>,
+    pub(crate) second: Vec<f64>,
+    pub(crate) centres: Vec<f64>,
+}
+
+impl SufficientStats {
+    pub(crate) fn zeros(k: usize, dim: usize, centres: Vec<f64>) -> Self {
+        Self {
+            dim,
+            log_likelihood: 0.0,
+            mass: vec![0.0; k],
+            first: vec![0.0; k * dim],
+            second: vec![0.0; k * dim * (dim + 1) / 2],
+            centres,
+        }
+    }
+
+    /// Adds responsibility `weight` of point `x` (given as x − c_k in `diff`) to component `k`.
+    #[inline]
+    pub(crate) fn add(&mut self, component: usize, weight: f64, diff: &[f64]) {
+        let d = self.dim;
+        let tri = d * (d + 1) / 2;
+        self.mass[component] += weight;
+        let first = &mut self.first[component * d..(component + 1) * d];
+        for (s, v) in first.iter_mut().zip(diff) {
+            *s += weight * v;
+        }
+        let second = &mut self.second[component * tri..(component + 1) * tri];
+        let mut index = 0;
+        for row in 0..d {
+            let weighted = weight * diff[row];
+            for &v in &diff[..=row] {
+                second[index] += weighted * v;
+                index += 1;
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.log_likelihood += other.log_likelihood;
+        for (a, b) in self.mass.iter_mut().zip(&other.mass) {
+            *a += b;
+        }
+        for (a, b) in self.first.iter_mut().zip(&other.first) {
+            *a += b;
+        }
+        for (a, b) in self.second.iter_mut().zip(&other.second) {
+            *a += b;
+        }
+    }
+
+    /// The mean and covariance (row-major) of component `k` from the statistics, with
+    /// `reg_covar` added to the diagonal.
+    pub(crate) fn mean_and_covariance(
+        &self,
+        component: usize,
+        reg_covar: f64,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let d = self.dim;
+        let tri = d * (d + 1) / 2;
+        let mass = self.mass[component];
+        let offset: Vec<f64> = self.first[component * d..(component + 1) * d]
+            .iter()
+            .map(|s| s / mass)
+            .collect();
+        let mean: Vec<f64> = self.centres[component * d..(component + 1) * d]
+            .iter()
+            .zip(&offset)
+            .map(|(c, o)| c + o)
+            .collect();
+        let second = &self.second[component * tri..(component + 1) * tri];
+        let mut covariance = vec![0.0; d * d];
+        for row in 0..d {
+            for col in 0..=row {
+                let value = second[packed(row, col)] / mass - offset[row] * offset[col];
+                covariance[row * d + col] = value;
+                covariance[col * d + row] = value;
+            }
+            covariance[row * d + row] += reg_covar;
+        }
+        (mean, covariance)
+    }
+}
+
+/// One fused pass at `prepared`'s parameters: the total log-likelihood and the responsibility-
+/// weighted statistics for the next M-step, centred on the current means.
+pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared) -> SufficientStats {
+    let (k, d) = (prepared.k, prepared.dim);
+    let chunk_stats: Vec<SufficientStats> = data
+        .values()
+        .par_chunks(CHUNK_POINTS * d)
+        .map(|chunk| {
+            let mut stats = SufficientStats::zeros(k, d, Vec::new());
+            let mut diffs = vec![0.0; k * d];
+            let mut log_probs = vec![0.0; k];
+            for point in chunk.chunks_exact(d) {
+                prepared.joint_log_probs(point, &mut diffs, &mut log_probs);
+                let log_density = log_sum_exp(&log_probs);
+                stats.log_likelihood += log_density;
+                for component in 0..k {
+                    let responsibility = (log_probs[component] - log_density).exp();
+                    stats.add(
+                        component,
+                        responsibility,
+                        &diffs[component * d..(component + 1) * d],
+                    );
+                }
+            }
+            stats
+        })
+        .collect();
+    let mut total = SufficientStats::zeros(k, d, prepared.means.clone());
+    for stats in &chunk_stats {
+        total.merge(stats);
+    }
+    total
+}
+
+/// The n×K responsibilities (row-major) and the total log-likelihood at `prepared`'s parameters.
+pub(crate) fn responsibilities(data: &Dataset, prepared: &Prepared) -> (Vec<f64>, f64) {
+    let (k, d) = (prepared.k, prepared.dim);
+    let mut output = vec![0.0; data.len() * k];
+    let log_likelihood: f64 = output
+        .par_chunks_mut(CHUNK_POINTS * k)
+        .zip(data.values().par_chunks(CHUNK_POINTS * d))
+        .map(|(out, chunk)| {
+            let mut diffs = vec![0.0; k * d];
+            let mut chunk_total = 0.0;
+            for (row, point) in out.chunks_exact_mut(k).zip(chunk.chunks_exact(d)) {
+                prepared.joint_log_probs(point, &mut diffs, row);
+                let log_density = log_sum_exp(row);
+                chunk_total += log_density;
+                row.iter_mut().for_each(|v| *v = (*v - log_density).exp());
+            }
+            chunk_total
+        })
+        .collect::<Vec<f64>>()
+        .iter()
+        .sum();
+    (output, log_likelihood)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::em::MixtureParams;
+
+    fn mixture(weights: Vec<f64>, means: Vec<Vec<f64>>, covs: Vec<Vec<Vec<f64>>>) -> Mixture {
+        Mixture::from_params(&MixtureParams {
+            weights,
+            means,
+            covariances: covs,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn log_density_matches_closed_form_2d() {
+        // Σ = [[4, 2], [2, 5]]: |Σ| = 16, Σ⁻¹ = [[5, -2], [-2, 4]] / 16.
+        let m = mixture(
+            vec![1.0],
+            vec![vec![1.0, -1.0]],
+            vec![vec![vec![4.0, 2.0], vec![2.0, 5.0]]],
+        );
+        let prepared = Prepared::new(&m).unwrap();
+        let (mut diffs, mut out) = (vec![0.0; 2], vec![0.0; 1]);
+        prepared.joint_log_probs(&[2.0, 1.0], &mut diffs, &mut out);
+        let (dx, dy) = (1.0, 2.0);
+        let maha = (5.0 * dx * dx - 4.0 * dx * dy + 4.0 * dy * dy) / 16.0;
+        let expected = -LN_2PI - 0.5 * 16f64.ln() - 0.5 * maha;
+        assert!(
+            (out[0] - expected).abs() < 1e-14,
+            "{} vs {expected}",
+            out[0]
+        );
+        assert_eq!(diffs, vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn far_points_keep_finite_responsibilities() {
+        // 40 standard deviations from every mean: raw densities underflow to 0, logs do not.
+        let m = mixture(
+            vec![0.5, 0.5],
+            vec![vec![0.0], vec![1.0]],
+            vec![vec![vec![1.0]], vec![vec![1.0]]],
+        );
+        let data = Dataset::new(1, vec![41.0, -40.0, 0.5]).unwrap();
+        let (resp, ll) = responsibilities(&data, &Prepared::new(&m).unwrap());
+        assert!(ll.is_finite());
+        assert!(
+            resp.iter()
+                .all(|r| r.is_finite() && (0.0..=1.0).contains(r))
+        );
+        assert!((resp[0] + resp[1] - 1.0).abs() < 1e-12);
+        assert!(
+            resp[1] > 0.999_999,
+            "the point at +41 belongs to the mean at 1"
+        );
+        assert!(
+            resp[2] > 0.999_999,
+            "the point at -40 belongs to the mean at 0"
+        );
+        assert!((resp[4] - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn stats_give_weighted_mean_and_covariance() {
+        let data = Dataset::new(2, vec![0.0, 0.0, 2.0, 0.0, 0.0, 2.0, 2.0, 2.0]).unwrap();
+        let m = mixture(
+            vec![1.0],
+            vec![vec![10.0, 10.0]],
+            vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]],
+        );
+        let stats = e_step_stats(&data, &Prepared::new(&m).unwrap());
+        assert_eq!(stats.mass, vec![4.0]);
+        let (mean, cov) = stats.mean_and_covariance(0, 0.5);
+        assert_eq!(mean, vec![1.0, 1.0]);
+        assert_eq!(cov, vec![1.5, 0.0, 0.0, 1.5]);
+    }
+
+    #[test]
+    fn inverse_of_lower_triangle() {
+        let lower = vec![2.0, 0.0, 0.0, 1.0, 3.0, 0.0, 4.0, 5.0, 6.0];
+        let inverse = invert_lower(3, &lower);
+        for i in 0..3 {
+            for j in 0..3 {
+                let product: f64 = (0..3).map(|p| lower[i * 3 + p] * inverse[p * 3 + j]).sum();
+                assert!((product - if i == j { 1.0 } else { 0.0 }).abs() < 1e-15);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! mixplore's EM against scikit-learn's GaussianMixture, run from the same explicit starting
+//! parameters with reg_covar = 0 (tests/reference/make_refs.py regenerates the values).
+//!
+//! Tolerance: 1e-6 relative for log-likelihoods, weights and means; covariance entries are
+//! compared relative to √(Σ_ii Σ_jj), since an off-diagonal entry near zero has no meaningful
+//! relative error of its own.
+
+use std::sync::Arc;
+
+use mixplore::em::{Em, EmConfig, Mixture, MixtureParams};
+use serde::Deserialize;
+
+const TOLERANCE: f64 = 1e-6;
+
+#[derive(Deserialize)]
+struct References {
+    cases: Vec<Case>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    name: String,
+    file: String,
+    columns: Vec<String>,
+    n: usize,
+    k: usize,
+    iterations: usize,
+    init: MixtureParams,
+    trace: Vec<f64>,
+    checkpoints: Vec<Checkpoint>,
+    #[serde(rename = "final")]
+    last: Final,
+}
+
+#[derive(Deserialize)]
+struct Checkpoint {
+    iteration: usize,
+    #[serde(flatten)]
+    params: MixtureParams,
+}
+
+#[derive(Deserialize)]
+struct Final {
+    log_likelihood: f64,
+    bic: f64,
+    aic: f64,
+}
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn references() -> References {
+    let text = std::fs::read_to_string(root().join("tests/reference/sklearn_refs.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The named columns of a plain CSV data set (header row, commas, no quoting).
+fn load(file: &str, columns: &[String]) -> mixplore::em::Dataset {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let picks: Vec<usize> = columns
+        .iter()
+        .map(|c| header.iter().position(|h| h == c).unwrap())
+        .collect();
+    let mut values = Vec::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        values.extend(picks.iter().map(|&p| cells[p].parse::<f64>().unwrap()));
+    }
+    mixplore::em::Dataset::new(columns.len(), values).unwrap()
+}
+
+fn relative(actual: f64, expected: f64, scale: f64) -> f64 {
+    (actual - expected).abs() / scale.max(f64::MIN_POSITIVE)
+}
+
+fn assert_params_match(case: &str, iteration: usize, actual: &Mixture, expected: &MixtureParams) {
+    let actual = actual.to_params();
+    for (k, (a, e)) in actual.weights.iter().zip(&expected.weights).enumerate() {
+        let error = relative(*a, *e, e.abs());
+        assert!(
+            error < TOLERANCE,
+            "{case} t={iteration} weight {k}: {a} vs {e} ({error:e})"
+        );
+    }
+    for (k, (a_mean, e_mean)) in actual.means.iter().zip(&expected.means).enumerate() {
+        for (j, (a, e)) in a_mean.iter().zip(e_mean).enumerate() {
+            let error = relative(*a, *e, e.abs());
+            assert!(
+                error < TOLERANCE,
+                "{case} t={iteration} mean[{k}][{j}]: {a} vs {e} ({error:e})"
+            );
+        }
+    }
+    for (k, (a_cov, e_cov)) in actual
+        .covariances
+        .iter()
+        .zip(&expected.covariances)
+        .enumerate()
+    {
+        for i in 0..e_cov.len() {
+            for j in 0..e_cov.len() {
+                let scale = (e_cov[i][i] * e_cov[j][j]).sqrt();
+                let error = relative(a_cov[i][j], e_cov[i][j], scale);
+                assert!(
+                    error < TOLERANCE,
+                    "{case} t={iteration} cov[{k}][{i}][{j}]: {} vs {} ({error:e})",
+                    a_cov[i][j],
+                    e_cov[i][j]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn em_matches_scikit_learn_iteration_by_iteration() {
+    let references = references();
+    assert_eq!(references.cases.len(), 3);
+    for case in &references.cases {
+        let data = Arc::new(load(&case.file, &case.columns));
+        assert_eq!(data.len(), case.n, "{}", case.name);
+        let init = Mixture::from_params(&case.init).unwrap();
+        assert_eq!(init.k(), case.k);
+        let config = EmConfig {
+            reg_covar: 0.0,
+            tol: 0.0,
+            max_iter: case.iterations,
+        };
+        let mut em = Em::new(data, init, config).unwrap();
+        em.run().unwrap();
+        assert_eq!(
+            em.iteration(),
+            case.iterations,
+            "{}: tol 0 runs max_iter",
+            case.name
+        );
+        assert_eq!(em.trace().len(), case.trace.len());
+        for (t, (a, e)) in em.trace().iter().zip(&case.trace).enumerate() {
+            let error = relative(*a, *e, e.abs());
+            assert!(
+                error < TOLERANCE,
+                "{} trace[{t}]: {a} vs {e} ({error:e})",
+                case.name
+            );
+        }
+        let last = &case.checkpoints[case.checkpoints.len() - 1];
+        assert_eq!(last.iteration, case.iterations);
+        assert_params_match(&case.name, last.iteration, em.params(), &last.params);
+        let ll = em.log_likelihood();
+        assert!(
+            relative(ll, case.last.log_likelihood, ll.abs()) < TOLERANCE,
+            "{}",
+            case.name
+        );
+        let p = em.params().free_parameters() as f64;
+        let n = case.n as f64;
+        let bic = -2.0 * ll + p * n.ln();
+        let aic = -2.0 * ll + 2.0 * p;
+        assert!(
+            relative(bic, case.last.bic, case.last.bic.abs()) < TOLERANCE,
+            "{} bic",
+            case.name
+        );
+        assert!(
+            relative(aic, case.last.aic, case.last.aic.abs()) < TOLERANCE,
+            "{} aic",
+            case.name
+        );
+    }
+}
+
+#[test]
+fn early_checkpoints_match_scikit_learn() {
+    for case in &references().cases {
+        let data = Arc::new(load(&case.file, &case.columns));
+        let config = EmConfig {
+            reg_covar: 0.0,
+            tol: 0.0,
+            max_iter: case.iterations,
+        };
+        let mut em = Em::new(data, Mixture::from_params(&case.init).unwrap(), config).unwrap();
+        for checkpoint in &case.checkpoints {
+            while em.iteration() < checkpoint.iteration {
+                em.step().unwrap();
+            }
+            assert_params_match(
+                &case.name,
+                checkpoint.iteration,
+                em.params(),
+                &checkpoint.params,
+            );
+        }
+    }
+}
