@@ -87,7 +87,7 @@ fn kmeans(data: &Dataset, k: usize, reg_covar: f64, rng: &mut StdRng) -> Result<
         .collect();
     for _ in 1..k {
         let total: f64 = nearest.iter().sum();
-        if !(total > 0.0) {
+        if total.is_nan() || total <= 0.0 {
             return Err(EmError::TooFewDistinctPoints {
                 distinct: distinct_rows(data),
                 k,

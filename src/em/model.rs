@@ -278,8 +278,7 @@ pub(crate) fn cholesky_lower(dim: usize, matrix: &[f64]) -> Option<Vec<f64>> {
                 sum -= lower[i * dim + p] * lower[j * dim + p];
             }
             if i == j {
-                // `!(sum > 0)` also catches NaN.
-                if !(sum > 0.0) || !sum.is_finite() {
+                if !sum.is_finite() || sum <= 0.0 {
                     return None;
                 }
                 lower[i * dim + i] = sum.sqrt();
