@@ -204,3 +204,156 @@ pub(crate) fn m_step(
         other => EmError::Params(other),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::em::MixtureParams;
+
+    fn one_d(weights: Vec<f64>, means: Vec<f64>, variances: Vec<f64>) -> Mixture {
+        Mixture::from_params(&MixtureParams {
+            weights,
+            means: means.into_iter().map(|m| vec![m]).collect(),
+            covariances: variances.into_iter().map(|v| vec![vec![v]]).collect(),
+        })
+        .unwrap()
+    }
+
+    fn data(values: &[f64]) -> Arc<Dataset> {
+        Arc::new(Dataset::new(1, values.to_vec()).unwrap())
+    }
+
+    #[test]
+    fn one_iteration_by_hand() {
+        // K = 1: one M-step from any start gives the sample mean and variance (+ reg_covar).
+        let values = [1.0, 2.0, 4.0, 5.0];
+        let config = EmConfig {
+            reg_covar: 0.5,
+            tol: 0.0,
+            max_iter: 3,
+        };
+        let mut em = Em::new(
+            data(&values),
+            one_d(vec![1.0], vec![0.0], vec![1.0]),
+            config,
+        )
+        .unwrap();
+        let trace0 = -0.5
+            * values
+                .iter()
+                .map(|x| x * x + std::f64::consts::TAU.ln())
+                .sum::<f64>();
+        assert!((em.log_likelihood() - trace0).abs() < 1e-12);
+        let stats = em.step().unwrap();
+        assert_eq!(stats.iteration, 1);
+        assert_eq!(em.params().mean(0), &[3.0]);
+        assert_eq!(em.params().covariance(0), &[2.5 + 0.5]);
+        let trace1 = -0.5
+            * values
+                .iter()
+                .map(|x| (x - 3.0) * (x - 3.0) / 3.0 + (std::f64::consts::TAU * 3.0).ln())
+                .sum::<f64>();
+        assert!((stats.log_likelihood - trace1).abs() < 1e-12);
+        assert_eq!(em.trace().len(), 2);
+    }
+
+    #[test]
+    fn tol_zero_runs_exactly_max_iter_and_tol_stops_at_first_small_change() {
+        let values = [0.0, 0.2, 0.1, 5.0, 5.3, 5.1, 4.9, 0.3];
+        let start = one_d(vec![0.5, 0.5], vec![1.0, 4.0], vec![1.0, 1.0]);
+        let config = EmConfig {
+            reg_covar: 1e-6,
+            tol: 0.0,
+            max_iter: 7,
+        };
+        let mut em = Em::new(data(&values), start.clone(), config).unwrap();
+        em.run().unwrap();
+        assert_eq!(em.iteration(), 7);
+        assert!(!em.converged());
+
+        let config = EmConfig {
+            reg_covar: 1e-6,
+            tol: 1e-3,
+            max_iter: 500,
+        };
+        let mut em = Em::new(data(&values), start, config).unwrap();
+        em.run().unwrap();
+        assert!(em.converged());
+        let trace = em.trace();
+        let n = values.len() as f64;
+        let t = em.iteration();
+        assert!((trace[t] - trace[t - 1]) / n < 1e-3);
+        for window in trace[..t].windows(2) {
+            assert!(
+                (window[1] - window[0]) / n >= 1e-3,
+                "stopped late: {trace:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_empty_component_stops_with_an_error_naming_it() {
+        let values = [0.0, 0.1, 0.2, 0.3];
+        let start = one_d(vec![0.9, 0.1], vec![0.1, 1000.0], vec![1.0, 0.01]);
+        let mut em = Em::new(data(&values), start.clone(), EmConfig::default()).unwrap();
+        let error = em.step().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                EmError::ComponentCollapsed {
+                    component: 2,
+                    iteration: 1,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(error.to_string().contains("--reg-covar"));
+        // The failed step changed nothing.
+        assert_eq!(em.params(), &start);
+        assert_eq!(em.iteration(), 0);
+    }
+
+    #[test]
+    fn a_component_shrinking_onto_one_point_never_gives_nan() {
+        let values = [0.0, 0.0, 0.0, 10.0, 11.0, 12.0];
+        let start = one_d(vec![0.5, 0.5], vec![0.0, 11.0], vec![1.0, 1.0]);
+        let config = EmConfig {
+            reg_covar: 0.0,
+            tol: 0.0,
+            max_iter: 200,
+        };
+        let mut em = Em::new(data(&values), start, config).unwrap();
+        let error = em.run().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                EmError::SingularCovariance { component: 1, .. }
+                    | EmError::NonFiniteLikelihood { .. }
+            ),
+            "{error}"
+        );
+        assert!(em.trace().iter().all(|v| v.is_finite()));
+        assert!(em.params().covariance(0)[0] >= 0.0);
+        // With reg_covar the same fit converges.
+        let start = one_d(vec![0.5, 0.5], vec![0.0, 11.0], vec![1.0, 1.0]);
+        let mut em = Em::new(data(&values), start, EmConfig::default()).unwrap();
+        em.run().unwrap();
+        assert!(em.converged());
+        assert!((em.params().covariance(0)[0] - 1e-6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rejects_mismatched_dimensions_and_too_few_points() {
+        let start = one_d(vec![0.5, 0.5], vec![0.0, 1.0], vec![1.0, 1.0]);
+        assert_eq!(
+            Em::new(data(&[1.0]), start.clone(), EmConfig::default()).unwrap_err(),
+            EmError::TooFewPoints { n: 1, k: 2 }
+        );
+        let two_d = Arc::new(Dataset::new(2, vec![0.0; 8]).unwrap());
+        assert!(matches!(
+            Em::new(two_d, start, EmConfig::default()).unwrap_err(),
+            EmError::DimensionMismatch { params: 1, data: 2 }
+        ));
+    }
+}
