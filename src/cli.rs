@@ -1,1 +1,234 @@
-//! The command line (being written).
+//! The command line: argument definitions (clap) and the dispatch to the commands.
+//!
+//! Every failure, from a usage error to a bad cell in a CSV file, ends the same way: one line on
+//! standard error naming where the problem is, and exit status 2.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+use crate::em::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, InitMethod};
+
+/// Exit status of every usage error and every bad input.
+pub const EXIT_FAILURE: u8 = 2;
+
+/// mixplore: explore the EM algorithm on Gaussian mixture models.
+#[derive(Debug, Parser)]
+#[command(name = "mixplore", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do; without a command, mixplore fits the built-in default simulation.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fit a Gaussian mixture to a CSV file by EM and print the result.
+    Fit(FitArgs),
+    /// Draw data from a mixture spec (TOML or JSON) and write them as CSV.
+    Simulate(SimulateArgs),
+}
+
+/// How EM starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InitArg {
+    /// k-means++ seeding, a few Lloyd iterations, then an M-step.
+    #[value(name = "kmeans++")]
+    KMeansPlusPlus,
+    /// K distinct data points as means, the data covariance for each, equal weights.
+    RandomFromData,
+    /// Random responsibilities, then an M-step.
+    Random,
+}
+
+impl From<InitArg> for InitMethod {
+    fn from(arg: InitArg) -> Self {
+        match arg {
+            InitArg::KMeansPlusPlus => Self::KMeansPlusPlus,
+            InitArg::RandomFromData => Self::RandomFromData,
+            InitArg::Random => Self::Random,
+        }
+    }
+}
+
+/// Options of the EM run itself, shared by every command that fits.
+#[derive(Debug, Clone, Args)]
+pub struct EmArgs {
+    /// Number of mixture components K.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: u32,
+    /// How to choose the starting parameters.
+    #[arg(long, value_enum, default_value_t = InitArg::KMeansPlusPlus)]
+    pub init: InitArg,
+    /// Start from these parameters instead (JSON: weights [K], means [K][D], covariances [K][D][D]).
+    #[arg(long, value_name = "JSON", conflicts_with = "init")]
+    pub init_params: Option<PathBuf>,
+    /// Number of initialisations; the one with the highest final log-likelihood is kept.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n_init: u32,
+    /// Stop after this many iterations.
+    #[arg(long, default_value_t = DEFAULT_MAX_ITER)]
+    pub max_iter: usize,
+    /// Stop at the first iteration whose log-likelihood gain per point is below this (0: never).
+    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
+    pub tol: f64,
+    /// Added to every covariance diagonal after each M-step (0 allowed).
+    #[arg(long, default_value_t = DEFAULT_REG_COVAR, allow_negative_numbers = true)]
+    pub reg_covar: f64,
+    /// Seed of every random choice (same seed, same result).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// Options for reading a CSV file.
+#[derive(Debug, Clone, Args)]
+pub struct CsvArgs {
+    /// Columns to fit, by header name or 1-based index (default: every numeric column).
+    #[arg(long, value_delimiter = ',', value_name = "COLUMNS")]
+    pub columns: Option<Vec<String>>,
+    /// Field separator: one character, or "tab".
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    pub delimiter: u8,
+    /// Skip rows with a bad cell (and say how many) instead of failing.
+    #[arg(long)]
+    pub drop_invalid: bool,
+}
+
+/// `mixplore fit`.
+#[derive(Debug, Clone, Args)]
+pub struct FitArgs {
+    /// The CSV file to fit ("-" reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub em: EmArgs,
+    #[command(flatten)]
+    pub csv: CsvArgs,
+    /// Print one JSON object instead of the readable summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the input rows with the most likely component and the K responsibilities here.
+    #[arg(long, value_name = "OUT.csv")]
+    pub labels: Option<PathBuf>,
+    /// Write the log-likelihood of every iteration here.
+    #[arg(long, value_name = "OUT.csv")]
+    pub trace: Option<PathBuf>,
+}
+
+/// `mixplore simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The mixture spec (TOML, or JSON by the .json extension).
+    #[arg(long, value_name = "SPEC")]
+    pub spec: PathBuf,
+    /// Number of points (default: the spec's n).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub n: Option<u64>,
+    /// Seed (default: the spec's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where to write the CSV ("-" for standard output).
+    #[arg(long, value_name = "FILE.csv", default_value = "-")]
+    pub out: String,
+    /// Leave out the true `component` column.
+    #[arg(long)]
+    pub no_labels: bool,
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        _ if text.len() == 1 && text.is_ascii() => Ok(text.as_bytes()[0]),
+        _ => Err(format!(
+            "expected one ASCII character or \"tab\", got {text:?}"
+        )),
+    }
+}
+
+/// Parses the arguments, runs the command and returns the process's exit status.
+pub fn main_with_args<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if commands::is_broken_pipe(&error) {
+                // The reader went away (`| head`): nothing more to say to it.
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("mixplore: error: {}", one_line(&format!("{error:#}")));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Help and version go to standard output with status 0; a usage error becomes one line.
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = error.print();
+        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(EXIT_FAILURE)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = error.render().to_string();
+    // Clap's message runs until the usage block; keep that part, on one line.
+    let message: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|line| !line.starts_with("Usage:"))
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("tip:")
+                && !line.starts_with("For more information")
+        })
+        .collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    eprintln!("mixplore: error: {message} (see mixplore --help)");
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// Collapses any line breaks so that a message stays on one line.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert!(parse_delimiter("ab").is_err());
+    }
+
+    #[test]
+    fn one_line_collapses_breaks() {
+        assert_eq!(one_line("a\n  b\r\nc"), "a b c");
+    }
+}

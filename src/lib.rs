@@ -6,5 +6,6 @@
 //! - [`cli`]: the command line (`mixplore fit`, `mixplore simulate`) over the two above.
 
 pub mod cli;
+mod commands;
 pub mod data;
 pub mod em;

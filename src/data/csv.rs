@@ -1,1 +1,1510 @@
-//! (being written)
+//! Loading a numeric data matrix from CSV, for `mixplore fit FILE` and `mixplore explore FILE`
+//! (`FILE` may be `-` for standard input).
+//!
+//! Files come from spreadsheets, R, pandas and hand editing, so the loader guesses what it can
+//! and is exact about what it cannot:
+//! - A header row is detected, not declared: the first non-blank record is a header when one of
+//!   its cells is non-empty and not a number. Without a header the columns are named `x1`, `x2`, …
+//! - By default every numeric column is used, judged on the first data row, so a trailing label
+//!   column (iris's `species`) drops out by itself. [`CsvOptions::columns`] picks columns by name
+//!   or by 1-based index instead.
+//! - Every selected cell must be a finite number and every row must have as many fields as the
+//!   header (or the first row). A violation is one line that leads the user to the cell, e.g.
+//!   `data.csv: line 12, column 2 ("waiting"): "abc" is not a number`. With
+//!   [`CsvOptions::drop_invalid`] such rows are skipped and counted instead.
+//! - A UTF-8 byte order mark, CRLF line endings, quoted fields and any one-byte delimiter work.
+//!
+//! Loading has to keep up with a million-row file, so records are read into one reused
+//! [`ByteRecord`], only the selected fields are parsed, straight from bytes, and values go into one
+//! row-major `Vec<f64>`, the layout [`Dataset`] keeps. Nothing is read ahead beyond the parser's
+//! buffer, so standard input streams.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use csv::{ByteRecord, StringRecord};
+use thiserror::Error;
+
+use crate::em::{Dataset, EmError};
+
+/// The parser's read buffer. Large reads keep system calls rare on big files; the csv reader
+/// already buffers, so sources are handed to it unbuffered rather than through a second buffer.
+const BUFFER_CAPACITY: usize = 1 << 20;
+
+/// Quoted cell texts are cut to this many characters so one absurd cell cannot flood the message.
+const MAX_QUOTED_CHARS: usize = 40;
+
+/// Column lists in messages stop after this many names; a 500-column file would drown the point.
+const MAX_LISTED_COLUMNS: usize = 30;
+
+/// Where the CSV comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file on disk.
+    Path(PathBuf),
+    /// Standard input (`-` on the command line).
+    Stdin,
+}
+
+impl Source {
+    /// Interprets a command-line argument: `-` is standard input, anything else a path.
+    pub fn from_arg(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(arg))
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    /// The path as given, or `<stdin>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Path(path) => write!(f, "{}", path.display()),
+            Source::Stdin => f.write_str("<stdin>"),
+        }
+    }
+}
+
+/// How to read the CSV and which columns to take.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    /// Columns to use (`--columns a,b`), each a header name or a 1-based column index. Names
+    /// match exactly first, then ignoring case; a header name that looks like a number wins over
+    /// the index. `None` takes every numeric column.
+    pub columns: Option<Vec<String>>,
+    /// Field delimiter, one byte (`,` by default; `;` and tab are common).
+    pub delimiter: u8,
+    /// Skip rows with a bad selected cell or the wrong number of fields, counting them, instead of
+    /// failing (`--drop-invalid`).
+    pub drop_invalid: bool,
+    /// Keep the original records of the kept rows, to write them back out with labels.
+    pub keep_rows: bool,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        Self {
+            columns: None,
+            delimiter: b',',
+            drop_invalid: false,
+            keep_rows: false,
+        }
+    }
+}
+
+/// A loaded data matrix and what is needed to talk about it.
+#[derive(Debug)]
+pub struct Table {
+    /// Display name of the source: the path as given, or `<stdin>`.
+    pub name: String,
+    /// The selected numeric columns of the kept rows, n × D.
+    pub data: Dataset,
+    /// Names of the selected columns, in selection order: the header names (trimmed), or
+    /// `x1`, `x2`, … by 1-based file column index when there is no header or a name is empty.
+    pub columns: Vec<String>,
+    /// The whole header row (lossily decoded), if the file had one.
+    pub header: Option<StringRecord>,
+    /// The original records of the kept rows, in order; only with [`CsvOptions::keep_rows`].
+    pub rows: Option<Vec<StringRecord>>,
+    /// Rows skipped under [`CsvOptions::drop_invalid`].
+    pub dropped_rows: usize,
+    /// The full error message the first dropped row would have given.
+    pub first_dropped: Option<String>,
+}
+
+/// What is wrong with one data row. Its message starts at the line number; [`LoadError`] puts the
+/// source's name in front.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RowProblem {
+    /// The row has a different number of fields from the header (or the first row).
+    #[error("line {line} has {fields} fields, expected {expected} as {}", reference(.by_header, .reference_line))]
+    Ragged {
+        /// 1-based line of the row in the file.
+        line: u64,
+        /// How many fields it has.
+        fields: usize,
+        /// How many it should have.
+        expected: usize,
+        /// Whether the expected count comes from the header (else from the first data row).
+        by_header: bool,
+        /// 1-based line of the header or first row that set the count.
+        reference_line: u64,
+    },
+    /// A selected cell does not hold a finite number.
+    #[error("line {line}, column {column}{}: {problem}", column_label(.column_name.as_deref()))]
+    Cell {
+        /// 1-based line of the row in the file.
+        line: u64,
+        /// 1-based column in the file (not within the selection).
+        column: usize,
+        /// The column's header name, when the file has a header.
+        column_name: Option<String>,
+        /// What is wrong with the cell, quoting it.
+        problem: CellProblem,
+    },
+}
+
+/// Why a cell is not usable as a data value. Each message quotes the (trimmed) cell.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CellProblem {
+    /// Empty or only whitespace.
+    #[error("the cell is empty, expected a number")]
+    Empty,
+    /// Text that does not parse as a number.
+    #[error("{} is not a number", quote(.0))]
+    NotANumber(String),
+    /// NaN, an infinity, or a number too large for a 64-bit float (such as `1e400`).
+    #[error("{} is not a finite number", quote(.0))]
+    NotFinite(String),
+    /// Bytes that are not UTF-8 (shown lossily decoded).
+    #[error("{} is not a number (it is not valid UTF-8 text)", quote(.0))]
+    NotUtf8(String),
+}
+
+/// Why a CSV source could not be loaded. Every message is one line starting with the source's
+/// name.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    /// The file could not be opened.
+    #[error("{name}: cannot read: {source}")]
+    Open {
+        /// The source's display name.
+        name: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Reading failed partway through the file.
+    #[error("{name}: line {line}: cannot read: {source}")]
+    Read {
+        /// The source's display name.
+        name: String,
+        /// 1-based line the parser had reached.
+        line: u64,
+        /// The underlying error.
+        #[source]
+        source: csv::Error,
+    },
+    /// Nothing but whitespace and line breaks.
+    #[error("{name}: the file is empty")]
+    Empty {
+        /// The source's display name.
+        name: String,
+    },
+    /// A header and nothing after it.
+    #[error("{name}: no data rows after the header")]
+    NoDataRows {
+        /// The source's display name.
+        name: String,
+    },
+    /// Default column selection found no column whose first data cell is a number.
+    #[error(
+        "{name}: no column is numeric: no cell of the first data row (line {line}) is a number; the columns are {columns}"
+    )]
+    NoNumericColumns {
+        /// The source's display name.
+        name: String,
+        /// 1-based line of the first data row.
+        line: u64,
+        /// The available columns, listed for the message.
+        columns: String,
+    },
+    /// `columns` was given but empty.
+    #[error("{name}: no columns selected; the columns are {columns}")]
+    NoColumnsSelected {
+        /// The source's display name.
+        name: String,
+        /// The available columns, listed for the message.
+        columns: String,
+    },
+    /// A requested column name matches no column.
+    #[error("{name}: no column named {}; the columns are {columns} (or give a 1-based index)", quote(.requested))]
+    UnknownColumn {
+        /// The source's display name.
+        name: String,
+        /// The name asked for.
+        requested: String,
+        /// The available columns, listed for the message.
+        columns: String,
+    },
+    /// A requested column index is 0 or past the last column.
+    #[error(
+        "{name}: there is no column {index}: columns are numbered 1 to {count}; the columns are {columns}"
+    )]
+    ColumnOutOfRange {
+        /// The source's display name.
+        name: String,
+        /// The 1-based index asked for.
+        index: usize,
+        /// How many columns the file has.
+        count: usize,
+        /// The available columns, listed for the message.
+        columns: String,
+    },
+    /// A requested name matches more than one column.
+    #[error("{name}: column name {} is ambiguous: it matches columns {first} and {second}; give a 1-based index instead", quote(.requested))]
+    AmbiguousColumn {
+        /// The source's display name.
+        name: String,
+        /// The name asked for.
+        requested: String,
+        /// 1-based index of the first match.
+        first: usize,
+        /// 1-based index of the second match.
+        second: usize,
+    },
+    /// Two entries of `columns` pick the same column.
+    #[error("{name}: column {index}{} is selected twice", column_label(.column_name.as_deref()))]
+    DuplicateColumn {
+        /// The source's display name.
+        name: String,
+        /// 1-based index of the column.
+        index: usize,
+        /// Its header name, when the file has a header.
+        column_name: Option<String>,
+    },
+    /// A data row is invalid (and rows are not being dropped).
+    #[error("{name}: {problem}")]
+    Row {
+        /// The source's display name.
+        name: String,
+        /// What is wrong, and where.
+        problem: RowProblem,
+    },
+    /// Under `drop_invalid`, every data row was invalid.
+    #[error("{name}: every data row is invalid ({dropped} dropped); the first: {first}")]
+    AllRowsInvalid {
+        /// The source's display name.
+        name: String,
+        /// How many rows were dropped.
+        dropped: usize,
+        /// What was wrong with the first of them.
+        first: RowProblem,
+    },
+    /// The engine refused the matrix (not expected: values are checked as they are read).
+    #[error("{name}: {source}")]
+    Data {
+        /// The source's display name.
+        name: String,
+        /// The engine's error.
+        #[source]
+        source: EmError,
+    },
+}
+
+/// Loads the data matrix from a file or standard input.
+///
+/// # Errors
+///
+/// When the file cannot be opened, or for any reason [`read`] gives.
+pub fn load(source: &Source, options: &CsvOptions) -> Result<Table, LoadError> {
+    let name = source.to_string();
+    match source {
+        Source::Stdin => read(io::stdin().lock(), &name, options),
+        Source::Path(path) => {
+            let open_error = |source| LoadError::Open {
+                name: name.clone(),
+                source,
+            };
+            let file = File::open(path).map_err(open_error)?;
+            // Opening a directory succeeds on Unix; reading it then fails with a message about
+            // line 1, which would send the user looking inside a file that is not there.
+            if file.metadata().map_err(open_error)?.is_dir() {
+                return Err(open_error(io::Error::new(
+                    io::ErrorKind::IsADirectory,
+                    "it is a directory",
+                )));
+            }
+            read(file, &name, options)
+        }
+    }
+}
+
+/// Reads the data matrix from any reader; `name` is how messages refer to it.
+///
+/// # Errors
+///
+/// When reading fails, the input is empty or has no data rows, the columns cannot be selected,
+/// or a row is invalid (unless rows are being dropped, and then when every row is).
+pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Table, LoadError> {
+    let parser = csv::ReaderBuilder::new()
+        .has_headers(false)
+        // Ragged rows are reported (or dropped) here, with the numbers a user needs.
+        .flexible(true)
+        .delimiter(options.delimiter)
+        .buffer_capacity(BUFFER_CAPACITY)
+        .from_reader(Input::new(reader));
+    let mut rows = Records {
+        parser,
+        record: ByteRecord::new(),
+        name,
+    };
+
+    if !rows.advance()? {
+        return Err(LoadError::Empty { name: name.into() });
+    }
+    let first_line = rows.line();
+    let expected = rows.record.len();
+    let header =
+        is_header(&rows.record).then(|| StringRecord::from_byte_record_lossy(rows.record.clone()));
+    let names = column_names(header.as_ref(), expected);
+    if header.is_some() && !rows.advance()? {
+        return Err(LoadError::NoDataRows { name: name.into() });
+    }
+
+    let mut loader = Loader {
+        rows,
+        options,
+        expected,
+        reference_line: first_line,
+        by_header: header.is_some(),
+        names,
+        values: Vec::new(),
+        kept: options.keep_rows.then(Vec::new),
+        dropped: 0,
+        first_dropped: None,
+    };
+
+    let selection = match &options.columns {
+        Some(requested) => select_columns(requested, &loader.names, header.is_some(), name)?,
+        None => {
+            // The numeric columns are judged on a row of the right width; under drop_invalid a
+            // ragged row before it is dropped like any other.
+            while loader.rows.record.len() != expected {
+                let problem = loader.ragged();
+                loader.reject(problem)?;
+                if !loader.rows.advance()? {
+                    return Err(loader.nothing_kept());
+                }
+            }
+            numeric_columns(
+                &loader.rows.record,
+                loader.rows.line(),
+                header.as_ref(),
+                &loader.names,
+                name,
+            )?
+        }
+    };
+
+    loop {
+        loader.take(&selection)?;
+        if !loader.rows.advance()? {
+            break;
+        }
+    }
+    loader.finish(header, &selection)
+}
+
+/// The parser and the one record buffer that every row is read into.
+struct Records<'a, R> {
+    parser: csv::Reader<Input<R>>,
+    record: ByteRecord,
+    name: &'a str,
+}
+
+impl<R: Read> Records<'_, R> {
+    /// Reads the next record that is not blank; false at the end of the input.
+    fn advance(&mut self) -> Result<bool, LoadError> {
+        loop {
+            match self.parser.read_byte_record(&mut self.record) {
+                Ok(false) => return Ok(false),
+                Ok(true) if is_blank(&self.record) => {}
+                Ok(true) => return Ok(true),
+                Err(source) => {
+                    let position = self.parser.position();
+                    // After a CR the parser has not yet counted the line it is on.
+                    let after_cr = self.byte_before(position.byte()) == Some(b'\r');
+                    return Err(LoadError::Read {
+                        name: self.name.into(),
+                        line: position.line() + u64::from(after_cr),
+                        source,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The 1-based line on which the current record starts.
+    ///
+    /// `ByteRecord::position()` is not enough: it is where the parser stood when it began the
+    /// record, before it skipped empty lines and the LF of a CRLF, so it lags behind in CRLF files
+    /// and after blank lines. Counting back from where the record ended is exact: the parser's
+    /// line count then includes the record's own embedded newlines and its LF terminator, if the
+    /// record ended with one rather than with a CR or the end of the input.
+    fn line(&self) -> u64 {
+        let end = self.parser.position();
+        let ended_by_lf = self.byte_before(end.byte()) == Some(b'\n');
+        let embedded = self
+            .record
+            .as_slice()
+            .iter()
+            .filter(|&&byte| byte == b'\n')
+            .count();
+        end.line()
+            .saturating_sub(u64::try_from(embedded).unwrap_or(u64::MAX))
+            .saturating_sub(u64::from(ended_by_lf))
+            .max(1)
+    }
+
+    fn byte_before(&self, offset: u64) -> Option<u8> {
+        self.parser.get_ref().byte_at(offset.checked_sub(1)?)
+    }
+}
+
+/// The state of one load past the header: what has been kept and dropped so far.
+struct Loader<'a, R> {
+    rows: Records<'a, R>,
+    options: &'a CsvOptions,
+    expected: usize,
+    reference_line: u64,
+    by_header: bool,
+    names: Vec<String>,
+    values: Vec<f64>,
+    kept: Option<Vec<StringRecord>>,
+    dropped: usize,
+    first_dropped: Option<RowProblem>,
+}
+
+impl<R: Read> Loader<'_, R> {
+    /// Parses the selected cells of the current row into the matrix, or rejects the row.
+    fn take(&mut self, selection: &[usize]) -> Result<(), LoadError> {
+        let record = &self.rows.record;
+        if record.len() != self.expected {
+            let problem = self.ragged();
+            return self.reject(problem);
+        }
+        let row_start = self.values.len();
+        for &index in selection {
+            let cell = record.get(index).unwrap_or_default();
+            match parse_cell(cell) {
+                Ok(value) => self.values.push(value),
+                Err(problem) => {
+                    // A dropped row must leave no half-row behind in the matrix.
+                    self.values.truncate(row_start);
+                    let problem = RowProblem::Cell {
+                        line: self.rows.line(),
+                        column: index + 1,
+                        column_name: self
+                            .by_header
+                            .then(|| self.names.get(index).cloned())
+                            .flatten(),
+                        problem,
+                    };
+                    return self.reject(problem);
+                }
+            }
+        }
+        if let Some(kept) = &mut self.kept {
+            kept.push(StringRecord::from_byte_record_lossy(record.clone()));
+        }
+        Ok(())
+    }
+
+    fn ragged(&self) -> RowProblem {
+        RowProblem::Ragged {
+            line: self.rows.line(),
+            fields: self.rows.record.len(),
+            expected: self.expected,
+            by_header: self.by_header,
+            reference_line: self.reference_line,
+        }
+    }
+
+    /// Counts a bad row under `drop_invalid`, or fails with it.
+    fn reject(&mut self, problem: RowProblem) -> Result<(), LoadError> {
+        if !self.options.drop_invalid {
+            return Err(LoadError::Row {
+                name: self.rows.name.into(),
+                problem,
+            });
+        }
+        self.dropped += 1;
+        self.first_dropped.get_or_insert(problem);
+        Ok(())
+    }
+
+    /// The error for a load in which rows were read but none kept.
+    fn nothing_kept(&mut self) -> LoadError {
+        let name = self.rows.name.into();
+        match self.first_dropped.take() {
+            Some(first) => LoadError::AllRowsInvalid {
+                name,
+                dropped: self.dropped,
+                first,
+            },
+            // Rows are only ever lost by being dropped, so this means there were none.
+            None => LoadError::NoDataRows { name },
+        }
+    }
+
+    fn finish(
+        mut self,
+        header: Option<StringRecord>,
+        selection: &[usize],
+    ) -> Result<Table, LoadError> {
+        if self.values.is_empty() {
+            return Err(self.nothing_kept());
+        }
+        let name = self.rows.name;
+        let data =
+            Dataset::new(selection.len(), self.values).map_err(|source| LoadError::Data {
+                name: name.into(),
+                source,
+            })?;
+        let columns = selection
+            .iter()
+            .map(|&index| self.names.get(index).cloned().unwrap_or_default())
+            .collect();
+        Ok(Table {
+            name: name.into(),
+            data,
+            columns,
+            header,
+            rows: self.kept,
+            dropped_rows: self.dropped,
+            first_dropped: self.first_dropped.map(|problem| {
+                LoadError::Row {
+                    name: name.into(),
+                    problem,
+                }
+                .to_string()
+            }),
+        })
+    }
+}
+
+/// A line holding nothing but whitespace. The csv crate skips truly empty lines but hands these
+/// over as one blank field; they are as empty to a reader, so they are skipped too (a whitespace
+/// line is also what trailing editor junk at the end of a file looks like).
+fn is_blank(record: &ByteRecord) -> bool {
+    record.len() == 1 && record.iter().all(|field| field.trim_ascii().is_empty())
+}
+
+/// A record is a header when some cell is text. Empty cells do not count either way: a missing
+/// value in the first data row should be reported as such, not turn the row into column names.
+fn is_header(record: &ByteRecord) -> bool {
+    record.iter().any(|field| {
+        let trimmed = field.trim_ascii();
+        !trimmed.is_empty() && !parses_as_number(trimmed)
+    })
+}
+
+/// Whether the text is a number at all; NaN and infinities count, so that they are reported as
+/// non-finite rather than mistaken for a header or a text column.
+fn parses_as_number(trimmed: &[u8]) -> bool {
+    std::str::from_utf8(trimmed).is_ok_and(|text| text.parse::<f64>().is_ok())
+}
+
+fn parse_cell(cell: &[u8]) -> Result<f64, CellProblem> {
+    let trimmed = cell.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(CellProblem::Empty);
+    }
+    let Ok(text) = std::str::from_utf8(trimmed) else {
+        return Err(CellProblem::NotUtf8(
+            String::from_utf8_lossy(trimmed).into_owned(),
+        ));
+    };
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(value),
+        Ok(_) => Err(CellProblem::NotFinite(text.into())),
+        Err(_) => Err(CellProblem::NotANumber(text.into())),
+    }
+}
+
+/// The name of every column of the file: header names, or `x<index>` where there are none.
+fn column_names(header: Option<&StringRecord>, count: usize) -> Vec<String> {
+    (0..count)
+        .map(|index| {
+            header
+                .and_then(|header| header.get(index))
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map_or_else(|| format!("x{}", index + 1), str::to_owned)
+        })
+        .collect()
+}
+
+/// The default selection: every column whose cell in the first data row is a number.
+///
+/// An empty cell counts as numeric so that a value missing from the first row is reported rather
+/// than silently losing a whole column of data. The exception is an unnamed last column: a
+/// trailing delimiter on every line (`1,2,`) is a common export artifact, not a column of data.
+fn numeric_columns(
+    record: &ByteRecord,
+    line: u64,
+    header: Option<&StringRecord>,
+    names: &[String],
+    name: &str,
+) -> Result<Vec<usize>, LoadError> {
+    let last = record.len().saturating_sub(1);
+    let unnamed = |index: usize| {
+        header
+            .and_then(|header| header.get(index))
+            .is_none_or(|column| column.trim().is_empty())
+    };
+    let selection: Vec<usize> = record
+        .iter()
+        .enumerate()
+        .filter(|&(index, field)| {
+            let trimmed = field.trim_ascii();
+            if trimmed.is_empty() {
+                !(index == last && index > 0 && unnamed(index))
+            } else {
+                parses_as_number(trimmed)
+            }
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if selection.is_empty() {
+        return Err(LoadError::NoNumericColumns {
+            name: name.into(),
+            line,
+            columns: list_columns(names),
+        });
+    }
+    Ok(selection)
+}
+
+/// Resolves `--columns` entries to 0-based file column indices.
+fn select_columns(
+    requested: &[String],
+    names: &[String],
+    has_header: bool,
+    name: &str,
+) -> Result<Vec<usize>, LoadError> {
+    if requested.is_empty() {
+        return Err(LoadError::NoColumnsSelected {
+            name: name.into(),
+            columns: list_columns(names),
+        });
+    }
+    let mut selection: Vec<usize> = Vec::with_capacity(requested.len());
+    for entry in requested {
+        let index = find_column(entry.trim(), names, name)?;
+        if selection.contains(&index) {
+            return Err(LoadError::DuplicateColumn {
+                name: name.into(),
+                index: index + 1,
+                column_name: has_header.then(|| names.get(index).cloned()).flatten(),
+            });
+        }
+        selection.push(index);
+    }
+    Ok(selection)
+}
+
+fn find_column(entry: &str, names: &[String], name: &str) -> Result<usize, LoadError> {
+    let unique = |matches: Vec<usize>| -> Result<Option<usize>, LoadError> {
+        match matches.as_slice() {
+            [] => Ok(None),
+            [index] => Ok(Some(*index)),
+            [first, second, ..] => Err(LoadError::AmbiguousColumn {
+                name: name.into(),
+                requested: entry.into(),
+                first: first + 1,
+                second: second + 1,
+            }),
+        }
+    };
+    let positions = |matches: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(_, column)| matches(column))
+            .map(|(index, _)| index)
+            .collect()
+    };
+    if let Some(index) = unique(positions(&|column| column == entry))? {
+        return Ok(index);
+    }
+    let lower = entry.to_lowercase();
+    if let Some(index) = unique(positions(&|column| column.to_lowercase() == lower))? {
+        return Ok(index);
+    }
+    match entry.parse::<usize>() {
+        Ok(index) if (1..=names.len()).contains(&index) => Ok(index - 1),
+        Ok(index) => Err(LoadError::ColumnOutOfRange {
+            name: name.into(),
+            index,
+            count: names.len(),
+            columns: list_columns(names),
+        }),
+        Err(_) => Err(LoadError::UnknownColumn {
+            name: name.into(),
+            requested: entry.into(),
+            columns: list_columns(names),
+        }),
+    }
+}
+
+/// `1 "a", 2 "b", …` for messages, cut short on very wide files.
+fn list_columns(names: &[String]) -> String {
+    let mut listed: Vec<String> = names
+        .iter()
+        .take(MAX_LISTED_COLUMNS)
+        .enumerate()
+        .map(|(index, column)| format!("{} {}", index + 1, quote(column)))
+        .collect();
+    if names.len() > MAX_LISTED_COLUMNS {
+        listed.push(format!("… ({} more)", names.len() - MAX_LISTED_COLUMNS));
+    }
+    listed.join(", ")
+}
+
+/// Quotes text for a one-line message: escapes keep a newline inside a quoted CSV field from
+/// breaking the line, and very long cells are cut.
+fn quote(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{:?}…", text.get(..cut).unwrap_or(text)),
+        None => format!("{text:?}"),
+    }
+}
+
+fn column_label(name: Option<&str>) -> String {
+    name.map(|name| format!(" ({})", quote(name)))
+        .unwrap_or_default()
+}
+
+fn reference(by_header: &bool, line: &u64) -> String {
+    if *by_header {
+        format!("in the header (line {line})")
+    } else {
+        format!("in the first row (line {line})")
+    }
+}
+
+/// The source as the parser sees it: minus a leading UTF-8 byte order mark, and remembering the
+/// latest bytes read so that [`Records::line`] can look at how a record ended.
+///
+/// csv-core drops a byte order mark only when its first read holds all three bytes; a pipe may
+/// deliver fewer, and the mark would then be glued onto the first column's name. Stripping it
+/// here, before parsing, also keeps a quoted first field quoted.
+struct Input<R> {
+    inner: R,
+    /// The first bytes of the input, held back to see whether they are a mark.
+    prefix: [u8; 3],
+    prefix_len: usize,
+    prefix_pos: usize,
+    started: bool,
+    /// A copy of the latest non-empty read. The parser's buffer refills only when it is used up,
+    /// so the last byte of the record just parsed is always in here.
+    recent: Vec<u8>,
+    /// Offset of `recent[0]` in the stream handed to the parser (which has no mark).
+    recent_start: u64,
+    /// Bytes handed to the parser so far.
+    delivered: u64,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: Read> Input<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            prefix: [0; 3],
+            prefix_len: 0,
+            prefix_pos: 0,
+            started: false,
+            recent: Vec::new(),
+            recent_start: 0,
+            delivered: 0,
+        }
+    }
+
+    /// The byte at `offset` in the stream handed to the parser, if it was in the latest read.
+    fn byte_at(&self, offset: u64) -> Option<u8> {
+        let index = usize::try_from(offset.checked_sub(self.recent_start)?).ok()?;
+        self.recent.get(index).copied()
+    }
+
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.started {
+            // A pipe may deliver the mark in pieces, so gather all three bytes before judging.
+            while self.prefix_len < self.prefix.len() {
+                let Some(rest) = self.prefix.get_mut(self.prefix_len..) else {
+                    break;
+                };
+                match self.inner.read(rest) {
+                    Ok(0) => break,
+                    Ok(n) => self.prefix_len += n,
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            self.started = true;
+            if self.prefix.get(..self.prefix_len) == Some(BOM) {
+                self.prefix_len = 0;
+            }
+        }
+        let held = self
+            .prefix
+            .get(self.prefix_pos..self.prefix_len)
+            .unwrap_or_default();
+        if !held.is_empty() {
+            let n = held.len().min(buf.len());
+            if let (Some(to), Some(from)) = (buf.get_mut(..n), held.get(..n)) {
+                to.copy_from_slice(from);
+            }
+            self.prefix_pos += n;
+            return Ok(n);
+        }
+        self.inner.read(buf)
+    }
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_inner(buf)?;
+        if let Some(bytes) = buf.get(..n).filter(|bytes| !bytes.is_empty()) {
+            self.recent.clear();
+            self.recent.extend_from_slice(bytes);
+            self.recent_start = self.delivered;
+            self.delivered += u64::try_from(n).unwrap_or(u64::MAX);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn load_bytes(input: &[u8], options: &CsvOptions) -> Result<Table, LoadError> {
+        read(input, "data.csv", options)
+    }
+
+    fn ok(input: &str) -> Table {
+        load_bytes(input.as_bytes(), &CsvOptions::default()).unwrap()
+    }
+
+    fn err(input: &str) -> String {
+        err_with(input, &CsvOptions::default())
+    }
+
+    fn err_with(input: &str, options: &CsvOptions) -> String {
+        let message = load_bytes(input.as_bytes(), options)
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains('\n'), "not one line: {message}");
+        message
+    }
+
+    fn columns(list: &[&str]) -> CsvOptions {
+        CsvOptions {
+            columns: Some(list.iter().map(|s| s.to_string()).collect()),
+            ..CsvOptions::default()
+        }
+    }
+
+    fn dropping() -> CsvOptions {
+        CsvOptions {
+            drop_invalid: true,
+            ..CsvOptions::default()
+        }
+    }
+
+    fn values(table: &Table) -> Vec<f64> {
+        table.data.values().to_vec()
+    }
+
+    #[test]
+    fn source_from_arg_and_display() {
+        assert_eq!(Source::from_arg("-"), Source::Stdin);
+        assert_eq!(Source::Stdin.to_string(), "<stdin>");
+        let path = Source::from_arg("dir/data.csv");
+        assert_eq!(path, Source::Path("dir/data.csv".into()));
+        assert_eq!(path.to_string(), "dir/data.csv");
+    }
+
+    #[test]
+    fn header_row_names_columns() {
+        let table = ok("eruptions,waiting\n3.6,79\n1.8,54\n");
+        assert_eq!(table.name, "data.csv");
+        assert_eq!(table.columns, ["eruptions", "waiting"]);
+        assert_eq!(table.data.dim(), 2);
+        assert_eq!(table.data.len(), 2);
+        assert_eq!(table.data.row(1), &[1.8, 54.0]);
+        let header = table.header.unwrap();
+        assert_eq!(header.iter().collect::<Vec<_>>(), ["eruptions", "waiting"]);
+        assert!(table.rows.is_none());
+        assert_eq!(table.dropped_rows, 0);
+        assert!(table.first_dropped.is_none());
+    }
+
+    #[test]
+    fn without_header_columns_are_x1_x2() {
+        let table = ok("3.6,79\n1.8,54\n-2e3,+.5\n");
+        assert!(table.header.is_none());
+        assert_eq!(table.columns, ["x1", "x2"]);
+        assert_eq!(values(&table), [3.6, 79.0, 1.8, 54.0, -2000.0, 0.5]);
+    }
+
+    #[test]
+    fn columns_by_name_index_and_mixed() {
+        let input = "a,b,c\n1,2,3\n4,5,6\n";
+        let by_name = load_bytes(input.as_bytes(), &columns(&["c", "a"])).unwrap();
+        assert_eq!(by_name.columns, ["c", "a"]);
+        assert_eq!(values(&by_name), [3.0, 1.0, 6.0, 4.0]);
+
+        let by_index = load_bytes(input.as_bytes(), &columns(&["2"])).unwrap();
+        assert_eq!(by_index.columns, ["b"]);
+        assert_eq!(values(&by_index), [2.0, 5.0]);
+
+        let mixed = load_bytes(input.as_bytes(), &columns(&["3", " B "])).unwrap();
+        assert_eq!(mixed.columns, ["c", "b"]);
+        assert_eq!(values(&mixed), [3.0, 2.0, 6.0, 5.0]);
+    }
+
+    #[test]
+    fn columns_without_header_by_index_or_x_name() {
+        let table = load_bytes(b"1,2,3\n4,5,6\n", &columns(&["x3", "1"])).unwrap();
+        assert_eq!(table.columns, ["x3", "x1"]);
+        assert_eq!(values(&table), [3.0, 1.0, 6.0, 4.0]);
+    }
+
+    #[test]
+    fn exact_name_beats_case_insensitive_and_index() {
+        let input = "A,a,2\n1,2,3\n";
+        let table = load_bytes(input.as_bytes(), &columns(&["a", "2"])).unwrap();
+        assert_eq!(values(&table), [2.0, 3.0]);
+        let message = err_with("Ab,aB\n1,2\n", &columns(&["ab"]));
+        assert_eq!(
+            message,
+            "data.csv: column name \"ab\" is ambiguous: it matches columns 1 and 2; give a 1-based index instead"
+        );
+    }
+
+    #[test]
+    fn unknown_column_lists_the_columns() {
+        let input = "eruptions,waiting\n3.6,79\n";
+        assert_eq!(
+            err_with(input, &columns(&["eruption"])),
+            "data.csv: no column named \"eruption\"; the columns are 1 \"eruptions\", 2 \"waiting\" (or give a 1-based index)"
+        );
+        assert_eq!(
+            err_with(input, &columns(&["3"])),
+            "data.csv: there is no column 3: columns are numbered 1 to 2; the columns are 1 \"eruptions\", 2 \"waiting\""
+        );
+        assert!(err_with(input, &columns(&["0"])).contains("there is no column 0"));
+        assert_eq!(
+            err_with(input, &columns(&["waiting", "2"])),
+            "data.csv: column 2 (\"waiting\") is selected twice"
+        );
+        assert!(err_with(input, &columns(&[])).contains("no columns selected"));
+    }
+
+    #[test]
+    fn default_skips_text_column_like_iris_species() {
+        let input = "sepal_length,sepal_width,petal_length,petal_width,species\n\
+                     5.1,3.5,1.4,0.2,setosa\n\
+                     7.0,3.2,4.7,1.4,versicolor\n";
+        let table = ok(input);
+        assert_eq!(
+            table.columns,
+            ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+        );
+        assert_eq!(table.data.row(1), &[7.0, 3.2, 4.7, 1.4]);
+    }
+
+    #[test]
+    fn explicitly_selected_text_column_fails_at_first_text_cell() {
+        let input = "x,species\n1,setosa\n";
+        assert_eq!(
+            err_with(input, &columns(&["x", "species"])),
+            "data.csv: line 2, column 2 (\"species\"): \"setosa\" is not a number"
+        );
+    }
+
+    #[test]
+    fn no_numeric_column_is_an_error() {
+        assert_eq!(
+            err("name,species\nann,setosa\n"),
+            "data.csv: no column is numeric: no cell of the first data row (line 2) is a number; the columns are 1 \"name\", 2 \"species\""
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        let table = ok("\u{feff}a,b\n1,2\n");
+        assert_eq!(table.columns, ["a", "b"]);
+        assert_eq!(table.header.unwrap().get(0), Some("a"));
+        let quoted = ok("\u{feff}\"a\",b\n1,2\n");
+        assert_eq!(quoted.columns, ["a", "b"]);
+        let no_header = ok("\u{feff}1,2\n3,4\n");
+        assert_eq!(values(&no_header), [1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn byte_order_mark_split_across_reads() {
+        // A reader that hands out one byte at a time, like a slow pipe.
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                match (self.0.split_first(), buf.first_mut()) {
+                    (Some((&byte, rest)), Some(slot)) => {
+                        *slot = byte;
+                        self.0 = rest;
+                        Ok(1)
+                    }
+                    _ => Ok(0),
+                }
+            }
+        }
+        let input = "\u{feff}a,b\n1,2\n".as_bytes();
+        let table = read(Trickle(input), "pipe", &CsvOptions::default()).unwrap();
+        assert_eq!(table.columns, ["a", "b"]);
+        let short = read(Trickle(b"7"), "pipe", &CsvOptions::default()).unwrap();
+        assert_eq!(values(&short), [7.0]);
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let table = ok("a,b\r\n1,2\r\n3,4\r\n");
+        assert_eq!(table.columns, ["a", "b"]);
+        assert_eq!(values(&table), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            err("a,b\r\n1,2\r\n3,x\r\n"),
+            "data.csv: line 3, column 2 (\"b\"): \"x\" is not a number"
+        );
+    }
+
+    #[test]
+    fn quoted_fields() {
+        let table = ok("\"a\",\"b, c\"\n\"1.5\",\" 2 \"\n");
+        assert_eq!(table.columns, ["a", "b, c"]);
+        assert_eq!(values(&table), [1.5, 2.0]);
+    }
+
+    #[test]
+    fn semicolon_and_tab_delimiters() {
+        for delimiter in [b';', b'\t'] {
+            let d = delimiter as char;
+            let input = format!("a{d}b\n1{d}2\n3{d}4\n");
+            let options = CsvOptions {
+                delimiter,
+                ..CsvOptions::default()
+            };
+            let table = load_bytes(input.as_bytes(), &options).unwrap();
+            assert_eq!(table.columns, ["a", "b"]);
+            assert_eq!(values(&table), [1.0, 2.0, 3.0, 4.0]);
+        }
+    }
+
+    #[test]
+    fn ragged_row_names_its_line() {
+        assert_eq!(
+            err("a,b\n1,2\n3,4\n\n5,6\n7\n8,9,10\n"),
+            "data.csv: line 6 has 1 fields, expected 2 as in the header (line 1)"
+        );
+        assert_eq!(
+            err("1,2\n3,4\n5,6\n6,7\n7,8\n8,9\n9,10,11\n"),
+            "data.csv: line 7 has 3 fields, expected 2 as in the first row (line 1)"
+        );
+    }
+
+    #[test]
+    fn bad_cell_names_line_column_name_and_text() {
+        let input = "eruptions,waiting\n3.6,79\n1.8,abc\n";
+        assert_eq!(
+            err(input),
+            "data.csv: line 3, column 2 (\"waiting\"): \"abc\" is not a number"
+        );
+        // Without a header there is no name to give.
+        assert_eq!(
+            err("1,2\n3,4 x\n"),
+            "data.csv: line 2, column 2: \"4 x\" is not a number"
+        );
+        assert_eq!(
+            err("a,b\n1,2\n3,\n"),
+            "data.csv: line 3, column 2 (\"b\"): the cell is empty, expected a number"
+        );
+        assert_eq!(
+            err("a,b\n1,2\n3,\"  \"\n"),
+            "data.csv: line 3, column 2 (\"b\"): the cell is empty, expected a number"
+        );
+    }
+
+    #[test]
+    fn message_stays_one_line_and_short() {
+        let long = "y".repeat(500);
+        let message = err(&format!("a\n1\n\"two\nlines\"\n{long}\n"));
+        assert_eq!(
+            message,
+            "data.csv: line 3, column 1 (\"a\"): \"two\\nlines\" is not a number"
+        );
+        let message = err(&format!("a\n1\n{long}\n"));
+        assert!(message.len() < 120, "{message}");
+    }
+
+    #[test]
+    fn nan_and_infinities_are_not_finite() {
+        for text in [
+            "NaN",
+            "nan",
+            "-nan",
+            "inf",
+            "-Inf",
+            "+INFINITY",
+            "infinity",
+            "1e400",
+        ] {
+            assert_eq!(
+                err(&format!("a,b\n1,2\n3,{text}\n")),
+                format!("data.csv: line 3, column 2 (\"b\"): \"{text}\" is not a finite number"),
+            );
+        }
+        // In the first row too: they must not pass for a header or a text column.
+        assert_eq!(
+            err("1,NaN\n"),
+            "data.csv: line 1, column 2: \"NaN\" is not a finite number"
+        );
+        assert_eq!(
+            err("a,b\n1, inf \n"),
+            "data.csv: line 2, column 2 (\"b\"): \"inf\" is not a finite number"
+        );
+    }
+
+    #[test]
+    fn missing_value_in_first_row_is_reported_not_skipped() {
+        // An empty cell makes neither a header nor a text column.
+        assert_eq!(
+            err("1,,3\n4,5,6\n"),
+            "data.csv: line 1, column 2: the cell is empty, expected a number"
+        );
+        assert_eq!(
+            err("a,b\n1,\n2,3\n"),
+            "data.csv: line 2, column 2 (\"b\"): the cell is empty, expected a number"
+        );
+    }
+
+    #[test]
+    fn unselected_columns_may_hold_anything() {
+        let input = b"a,note,b\n1,\xff\xfe,2\n3,NaN,4\n5,,6\n";
+        let table = load_bytes(input, &columns(&["a", "b"])).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+    }
+
+    #[test]
+    fn non_utf8_cells_and_names() {
+        let message = load_bytes(b"a,b\n1,2\n3,4\xff\n", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "data.csv: line 3, column 2 (\"b\"): \"4\u{fffd}\" is not a number (it is not valid UTF-8 text)"
+        );
+        let table = load_bytes(b"caf\xe9,b\n1,2\n", &CsvOptions::default()).unwrap();
+        assert_eq!(table.columns, ["caf\u{fffd}", "b"]);
+    }
+
+    #[test]
+    fn empty_input() {
+        for input in ["", "\n", "\r\n\r\n", "   \n\t\n  "] {
+            assert_eq!(err(input), "data.csv: the file is empty", "{input:?}");
+        }
+    }
+
+    #[test]
+    fn header_only() {
+        assert_eq!(err("a,b\n"), "data.csv: no data rows after the header");
+        assert_eq!(
+            err("a,b\n\n  \n"),
+            "data.csv: no data rows after the header"
+        );
+        assert_eq!(
+            err_with("a,b", &dropping()),
+            "data.csv: no data rows after the header"
+        );
+    }
+
+    #[test]
+    fn blank_lines_are_skipped_and_lines_still_counted() {
+        let input = "\n\na,b\n\n1,2\n   \n3,x\n";
+        assert_eq!(
+            err(input),
+            "data.csv: line 7, column 2 (\"b\"): \"x\" is not a number"
+        );
+    }
+
+    #[test]
+    fn line_numbers_are_exact() {
+        // csv's own record positions lag behind after blank lines and in CRLF files.
+        let cases = [
+            ("a,b\n1,2\n\n\n3,x\n", 5),
+            ("a,b\r\n1,2\r\n\r\n3,x\r\n", 4),
+            ("a,b\r\n1,2\r\n3,x", 3),
+            ("a,b\n1,2\n3,x", 3),
+            ("a,b\n\"1\n\n\",2\n\"3\",\"x\ny\"\n", 5),
+            ("a,b\r\n\"1\r\n\",2\r\n3,x\r\n", 4),
+            ("\u{feff}a,b\n1,2\n3,x\n", 3),
+        ];
+        for (input, line) in cases {
+            let message = err(input);
+            assert!(
+                message.starts_with(&format!("data.csv: line {line}, column 2")),
+                "{input:?}: {message}"
+            );
+        }
+        assert_eq!(
+            err("a,b\r\n1,2\r\n\r\n3\r\n"),
+            "data.csv: line 4 has 1 fields, expected 2 as in the header (line 1)"
+        );
+        assert_eq!(
+            err("\n\n1,2\n3\n"),
+            "data.csv: line 4 has 1 fields, expected 2 as in the first row (line 3)"
+        );
+        assert_eq!(
+            err("\r\n\r\nname,species\r\nann,setosa\r\n"),
+            "data.csv: no column is numeric: no cell of the first data row (line 4) is a number; the columns are 1 \"name\", 2 \"species\""
+        );
+    }
+
+    #[test]
+    fn line_numbers_stay_exact_across_buffer_refills() {
+        // Rows of 13 bytes (12 with LF) over more than one parser buffer, with the bad cell in
+        // rows around the first refill, where a record straddles two reads. The first read is
+        // the 3 bytes held back to look for a byte order mark.
+        for end in ["\n", "\r\n"] {
+            let row_len = 11 + end.len();
+            let rows = BUFFER_CAPACITY / row_len + 1000;
+            let boundary_row = (BUFFER_CAPACITY + 3) / row_len;
+            for bad in boundary_row - 2..boundary_row + 3 {
+                let mut input = String::with_capacity(rows * row_len);
+                for i in 0..rows {
+                    if i == bad {
+                        input.push_str(&format!("000001,\"x{end}\"{end}"));
+                    } else {
+                        input.push_str(&format!("{:06},{:04}{end}", i, i % 10_000));
+                    }
+                }
+                let message = err(&input);
+                assert!(
+                    message.starts_with(&format!("data.csv: line {}, column 2", bad + 1)),
+                    "{end:?} {bad}: {message}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn whitespace_padded_numbers() {
+        let table = ok(" a ,\tb\n  1.5 ,\t-2 \n3\t, 4\n");
+        assert_eq!(table.columns, ["a", "b"]);
+        assert_eq!(values(&table), [1.5, -2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn trailing_delimiter_column_is_ignored_by_default() {
+        let table = ok("a,b,\n1,2,\n3,4,\n");
+        assert_eq!(table.columns, ["a", "b"]);
+        let table = ok("1,2,\n3,4,\n");
+        assert_eq!(table.columns, ["x1", "x2"]);
+        assert_eq!(values(&table), [1.0, 2.0, 3.0, 4.0]);
+        // A named last column with a missing first value is data, and is reported.
+        assert_eq!(
+            err("a,b,c\n1,2,\n"),
+            "data.csv: line 2, column 3 (\"c\"): the cell is empty, expected a number"
+        );
+    }
+
+    #[test]
+    fn empty_header_name_gets_positional_name() {
+        // R's write.csv puts row names under an empty header.
+        let table = ok("\"\",\"x\",\"y\"\n\"1\",2,3\n\"2\",4,5\n");
+        assert_eq!(table.columns, ["x1", "x", "y"]);
+    }
+
+    #[test]
+    fn drop_invalid_counts_and_remembers_the_first() {
+        let input = "a,b\n1,2\n3,x\n5\n7,8\n9,NaN\n";
+        let table = load_bytes(input.as_bytes(), &dropping()).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0, 7.0, 8.0]);
+        assert_eq!(table.dropped_rows, 3);
+        assert_eq!(
+            table.first_dropped.as_deref(),
+            Some("data.csv: line 3, column 2 (\"b\"): \"x\" is not a number")
+        );
+    }
+
+    #[test]
+    fn drop_invalid_leaves_no_half_rows_and_keeps_records() {
+        let input = "a,b,label\n1,2,p\n3,x,q\n5,6,r\n";
+        let options = CsvOptions {
+            drop_invalid: true,
+            keep_rows: true,
+            ..CsvOptions::default()
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0, 5.0, 6.0]);
+        let rows = table.rows.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].iter().collect::<Vec<_>>(), ["5", "6", "r"]);
+    }
+
+    #[test]
+    fn drop_invalid_skips_ragged_rows_before_choosing_columns() {
+        let input = "a,b,label\n1\n3,4,p\n";
+        let table = load_bytes(input.as_bytes(), &dropping()).unwrap();
+        assert_eq!(table.columns, ["a", "b"]);
+        assert_eq!(values(&table), [3.0, 4.0]);
+        assert_eq!(table.dropped_rows, 1);
+    }
+
+    #[test]
+    fn every_row_invalid_under_drop_invalid() {
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..columns(&["a", "b"])
+        };
+        assert_eq!(
+            err_with("a,b\n1,x\n2,y\n", &options),
+            "data.csv: every data row is invalid (2 dropped); the first: line 2, column 2 (\"b\"): \"x\" is not a number"
+        );
+        assert_eq!(
+            err_with("a,b\n1\n2\n", &dropping()),
+            "data.csv: every data row is invalid (2 dropped); the first: line 2 has 1 fields, expected 2 as in the header (line 1)"
+        );
+    }
+
+    #[test]
+    fn structural_errors_still_fail_under_drop_invalid() {
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..columns(&["nope"])
+        };
+        assert!(err_with("a,b\n1,2\n", &options).contains("no column named \"nope\""));
+        assert_eq!(err_with("", &dropping()), "data.csv: the file is empty");
+    }
+
+    #[test]
+    fn keep_rows_keeps_original_text() {
+        let options = CsvOptions {
+            keep_rows: true,
+            ..CsvOptions::default()
+        };
+        let table = load_bytes(b"a,b,name\n 1 ,2,\"x, y\"\n", &options).unwrap();
+        let rows = table.rows.unwrap();
+        assert_eq!(rows[0].iter().collect::<Vec<_>>(), [" 1 ", "2", "x, y"]);
+    }
+
+    #[test]
+    fn thousands_of_generated_rows() {
+        let n = 5000;
+        let mut input = String::from("x,y,tag\n");
+        for i in 0..n {
+            input.push_str(&format!("{},{},t{}\n", i, f64::from(i) * 0.5, i % 3));
+        }
+        let table = ok(&input);
+        assert_eq!(table.data.len(), n as usize);
+        assert_eq!(table.data.dim(), 2);
+        assert_eq!(table.data.row(4321), &[4321.0, 2160.5]);
+    }
+
+    #[test]
+    fn load_reports_missing_file_and_directory() {
+        let missing = Source::Path("no/such/dir/data.csv".into());
+        let message = load(&missing, &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("no/such/dir/data.csv: cannot read: "),
+            "{message}"
+        );
+        assert!(!message.contains('\n'));
+
+        let dir = tempfile::tempdir().unwrap();
+        let message = load(&Source::Path(dir.path().into()), &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.ends_with(": cannot read: it is a directory"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn load_reads_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("faithful.csv");
+        std::fs::write(&path, "eruptions,waiting\n3.6,79\n1.8,54\n").unwrap();
+        let source = Source::Path(path.clone());
+        let table = load(&source, &CsvOptions::default()).unwrap();
+        assert_eq!(table.name, path.display().to_string());
+        assert_eq!(table.data.len(), 2);
+    }
+
+    #[test]
+    fn read_error_mid_file_names_the_line() {
+        struct Failing<'a>(&'a [u8]);
+        impl Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(io::Error::other("device gone"));
+                }
+                let n = self.0.read(buf)?;
+                Ok(n)
+            }
+        }
+        let message = read(Failing(b"a,b\n1,2\n3,4\n"), "pipe", &CsvOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(message, "pipe: line 4: cannot read: device gone");
+    }
+
+    fn matrix() -> impl Strategy<Value = (usize, Vec<f64>)> {
+        (1usize..5, 1usize..30)
+            .prop_flat_map(|(dim, n)| (Just(dim), prop::collection::vec(-1e12f64..1e12, dim * n)))
+    }
+
+    proptest! {
+        #[test]
+        fn written_values_read_back_exactly(
+            (dim, data) in matrix(),
+            delimiter in prop::sample::select(vec![b',', b';', b'\t']),
+            pad in prop::sample::select(vec!["", " ", "  "]),
+            header in any::<bool>(),
+            crlf in any::<bool>(),
+        ) {
+            let d = delimiter as char;
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut input = String::new();
+            if header {
+                let names: Vec<String> = (0..dim).map(|j| format!("c{j}")).collect();
+                input.push_str(&names.join(&d.to_string()));
+                input.push_str(end);
+            }
+            for row in data.chunks(dim) {
+                let cells: Vec<String> = row.iter().map(|v| format!("{pad}{v}{pad}")).collect();
+                input.push_str(&cells.join(&d.to_string()));
+                input.push_str(end);
+            }
+            let options = CsvOptions { delimiter, ..CsvOptions::default() };
+            let table = load_bytes(input.as_bytes(), &options).unwrap();
+            prop_assert_eq!(table.data.dim(), dim);
+            prop_assert_eq!(table.data.values(), data.as_slice());
+            prop_assert_eq!(table.header.is_some(), header);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            input in prop::collection::vec(
+                prop::sample::select(b"0123456789.,;-+eE \t\r\n\"xNaif\xef\xbb\xbf\xff".to_vec()),
+                0..200,
+            ),
+            drop_invalid in any::<bool>(),
+        ) {
+            let options = CsvOptions { drop_invalid, keep_rows: true, ..CsvOptions::default() };
+            match load_bytes(&input, &options) {
+                Ok(table) => prop_assert!(!table.data.is_empty()),
+                Err(error) => prop_assert!(!error.to_string().contains('\n')),
+            }
+        }
+    }
+}

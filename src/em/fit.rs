@@ -55,6 +55,8 @@ pub struct FitResult {
     pub best_run: usize,
     /// Number of runs made.
     pub runs: usize,
+    /// Iterations summed over all runs (for the time per iteration).
+    pub total_iterations: usize,
     /// Number of data points.
     pub n: usize,
     /// Things the user should know (did not converge, runs that failed, ...).
@@ -126,6 +128,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
     let mut warnings = Vec::new();
     let mut best: Option<(usize, Mixture, Em)> = None;
     let mut first_error = None;
+    let mut total_iterations = 0;
     for (run, seed) in run_seeds(options.seed, options.n_init)
         .into_iter()
         .enumerate()
@@ -143,6 +146,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         })();
         match attempt {
             Ok((initial, em)) => {
+                total_iterations += em.iteration();
                 let better = best
                     .as_ref()
                     .is_none_or(|(_, _, kept)| em.log_likelihood() > kept.log_likelihood());
@@ -194,6 +198,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         converged: em.converged(),
         best_run: run + 1,
         runs: options.n_init,
+        total_iterations,
         n: data.len(),
         warnings,
     })
@@ -211,11 +216,6 @@ fn largest_decrease(trace: &[f64]) -> Option<f64> {
 
 /// The n×K responsibilities (row-major) of `data` under `mixture`, and the total log-likelihood.
 /// Only computed when asked for (`--labels`): a fit never keeps an n×K matrix.
-pub fn responsibilities_of(data: &Dataset, mixture: &Mixture) -> Result<(Vec<f64>, f64), EmError> {
-    let prepared = Prepared::new(mixture).map_err(|component| EmError::SingularCovariance {
-        component: component + 1,
-        iteration: 0,
-        reg_covar: 0.0,
-    })?;
-    Ok(responsibilities(data, &prepared))
+pub fn responsibilities_of(data: &Dataset, mixture: &Mixture) -> (Vec<f64>, f64) {
+    responsibilities(data, &Prepared::new(mixture))
 }

@@ -32,6 +32,10 @@ pub struct Mixture {
     means: Vec<f64>,
     /// K·D·D values, component-major, each matrix row-major.
     covariances: Vec<f64>,
+    /// The lower Cholesky factors L_k (Σ_k = L_k L_kᵀ), laid out like `covariances`. Computed
+    /// once by the validation that proves each Σ_k positive definite, so users of the factor
+    /// cannot meet a failing factorisation.
+    cholesky_factors: Vec<f64>,
 }
 
 /// Relative tolerance for symmetry of an input covariance (JSON round trips and sums of
@@ -147,6 +151,7 @@ impl Mixture {
                 });
             }
         }
+        let mut cholesky_factors = Vec::with_capacity(k * dim * dim);
         for (index, cov) in covariances.chunks_exact_mut(dim * dim).enumerate() {
             let component = index + 1;
             if let Some(&value) = cov.iter().find(|v| !v.is_finite()) {
@@ -157,15 +162,16 @@ impl Mixture {
                 });
             }
             symmetrise(component, dim, cov)?;
-            if cholesky_lower(dim, cov).is_none() {
-                return Err(ParamError::NotPositiveDefinite { component });
-            }
+            let factor =
+                cholesky_lower(dim, cov).ok_or(ParamError::NotPositiveDefinite { component })?;
+            cholesky_factors.extend(factor);
         }
         Ok(Self {
             dim,
             weights,
             means,
             covariances,
+            cholesky_factors,
         })
     }
 
@@ -193,6 +199,12 @@ impl Mixture {
     pub fn covariance(&self, k: usize) -> &[f64] {
         let size = self.dim * self.dim;
         &self.covariances[k * size..(k + 1) * size]
+    }
+
+    /// The lower Cholesky factor L of component `k`'s covariance (Σ = L Lᵀ), row-major.
+    pub fn cholesky_factor(&self, k: usize) -> &[f64] {
+        let size = self.dim * self.dim;
+        &self.cholesky_factors[k * size..(k + 1) * size]
     }
 
     /// Mean of component `k` as a nalgebra vector.
@@ -236,6 +248,10 @@ impl Mixture {
                 .iter()
                 .flat_map(|&k| self.covariance(k).to_vec())
                 .collect(),
+            cholesky_factors: order
+                .iter()
+                .flat_map(|&k| self.cholesky_factor(k).to_vec())
+                .collect(),
         }
     }
 }
@@ -269,7 +285,7 @@ fn symmetrise(component: usize, dim: usize, cov: &mut [f64]) -> Result<(), Param
 
 /// The lower Cholesky factor L (row-major, L·Lᵀ = A) of a symmetric row-major D×D matrix,
 /// or `None` when the matrix is not (numerically) positive definite.
-pub(crate) fn cholesky_lower(dim: usize, matrix: &[f64]) -> Option<Vec<f64>> {
+fn cholesky_lower(dim: usize, matrix: &[f64]) -> Option<Vec<f64>> {
     let mut lower = vec![0.0; dim * dim];
     for i in 0..dim {
         for j in 0..=i {
@@ -364,6 +380,19 @@ mod tests {
         );
         let err = Mixture::from_params(&shape).unwrap_err();
         assert!(err.to_string().starts_with("component 2: mean"), "{err}");
+    }
+
+    #[test]
+    fn stored_cholesky_factor_reproduces_the_covariance() {
+        let a = [4.0, 2.0, 0.4, 2.0, 5.0, 1.0, 0.4, 1.0, 3.0];
+        let m = Mixture::from_flat(3, vec![1.0], vec![0.0; 3], a.to_vec()).unwrap();
+        let l = m.cholesky_factor(0);
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|p| l[i * 3 + p] * l[j * 3 + p]).sum();
+                assert!((v - a[i * 3 + j]).abs() < 1e-12);
+            }
+        }
     }
 
     #[test]

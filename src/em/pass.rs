@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::dataset::Dataset;
-use super::model::{Mixture, cholesky_lower};
+use super::model::Mixture;
 
 /// Points per parallel chunk: large enough that per-chunk accumulators and scheduling cost
 /// nothing next to the work, small enough to give both cores work at n = 10 000.
@@ -34,26 +34,25 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// Precomputes the factors. Returns the 0-based component whose covariance fails Cholesky
-    /// as the error (a valid [`Mixture`] never does, but rounding in a factorisation may).
-    pub(crate) fn new(mixture: &Mixture) -> Result<Self, usize> {
+    /// Precomputes the factors from the mixture's Cholesky factors.
+    pub(crate) fn new(mixture: &Mixture) -> Self {
         let (k, dim) = (mixture.k(), mixture.dim());
         let mut precision_factors = Vec::with_capacity(k * dim * dim);
         let mut log_normalisers = Vec::with_capacity(k);
         for component in 0..k {
-            let lower = cholesky_lower(dim, mixture.covariance(component)).ok_or(component)?;
+            let lower = mixture.cholesky_factor(component);
             let log_det_half: f64 = (0..dim).map(|j| lower[j * dim + j].ln()).sum();
-            precision_factors.extend(invert_lower(dim, &lower));
+            precision_factors.extend(invert_lower(dim, lower));
             log_normalisers
                 .push(mixture.weights()[component].ln() - 0.5 * dim as f64 * LN_2PI - log_det_half);
         }
-        Ok(Self {
+        Self {
             dim,
             k,
             means: (0..k).flat_map(|c| mixture.mean(c).to_vec()).collect(),
             precision_factors,
             log_normalisers,
-        })
+        }
     }
 
     /// Writes ln(λ_k φ(x; μ_k, Σ_k)) for every k into `log_probs`, and x − μ_k into `diffs`
@@ -284,7 +283,7 @@ mod tests {
             vec![vec![1.0, -1.0]],
             vec![vec![vec![4.0, 2.0], vec![2.0, 5.0]]],
         );
-        let prepared = Prepared::new(&m).unwrap();
+        let prepared = Prepared::new(&m);
         let (mut diffs, mut out) = (vec![0.0; 2], vec![0.0; 1]);
         prepared.joint_log_probs(&[2.0, 1.0], &mut diffs, &mut out);
         let (dx, dy) = (1.0, 2.0);
@@ -307,7 +306,7 @@ mod tests {
             vec![vec![vec![1.0]], vec![vec![1.0]]],
         );
         let data = Dataset::new(1, vec![41.0, -40.0, 0.5]).unwrap();
-        let (resp, ll) = responsibilities(&data, &Prepared::new(&m).unwrap());
+        let (resp, ll) = responsibilities(&data, &Prepared::new(&m));
         assert!(ll.is_finite());
         assert!(
             resp.iter()
@@ -333,7 +332,7 @@ mod tests {
             vec![vec![10.0, 10.0]],
             vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]],
         );
-        let stats = e_step_stats(&data, &Prepared::new(&m).unwrap());
+        let stats = e_step_stats(&data, &Prepared::new(&m));
         assert_eq!(stats.mass, vec![4.0]);
         let (mean, cov) = stats.mean_and_covariance(0, 0.5);
         assert_eq!(mean, vec![1.0, 1.0]);

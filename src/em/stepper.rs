@@ -55,7 +55,7 @@ impl Em {
                 k: init.k(),
             });
         }
-        let stats = pass(&data, &init, 0, config.reg_covar)?;
+        let stats = pass(&data, &init, 0)?;
         Ok(Self {
             trace: vec![stats.log_likelihood],
             data,
@@ -76,7 +76,7 @@ impl Em {
             self.config.reg_covar,
             iteration,
         )?;
-        let stats = pass(&self.data, &params, iteration, self.config.reg_covar)?;
+        let stats = pass(&self.data, &params, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
         let change_per_point = (log_likelihood - previous) / self.data.len() as f64;
@@ -144,18 +144,8 @@ impl Em {
 }
 
 /// The pass at `params`, failing if the log-likelihood is not finite.
-fn pass(
-    data: &Dataset,
-    params: &Mixture,
-    iteration: usize,
-    reg_covar: f64,
-) -> Result<SufficientStats, EmError> {
-    let prepared = Prepared::new(params).map_err(|component| EmError::SingularCovariance {
-        component: component + 1,
-        iteration,
-        reg_covar,
-    })?;
-    let stats = e_step_stats(data, &prepared);
+fn pass(data: &Dataset, params: &Mixture, iteration: usize) -> Result<SufficientStats, EmError> {
+    let stats = e_step_stats(data, &Prepared::new(params));
     if !stats.log_likelihood.is_finite() {
         return Err(EmError::NonFiniteLikelihood { iteration });
     }

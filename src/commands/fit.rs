@@ -1,0 +1,291 @@
+//! `mixplore fit`: load a CSV, fit, and report (summary or JSON, plus optional label and trace
+//! files). Also the no-argument default: fit the built-in default simulation.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use super::output::{FitReport, Timing, summary, write_atomically};
+use crate::cli::{EmArgs, FitArgs};
+use crate::data::csv::{CsvOptions, Source, Table, load};
+use crate::data::{simulate, spec};
+use crate::em::{
+    Dataset, EmConfig, FitOptions, FitResult, Init, InitMethod, Mixture, MixtureParams, fit,
+    responsibilities_of,
+};
+
+/// The fit settings from the command line, with the starting parameters read if given.
+fn fit_options(args: &EmArgs) -> anyhow::Result<FitOptions> {
+    let init = match &args.init_params {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("{}: cannot read", path.display()))?;
+            let params: MixtureParams = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a valid parameters file", path.display()))?;
+            let mixture = Mixture::from_params(&params)
+                .with_context(|| format!("{}: invalid starting parameters", path.display()))?;
+            Init::Params(mixture)
+        }
+        None => Init::Method(args.init.into()),
+    };
+    Ok(FitOptions {
+        k: args.k as usize,
+        init,
+        n_init: args.n_init as usize,
+        seed: args.seed,
+        config: EmConfig {
+            reg_covar: args.reg_covar,
+            tol: args.tol,
+            max_iter: args.max_iter,
+        }
+        .check()?,
+    })
+}
+
+fn init_name(options: &FitOptions) -> &'static str {
+    match &options.init {
+        Init::Params(_) => "from --init-params",
+        Init::Method(method) => method.name(),
+    }
+}
+
+/// Fits and times; the error names the source when it is about the data.
+fn timed_fit(
+    source: &str,
+    data: Arc<Dataset>,
+    options: &FitOptions,
+) -> anyhow::Result<(FitResult, f64)> {
+    if let Init::Params(params) = &options.init
+        && params.dim() != data.dim()
+    {
+        bail!(
+            "{source}: the starting parameters have dimension {} but {} columns were selected",
+            params.dim(),
+            data.dim()
+        );
+    }
+    if data.len() < options.k {
+        bail!(
+            "{source}: {} data rows, fewer than the {} components asked for (--k)",
+            data.len(),
+            options.k
+        );
+    }
+    let start = Instant::now();
+    let result = fit(data, options).with_context(|| format!("{source}: the fit failed"))?;
+    Ok((result, start.elapsed().as_secs_f64() * 1e3))
+}
+
+/// `mixplore fit FILE …`.
+pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    let options = fit_options(&args.em)?;
+    let started = Instant::now();
+    let source = Source::from_arg(&args.file);
+    let table = load(
+        &source,
+        &CsvOptions {
+            columns: args.csv.columns.clone(),
+            delimiter: args.csv.delimiter,
+            drop_invalid: args.csv.drop_invalid,
+            keep_rows: args.labels.is_some(),
+        },
+    )?;
+    let load_ms = started.elapsed().as_secs_f64() * 1e3;
+    let Table {
+        name,
+        data,
+        columns,
+        header,
+        rows,
+        dropped_rows,
+        first_dropped,
+    } = table;
+    let data = Arc::new(data);
+    let (mut result, fit_ms) = timed_fit(&name, Arc::clone(&data), &options)?;
+    if dropped_rows > 0 {
+        let reason = first_dropped
+            .map(|r| format!(" (first: {r})"))
+            .unwrap_or_default();
+        result
+            .warnings
+            .insert(0, format!("{dropped_rows} invalid rows dropped{reason}"));
+    }
+    let timing = Timing {
+        load_ms,
+        fit_ms,
+        per_iter_ms: fit_ms / result.total_iterations.max(1) as f64,
+    };
+
+    if let Some(path) = &args.labels {
+        let (responsibilities, _) = responsibilities_of(&data, &result.mixture);
+        let k = result.mixture.k();
+        write_atomically(path, |out| {
+            write_labels(
+                out,
+                header.as_ref(),
+                rows.as_deref(),
+                &data,
+                &columns,
+                &responsibilities,
+                k,
+            )
+        })?;
+    }
+    if let Some(path) = &args.trace {
+        write_atomically(path, |out| {
+            writeln!(out, "iteration,log_likelihood")?;
+            for (iteration, value) in result.trace.iter().enumerate() {
+                writeln!(out, "{iteration},{value}")?;
+            }
+            Ok(())
+        })?;
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let params = result.mixture.to_params();
+        let report = FitReport {
+            source: &name,
+            columns: &columns,
+            n: result.n,
+            d: data.dim(),
+            k: result.mixture.k(),
+            iterations: result.iterations,
+            converged: result.converged,
+            log_likelihood: result.log_likelihood(),
+            mean_log_likelihood: result.mean_log_likelihood(),
+            bic: result.bic(),
+            aic: result.aic(),
+            weights: params.weights,
+            means: params.means,
+            covariances: params.covariances,
+            trace: &result.trace,
+            init: init_name(&options),
+            seed: options.seed,
+            n_init: options.n_init,
+            best_run: result.best_run,
+            reg_covar: options.config.reg_covar,
+            tol: options.config.tol,
+            max_iter: options.config.max_iter,
+            dropped_rows,
+            warnings: &result.warnings,
+            timing,
+        };
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        let text = summary(
+            &name,
+            &columns,
+            &result,
+            init_name(&options),
+            options.config.tol,
+            dropped_rows,
+            &timing,
+        );
+        out.write_all(text.as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// The `--labels` file: each kept input row (all its fields), then the most likely component
+/// (1-based) and the K responsibilities.
+fn write_labels(
+    out: &mut impl Write,
+    header: Option<&csv::StringRecord>,
+    rows: Option<&[csv::StringRecord]>,
+    data: &Dataset,
+    columns: &[String],
+    responsibilities: &[f64],
+    k: usize,
+) -> std::io::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    let mut head: Vec<String> = match (header, rows) {
+        (Some(header), _) => header.iter().map(str::to_owned).collect(),
+        (None, Some(rows)) => (1..=rows.first().map_or(0, csv::StringRecord::len))
+            .map(|i| format!("x{i}"))
+            .collect(),
+        (None, None) => columns.to_vec(),
+    };
+    head.push("component".into());
+    head.extend((1..=k).map(|c| format!("responsibility_{c}")));
+    writer.write_record(&head)?;
+    let mut record: Vec<String> = Vec::new();
+    for (i, row_responsibilities) in responsibilities.chunks_exact(k).enumerate() {
+        record.clear();
+        match rows.and_then(|rows| rows.get(i)) {
+            Some(row) => record.extend(row.iter().map(str::to_owned)),
+            None => record.extend(data.row(i).iter().map(f64::to_string)),
+        }
+        let best = row_responsibilities
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |acc, (c, &r)| if r > acc.1 { (c, r) } else { acc },
+            )
+            .0;
+        record.push((best + 1).to_string());
+        record.extend(row_responsibilities.iter().map(f64::to_string));
+        writer.write_record(&record)?;
+    }
+    writer.flush()
+}
+
+/// `mixplore` without arguments: fit K = 2 to the built-in default simulation and print the
+/// summary beside the true parameters. (The explorer will open here once it exists.)
+pub fn run_default() -> anyhow::Result<()> {
+    let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
+    let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
+    let data = Arc::new(simulated.data);
+    let options = FitOptions {
+        k: spec.mixture.k(),
+        init: Init::Method(InitMethod::KMeansPlusPlus),
+        n_init: 1,
+        seed: 0,
+        config: EmConfig::default(),
+    };
+    let source = format!(
+        "the default simulation (assets/specs/default.toml, n = {})",
+        spec.n
+    );
+    let (result, fit_ms) = timed_fit(&source, Arc::clone(&data), &options)?;
+    let timing = Timing {
+        load_ms: 0.0,
+        fit_ms,
+        per_iter_ms: fit_ms / result.total_iterations.max(1) as f64,
+    };
+    let columns: Vec<String> = (1..=data.dim()).map(|j| format!("x{j}")).collect();
+    let mut text = summary(
+        &source,
+        &columns,
+        &result,
+        init_name(&options),
+        options.config.tol,
+        0,
+        &timing,
+    );
+    text.push_str("\ntrue parameters of the simulation:\n");
+    let truth = spec.mixture.to_params();
+    for (component, ((weight, mean), covariance)) in truth
+        .weights
+        .iter()
+        .zip(&truth.means)
+        .zip(&truth.covariances)
+        .enumerate()
+    {
+        text.push_str(&format!(
+            "  component {}: weight {weight:.3}, mean {mean:?}, covariance {covariance:?}\n",
+            component + 1
+        ));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

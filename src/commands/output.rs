@@ -1,0 +1,220 @@
+//! Writing results: the readable summary, the JSON object, and CSV files written so that a
+//! failure half-way never leaves a truncated file in place of an old one.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::em::{FitResult, Mixture};
+
+/// Writes a file through a temporary sibling that replaces the target only once complete.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file name", path.display()))?;
+    let mut temporary_name = std::ffi::OsString::from(".");
+    temporary_name.push(file_name);
+    temporary_name.push(".mixplore-partial");
+    let temporary: PathBuf = path.with_file_name(temporary_name);
+    let result = (|| {
+        let file = File::create(&temporary)?;
+        let mut writer = BufWriter::with_capacity(1 << 20, file);
+        write(&mut writer)?;
+        writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if let Err(error) = result {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error).with_context(|| format!("{}: cannot write", path.display()));
+    }
+    Ok(())
+}
+
+/// Time spent, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Timing {
+    /// Reading and parsing the data.
+    pub load_ms: f64,
+    /// Initialisation and EM, all runs.
+    pub fit_ms: f64,
+    /// fit_ms divided by the iterations of all runs.
+    pub per_iter_ms: f64,
+}
+
+/// The `--json` object.
+#[derive(Debug, Serialize)]
+pub struct FitReport<'a> {
+    pub source: &'a str,
+    pub columns: &'a [String],
+    pub n: usize,
+    pub d: usize,
+    pub k: usize,
+    pub iterations: usize,
+    pub converged: bool,
+    pub log_likelihood: f64,
+    pub mean_log_likelihood: f64,
+    pub bic: f64,
+    pub aic: f64,
+    pub weights: Vec<f64>,
+    pub means: Vec<Vec<f64>>,
+    pub covariances: Vec<Vec<Vec<f64>>>,
+    pub trace: &'a [f64],
+    pub init: &'a str,
+    pub seed: u64,
+    pub n_init: usize,
+    pub best_run: usize,
+    pub reg_covar: f64,
+    pub tol: f64,
+    pub max_iter: usize,
+    pub dropped_rows: usize,
+    pub warnings: &'a [String],
+    pub timing: Timing,
+}
+
+/// Formats a number for the summary: 6 significant digits, scientific when very large or small.
+fn number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".into()
+    } else if (1e-3..1e6).contains(&magnitude) {
+        let decimals = (5 - magnitude.log10().floor() as i32).clamp(0, 8) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.5e}")
+    }
+}
+
+/// The readable summary of a fit.
+#[allow(clippy::too_many_arguments)]
+pub fn summary(
+    source: &str,
+    columns: &[String],
+    result: &FitResult,
+    init: &str,
+    tol: f64,
+    dropped_rows: usize,
+    timing: &Timing,
+) -> String {
+    let mixture: &Mixture = &result.mixture;
+    let (k, d) = (mixture.k(), mixture.dim());
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    line(format!(
+        "mixplore fit {source}: n = {}, D = {d}, K = {k}, columns {}",
+        result.n,
+        columns.join(", ")
+    ));
+    if dropped_rows > 0 {
+        line(format!(
+            "  {dropped_rows} invalid rows dropped (--drop-invalid)"
+        ));
+    }
+    let state = if result.converged {
+        format!(
+            "converged after {} iterations (tol {tol:e})",
+            result.iterations
+        )
+    } else {
+        format!(
+            "stopped after {} iterations without converging",
+            result.iterations
+        )
+    };
+    line(format!(
+        "{state}; init {init}, best of {} run{}; fit {:.1} ms ({:.3} ms per iteration), load {:.1} ms",
+        result.runs,
+        if result.runs == 1 { "" } else { "s" },
+        timing.fit_ms,
+        timing.per_iter_ms,
+        timing.load_ms
+    ));
+    line(format!(
+        "log-likelihood {} (mean {} per point)   BIC {}   AIC {}",
+        number(result.log_likelihood()),
+        number(result.mean_log_likelihood()),
+        number(result.bic()),
+        number(result.aic())
+    ));
+    let label_width = 14;
+    let width = columns
+        .iter()
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12)
+        + 2;
+    let mut header = format!("{:label_width$}", "");
+    for column in columns {
+        header.push_str(&format!("{column:>width$}"));
+    }
+    for component in 0..k {
+        line(String::new());
+        line(format!(
+            "component {}   weight {}",
+            component + 1,
+            number(mixture.weights()[component])
+        ));
+        line(header.clone());
+        let mut mean = format!("{:label_width$}", "  mean");
+        for value in mixture.mean(component) {
+            mean.push_str(&format!("{:>width$}", number(*value)));
+        }
+        line(mean);
+        let covariance = mixture.covariance(component);
+        for row in 0..d {
+            let label = if row == 0 { "  covariance" } else { "" };
+            let mut text = format!("{label:label_width$}");
+            for value in &covariance[row * d..(row + 1) * d] {
+                text.push_str(&format!("{:>width$}", number(*value)));
+            }
+            line(text);
+        }
+    }
+    for warning in &result.warnings {
+        line(format!("warning: {warning}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn numbers_are_readable() {
+        assert_eq!(number(0.0), "0");
+        assert_eq!(number(1.234567891), "1.23457");
+        assert_eq!(number(-1130.2639), "-1130.26");
+        assert_eq!(number(2.5e-7), "2.50000e-7");
+        assert_eq!(number(12345678.0), "1.23457e7");
+    }
+
+    #[test]
+    fn atomic_write_replaces_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+        let failed = write_atomically(&path, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
