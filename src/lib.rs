@@ -9,3 +9,4 @@ pub mod cli;
 mod commands;
 pub mod data;
 pub mod em;
+pub mod worker;

@@ -1,0 +1,481 @@
+//! The background EM thread and its protocol.
+//!
+//! The worker owns the data and the EM stepper. The UI sends [`Command`]s on a channel; the
+//! worker answers with [`WorkerEvent`]s through a sink the UI provides (so they arrive on the
+//! UI's one inbound channel): one [`Snapshot`] per iteration, carrying parameters only — never
+//! per-point arrays — so the UI can keep the whole history at any n. Every snapshot carries the
+//! run id of the run it belongs to, so the UI can ignore the tail of a run it abandoned.
+//! Commands are read between iterations, so pausing, restarting or quitting never waits for
+//! more than one iteration.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::em::{Dataset, Em, EmConfig, EmError, Init, Mixture, initialise};
+
+/// Everything needed to start a run.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Identifies the run in its snapshots; the UI makes it unique.
+    pub run_id: u64,
+    /// The data to fit.
+    pub data: Arc<Dataset>,
+    /// Number of components.
+    pub k: usize,
+    /// How to choose θ(0).
+    pub init: Init,
+    /// Seed of the initialisation.
+    pub seed: u64,
+    /// Regularisation and stopping rule.
+    pub config: EmConfig,
+}
+
+/// How fast a run goes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// At most this many iterations per second.
+    PerSecond(f64),
+    /// As fast as the machine allows.
+    Unlimited,
+}
+
+/// What the UI asks of the worker.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Abandon any current run and start this one (paused at iteration 0).
+    Start(RunRequest),
+    /// One iteration, then pause.
+    Step,
+    /// Iterate until converged, paused or `max_iter`.
+    Run,
+    /// Stop iterating (the run stays where it is).
+    Pause,
+    /// Pace of [`Command::Run`].
+    SetSpeed(Speed),
+    /// End the thread.
+    Shutdown,
+}
+
+/// The state of a run after one iteration (or at its start, iteration 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The run this belongs to.
+    pub run_id: u64,
+    /// t of θ(t).
+    pub iteration: usize,
+    /// θ(t).
+    pub params: Mixture,
+    /// trace[t], the total log-likelihood at θ(t).
+    pub log_likelihood: f64,
+    /// Whether iteration t met the convergence test.
+    pub converged: bool,
+    /// Whether the run has reached `max_iter` or converged (running stops there).
+    pub done: bool,
+}
+
+/// What the worker tells the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WorkerEvent {
+    /// A new iteration.
+    Snapshot(Snapshot),
+    /// The worker stopped iterating because running finished or was paused.
+    Paused {
+        /// The run concerned.
+        run_id: u64,
+    },
+    /// Starting or stepping failed; the run stays at its last good iteration.
+    Failed {
+        /// The run concerned.
+        run_id: u64,
+        /// The iteration that could not be made.
+        iteration: usize,
+        /// One line for the status bar.
+        message: String,
+    },
+}
+
+/// A handle on the worker thread; dropping it shuts the thread down.
+#[derive(Debug)]
+pub struct Worker {
+    commands: Sender<Command>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread. `sink` receives every event and returns false once nobody listens,
+    /// which ends the thread.
+    pub fn spawn<F>(sink: F) -> std::io::Result<Self>
+    where
+        F: FnMut(WorkerEvent) -> bool + Send + 'static,
+    {
+        let (commands, inbox) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name("mixplore-em".into())
+            .spawn(move || WorkerLoop::new(inbox, sink).run())?;
+        Ok(Self {
+            commands,
+            handle: Some(handle),
+        })
+    }
+
+    /// Sends a command; a worker that has gone away is ignored (the UI reports its last failure).
+    pub fn send(&self, command: Command) {
+        let _ = self.commands.send(command);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+struct WorkerLoop<F> {
+    inbox: Receiver<Command>,
+    sink: F,
+    run: Option<(u64, Em)>,
+    running: bool,
+    speed: Speed,
+    next_step_at: Instant,
+}
+
+/// Either keep going or stop the thread.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
+    fn new(inbox: Receiver<Command>, sink: F) -> Self {
+        Self {
+            inbox,
+            sink,
+            run: None,
+            running: false,
+            speed: Speed::PerSecond(10.0),
+            next_step_at: Instant::now(),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            let command = if self.running {
+                let wait = self.next_step_at.saturating_duration_since(Instant::now());
+                if wait.is_zero() {
+                    match self.inbox.try_recv() {
+                        Ok(command) => Some(command),
+                        Err(TryRecvError::Empty) => None,
+                        Err(TryRecvError::Disconnected) => return,
+                    }
+                } else {
+                    match self.inbox.recv_timeout(wait) {
+                        Ok(command) => Some(command),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            } else {
+                match self.inbox.recv() {
+                    Ok(command) => Some(command),
+                    Err(_) => return,
+                }
+            };
+            let flow = match command {
+                Some(command) => self.handle(command),
+                None => {
+                    self.next_step_at = Instant::now() + self.interval();
+                    self.step()
+                }
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    fn interval(&self) -> Duration {
+        match self.speed {
+            Speed::PerSecond(rate) if rate > 0.0 => Duration::from_secs_f64(1.0 / rate),
+            _ => Duration::ZERO,
+        }
+    }
+
+    fn emit(&mut self, event: WorkerEvent) -> Flow {
+        if (self.sink)(event) {
+            Flow::Continue
+        } else {
+            Flow::Stop
+        }
+    }
+
+    fn handle(&mut self, command: Command) -> Flow {
+        match command {
+            Command::Start(request) => {
+                self.running = false;
+                self.run = None;
+                let run_id = request.run_id;
+                match catch_unwind(AssertUnwindSafe(|| start(request))) {
+                    Ok(Ok(em)) => {
+                        let snapshot = snapshot_of(run_id, &em);
+                        self.run = Some((run_id, em));
+                        self.emit(WorkerEvent::Snapshot(snapshot))
+                    }
+                    Ok(Err(error)) => self.emit(WorkerEvent::Failed {
+                        run_id,
+                        iteration: 0,
+                        message: error.to_string(),
+                    }),
+                    Err(panic) => self.emit(WorkerEvent::Failed {
+                        run_id,
+                        iteration: 0,
+                        message: format!("internal error while starting: {}", panic_text(&panic)),
+                    }),
+                }
+            }
+            Command::Step => {
+                self.running = false;
+                self.step()
+            }
+            Command::Run => {
+                if self.run.as_ref().is_some_and(|(_, em)| !em.is_done()) {
+                    self.running = true;
+                    self.next_step_at = Instant::now();
+                    Flow::Continue
+                } else {
+                    self.pause_event()
+                }
+            }
+            Command::Pause => {
+                if self.running {
+                    self.running = false;
+                    self.pause_event()
+                } else {
+                    Flow::Continue
+                }
+            }
+            Command::SetSpeed(speed) => {
+                self.speed = speed;
+                self.next_step_at = Instant::now();
+                Flow::Continue
+            }
+            Command::Shutdown => Flow::Stop,
+        }
+    }
+
+    fn pause_event(&mut self) -> Flow {
+        match &self.run {
+            Some((run_id, _)) => {
+                let run_id = *run_id;
+                self.emit(WorkerEvent::Paused { run_id })
+            }
+            None => Flow::Continue,
+        }
+    }
+
+    /// One iteration of the current run, if any.
+    fn step(&mut self) -> Flow {
+        let Some((run_id, em)) = self.run.as_mut() else {
+            self.running = false;
+            return Flow::Continue;
+        };
+        let run_id = *run_id;
+        let iteration = em.iteration() + 1;
+        let outcome = catch_unwind(AssertUnwindSafe(|| em.step()));
+        let event = match outcome {
+            Ok(Ok(_)) => {
+                let snapshot = snapshot_of(run_id, em);
+                if snapshot.done && self.running {
+                    self.running = false;
+                }
+                WorkerEvent::Snapshot(snapshot)
+            }
+            Ok(Err(error)) => {
+                self.running = false;
+                WorkerEvent::Failed {
+                    run_id,
+                    iteration,
+                    message: error.to_string(),
+                }
+            }
+            Err(panic) => {
+                self.running = false;
+                // The stepper may be half-updated after a panic: drop the run.
+                self.run = None;
+                WorkerEvent::Failed {
+                    run_id,
+                    iteration,
+                    message: format!("internal error: {}", panic_text(&panic)),
+                }
+            }
+        };
+        self.emit(event)
+    }
+}
+
+fn start(request: RunRequest) -> Result<Em, EmError> {
+    let initial = match request.init {
+        Init::Params(params) => params,
+        Init::Method(method) => initialise(
+            &request.data,
+            request.k,
+            method,
+            request.config.reg_covar,
+            request.seed,
+        )?,
+    };
+    Em::new(request.data, initial, request.config)
+}
+
+fn snapshot_of(run_id: u64, em: &Em) -> Snapshot {
+    Snapshot {
+        run_id,
+        iteration: em.iteration(),
+        params: em.params().clone(),
+        log_likelihood: em.log_likelihood(),
+        converged: em.converged(),
+        done: em.is_done(),
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::em::InitMethod;
+
+    fn data() -> Arc<Dataset> {
+        let mut values = Vec::new();
+        for i in 0..200 {
+            let t = (i as f64 * 0.37).sin();
+            values.extend([
+                if i % 2 == 0 { t } else { 6.0 + t },
+                (i as f64 * 0.11).cos(),
+            ]);
+        }
+        Arc::new(Dataset::new(2, values).unwrap())
+    }
+
+    fn request(run_id: u64, k: usize) -> RunRequest {
+        RunRequest {
+            run_id,
+            data: data(),
+            k,
+            init: Init::Method(InitMethod::KMeansPlusPlus),
+            seed: 1,
+            config: EmConfig::default(),
+        }
+    }
+
+    fn spawn() -> (Worker, Receiver<WorkerEvent>) {
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker::spawn(move |event| tx.send(event).is_ok()).unwrap();
+        (worker, rx)
+    }
+
+    fn next_snapshot(rx: &Receiver<WorkerEvent>) -> Snapshot {
+        loop {
+            match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                WorkerEvent::Snapshot(snapshot) => return snapshot,
+                WorkerEvent::Paused { .. } => {}
+                WorkerEvent::Failed { message, .. } => panic!("{message}"),
+            }
+        }
+    }
+
+    #[test]
+    fn start_then_steps_give_consecutive_iterations() {
+        let (worker, rx) = spawn();
+        worker.send(Command::Start(request(7, 2)));
+        let first = next_snapshot(&rx);
+        assert_eq!((first.run_id, first.iteration), (7, 0));
+        worker.send(Command::Step);
+        worker.send(Command::Step);
+        let one = next_snapshot(&rx);
+        let two = next_snapshot(&rx);
+        assert_eq!((one.iteration, two.iteration), (1, 2));
+        assert!(two.log_likelihood >= one.log_likelihood - 1e-9);
+    }
+
+    #[test]
+    fn running_goes_to_convergence_and_stops() {
+        let (worker, rx) = spawn();
+        worker.send(Command::SetSpeed(Speed::Unlimited));
+        worker.send(Command::Start(request(1, 2)));
+        worker.send(Command::Run);
+        let mut last = next_snapshot(&rx);
+        while !last.done {
+            last = next_snapshot(&rx);
+        }
+        assert!(last.converged);
+        // Nothing more arrives once done.
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_millis(200)),
+            Err(_) | Ok(WorkerEvent::Paused { .. })
+        ));
+    }
+
+    #[test]
+    fn a_new_start_abandons_the_old_run_and_pause_stops_promptly() {
+        let (worker, rx) = spawn();
+        worker.send(Command::SetSpeed(Speed::PerSecond(50.0)));
+        worker.send(Command::Start(request(1, 2)));
+        worker.send(Command::Run);
+        next_snapshot(&rx);
+        worker.send(Command::Start(request(2, 3)));
+        let mut snapshot = next_snapshot(&rx);
+        while snapshot.run_id == 1 {
+            snapshot = next_snapshot(&rx);
+        }
+        assert_eq!(
+            (snapshot.run_id, snapshot.iteration, snapshot.params.k()),
+            (2, 0, 3)
+        );
+        worker.send(Command::Run);
+        next_snapshot(&rx);
+        worker.send(Command::Pause);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .unwrap()
+            {
+                WorkerEvent::Paused { run_id } => {
+                    assert_eq!(run_id, 2);
+                    break;
+                }
+                WorkerEvent::Snapshot(_) => {}
+                WorkerEvent::Failed { message, .. } => panic!("{message}"),
+            }
+        }
+    }
+
+    #[test]
+    fn failures_are_reported_not_fatal() {
+        let (worker, rx) = spawn();
+        worker.send(Command::Start(request(3, 500)));
+        match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+            WorkerEvent::Failed {
+                run_id, message, ..
+            } => {
+                assert_eq!(run_id, 3);
+                assert!(message.contains("500 components"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        worker.send(Command::Start(request(4, 2)));
+        assert_eq!(next_snapshot(&rx).run_id, 4);
+    }
+}
