@@ -19,7 +19,8 @@ pub const EXIT_FAILURE: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "mixplore", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do; without a command, mixplore fits the built-in default simulation.
+    /// What to do; without a command, mixplore opens the explorer on the built-in default
+    /// simulation (assets/specs/default.toml) with K = 2.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -27,6 +28,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the explorer: watch EM fit a CSV file or a simulation, iteration by iteration.
+    Explore(ExploreArgs),
     /// Fit a Gaussian mixture to a CSV file by EM and print the result.
     Fit(FitArgs),
     /// Draw data from a mixture spec (TOML or JSON) and write them as CSV.
@@ -58,9 +61,6 @@ impl From<InitArg> for InitMethod {
 /// Options of the EM run itself, shared by every command that fits.
 #[derive(Debug, Clone, Args)]
 pub struct EmArgs {
-    /// Number of mixture components K.
-    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub k: u32,
     /// How to choose the starting parameters.
     #[arg(long, value_enum, default_value_t = InitArg::KMeansPlusPlus)]
     pub init: InitArg,
@@ -104,6 +104,9 @@ pub struct FitArgs {
     /// The CSV file to fit ("-" reads standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
+    /// Number of mixture components K.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: u32,
     #[command(flatten)]
     pub em: EmArgs,
     #[command(flatten)]
@@ -117,6 +120,24 @@ pub struct FitArgs {
     /// Write the log-likelihood of every iteration here.
     #[arg(long, value_name = "OUT.csv")]
     pub trace: Option<PathBuf>,
+}
+
+/// `mixplore explore`.
+#[derive(Debug, Clone, Args)]
+pub struct ExploreArgs {
+    /// The CSV file to explore (omit it with --spec, or for the default simulation).
+    #[arg(value_name = "FILE", conflicts_with = "spec")]
+    pub file: Option<String>,
+    /// Simulate the data from this spec (TOML or JSON) instead.
+    #[arg(long, value_name = "SPEC")]
+    pub spec: Option<PathBuf>,
+    /// Number of mixture components K (default: the spec's, or 2).
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: Option<u32>,
+    #[command(flatten)]
+    pub em: EmArgs,
+    #[command(flatten)]
+    pub csv: CsvArgs,
 }
 
 /// `mixplore simulate`.

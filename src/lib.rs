@@ -5,8 +5,12 @@
 //! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling).
 //! - [`cli`]: the command line (`mixplore fit`, `mixplore simulate`) over the two above.
 
+pub mod app;
 pub mod cli;
 mod commands;
 pub mod data;
 pub mod em;
+pub mod explorer;
+pub mod keys;
+pub mod ui;
 pub mod worker;

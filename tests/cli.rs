@@ -427,16 +427,29 @@ fn bad_specs_name_the_component() {
 }
 
 #[test]
-fn no_arguments_fits_the_default_simulation() {
-    let output = mixplore().output().unwrap();
+fn the_explorer_refuses_what_it_cannot_draw_on() {
+    // No terminal on standard output (as here): a clear error, not escape codes.
+    let line = fails(&mut mixplore());
     assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        line.contains("not a terminal") && line.contains("mixplore fit"),
+        "{line}"
     );
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        text.contains("default simulation") && text.contains("K = 2"),
-        "{text}"
+    let line = fails(
+        mixplore()
+            .args(["explore", "--spec"])
+            .arg(asset("assets/specs/separated.toml")),
     );
+    assert!(line.contains("not a terminal"), "{line}");
+    let line = fails(mixplore().env("TERM", "dumb"));
+    assert!(line.contains("TERM=dumb"), "{line}");
+    // Bad input is reported before the terminal is touched.
+    let line = fails(mixplore().args(["explore", "/no/such.csv"]));
+    assert!(line.contains("/no/such.csv"), "{line}");
+    let line = fails(
+        mixplore()
+            .arg("explore")
+            .arg(asset("assets/datasets/galaxies.csv"))
+            .args(["--k", "100"]),
+    );
+    assert!(line.contains("82 data rows"), "{line}");
 }

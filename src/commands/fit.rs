@@ -10,14 +10,13 @@ use anyhow::{Context, bail};
 use super::output::{FitReport, Timing, summary, write_atomically};
 use crate::cli::{EmArgs, FitArgs};
 use crate::data::csv::{CsvOptions, Source, Table, load};
-use crate::data::{simulate, spec};
 use crate::em::{
-    Dataset, EmConfig, FitOptions, FitResult, Init, InitMethod, Mixture, MixtureParams, fit,
+    Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, fit,
     responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
-fn fit_options(args: &EmArgs) -> anyhow::Result<FitOptions> {
+pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
     let init = match &args.init_params {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -31,7 +30,7 @@ fn fit_options(args: &EmArgs) -> anyhow::Result<FitOptions> {
         None => Init::Method(args.init.into()),
     };
     Ok(FitOptions {
-        k: args.k as usize,
+        k: k as usize,
         init,
         n_init: args.n_init as usize,
         seed: args.seed,
@@ -80,7 +79,7 @@ fn timed_fit(
 
 /// `mixplore fit FILE …`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let options = fit_options(&args.em)?;
+    let options = fit_options(args.k, &args.em)?;
     let started = Instant::now();
     let source = Source::from_arg(&args.file);
     let table = load(
@@ -234,58 +233,4 @@ fn write_labels(
         writer.write_record(&record)?;
     }
     writer.flush()
-}
-
-/// `mixplore` without arguments: fit K = 2 to the built-in default simulation and print the
-/// summary beside the true parameters. (The explorer will open here once it exists.)
-pub fn run_default() -> anyhow::Result<()> {
-    let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
-    let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
-    let data = Arc::new(simulated.data);
-    let options = FitOptions {
-        k: spec.mixture.k(),
-        init: Init::Method(InitMethod::KMeansPlusPlus),
-        n_init: 1,
-        seed: 0,
-        config: EmConfig::default(),
-    };
-    let source = format!(
-        "the default simulation (assets/specs/default.toml, n = {})",
-        spec.n
-    );
-    let (result, fit_ms) = timed_fit(&source, Arc::clone(&data), &options)?;
-    let timing = Timing {
-        load_ms: 0.0,
-        fit_ms,
-        per_iter_ms: fit_ms / result.total_iterations.max(1) as f64,
-    };
-    let columns: Vec<String> = (1..=data.dim()).map(|j| format!("x{j}")).collect();
-    let mut text = summary(
-        &source,
-        &columns,
-        &result,
-        init_name(&options),
-        options.config.tol,
-        0,
-        &timing,
-    );
-    text.push_str("\ntrue parameters of the simulation:\n");
-    let truth = spec.mixture.to_params();
-    for (component, ((weight, mean), covariance)) in truth
-        .weights
-        .iter()
-        .zip(&truth.means)
-        .zip(&truth.covariances)
-        .enumerate()
-    {
-        text.push_str(&format!(
-            "  component {}: weight {weight:.3}, mean {mean:?}, covariance {covariance:?}\n",
-            component + 1
-        ));
-    }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
 }

@@ -1,6 +1,7 @@
 //! The commands behind the command line. They read and write files and standard streams; the
 //! numbers come from the engine ([`crate::em`]) and the data from [`crate::data`].
 
+mod explore;
 mod fit;
 mod output;
 mod simulate;
@@ -14,9 +15,10 @@ pub const DEFAULT_SPEC: &str = include_str!("../../assets/specs/default.toml");
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Some(Command::Explore(args)) => explore::run(&args),
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
-        None => fit::run_default(),
+        None => explore::run_default(),
     }
 }
 

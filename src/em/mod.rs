@@ -12,6 +12,7 @@ mod dataset;
 mod error;
 mod fit;
 mod init;
+mod matching;
 mod model;
 mod pass;
 mod stepper;
@@ -19,7 +20,10 @@ mod stepper;
 pub use config::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
-pub use fit::{FitOptions, FitResult, Init, fit, responsibilities_of, run_seeds};
+pub use fit::{
+    FitOptions, FitResult, Init, fit, most_likely_components, responsibilities_of, run_seeds,
+};
 pub use init::{InitMethod, initialise};
+pub use matching::match_components;
 pub use model::{Mixture, MixtureParams};
 pub use stepper::{Em, StepStats};

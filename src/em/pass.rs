@@ -78,6 +78,26 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// The index of the largest ln(λ_k φ(x; μ_k, Σ_k)) for each point.
+    pub(crate) fn most_likely<'a>(&self, points: impl Iterator<Item = &'a [f64]>) -> Vec<usize> {
+        let mut diffs = vec![0.0; self.k * self.dim];
+        let mut log_probs = vec![0.0; self.k];
+        points
+            .map(|point| {
+                self.joint_log_probs(point, &mut diffs, &mut log_probs);
+                log_probs
+                    .iter()
+                    .enumerate()
+                    .fold((0, f64::NEG_INFINITY), |best, (k, &v)| {
+                        if v > best.1 { (k, v) } else { best }
+                    })
+                    .0
+            })
+            .collect()
+    }
+}
+
 /// The inverse of a lower-triangular row-major D×D matrix (itself lower-triangular).
 fn invert_lower(dim: usize, lower: &[f64]) -> Vec<f64> {
     let mut inverse = vec![0.0; dim * dim];

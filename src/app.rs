@@ -1,0 +1,741 @@
+//! The explorer's state machine: what is shown, driven by [`Action`]s from keys and by the
+//! worker's events. It owns no terminal and no thread, so tests drive it directly; every change
+//! it wants from the worker comes back as [`Command`]s for the caller to send.
+
+use std::sync::Arc;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+
+use crate::em::{Dataset, EmConfig, Init, InitMethod, Mixture};
+use crate::worker::{Command, RunRequest, Snapshot, Speed, WorkerEvent};
+
+/// The most points the data panel draws; more than a terminal can show apart at any size.
+pub const MAX_DRAWN_POINTS: usize = 20_000;
+
+/// The most components `]` goes to.
+pub const MAX_COMPONENTS: usize = 12;
+
+/// Run speeds `+`/`-` step through, in iterations per second (`None`: unlimited).
+pub const SPEEDS: &[Option<f64>] = &[
+    Some(1.0),
+    Some(2.0),
+    Some(5.0),
+    Some(10.0),
+    Some(20.0),
+    Some(50.0),
+    Some(100.0),
+    None,
+];
+const DEFAULT_SPEED: usize = 3;
+
+/// Something the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Run or pause.
+    ToggleRun,
+    /// One iteration forward (a new one from the worker at the newest).
+    StepForward,
+    /// One iteration back.
+    StepBack,
+    /// Show θ(0).
+    First,
+    /// Show the newest iteration.
+    Newest,
+    /// Run faster.
+    Faster,
+    /// Run slower.
+    Slower,
+    /// Restart with a new seed.
+    Restart,
+    /// Next initialisation method, and restart.
+    CycleInit,
+    /// K − 1 and restart.
+    FewerComponents,
+    /// K + 1 and restart.
+    MoreComponents,
+    /// Next dimension on the x axis.
+    NextX,
+    /// Next dimension on the y axis.
+    NextY,
+    /// Next point marker.
+    CycleMarker,
+    /// Open or close the help overlay.
+    ToggleHelp,
+    /// Close what is open, or quit.
+    Escape,
+    /// Quit.
+    Quit,
+}
+
+/// The point marker of the data panel (for terminals whose fonts lack Braille).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// Braille dots: the finest resolution.
+    Braille,
+    /// Half blocks.
+    HalfBlock,
+    /// One dot per cell.
+    Dot,
+}
+
+impl MarkerKind {
+    fn next(self) -> Self {
+        match self {
+            Self::Braille => Self::HalfBlock,
+            Self::HalfBlock => Self::Dot,
+            Self::Dot => Self::Braille,
+        }
+    }
+
+    /// The name shown in the status line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Braille => "braille",
+            Self::HalfBlock => "half block",
+            Self::Dot => "dot",
+        }
+    }
+}
+
+/// What the explorer is looking at.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Where the data came from, for the status line.
+    pub name: String,
+    /// Column names, one per dimension.
+    pub columns: Vec<String>,
+    /// The data.
+    pub data: Arc<Dataset>,
+    /// The true mixture when the data were simulated.
+    pub truth: Option<Mixture>,
+}
+
+/// How runs are started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    /// Number of components.
+    pub k: usize,
+    /// The seeded initialisation method (used unless `init_params` is chosen).
+    pub init: InitMethod,
+    /// Explicit starting parameters, if given; used while `use_init_params` is set.
+    pub init_params: Option<Mixture>,
+    /// Whether the next run starts from `init_params`.
+    pub use_init_params: bool,
+    /// Seed of the next run.
+    pub seed: u64,
+    /// Regularisation and stopping rule.
+    pub config: EmConfig,
+}
+
+/// Whether the worker is iterating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Waiting for the user.
+    Paused,
+    /// Iterating at the chosen speed.
+    Running,
+}
+
+/// The explorer's whole state.
+#[derive(Debug)]
+pub struct App {
+    /// The data and, for simulations, the truth.
+    pub source: Source,
+    /// How runs start.
+    pub settings: RunSettings,
+    /// Id of the current run; snapshots of other runs are ignored.
+    pub run_id: u64,
+    /// Every snapshot of the current run, in iteration order.
+    pub history: Vec<Snapshot>,
+    /// Index of the shown snapshot in `history`.
+    pub shown: usize,
+    /// Whether the shown snapshot follows the newest as it arrives.
+    pub follow: bool,
+    /// Running or paused.
+    pub mode: Mode,
+    /// Index into [`SPEEDS`].
+    pub speed: usize,
+    /// Whether the help overlay is open.
+    pub help_open: bool,
+    /// Point marker of the data panel.
+    pub marker: MarkerKind,
+    /// Dimensions on the x and y axes (equal when D = 1).
+    pub dims: (usize, usize),
+    /// The last failure the worker reported for the current run.
+    pub failure: Option<String>,
+    /// A short note for the status line (what the last key did, when not obvious).
+    pub note: Option<String>,
+    /// Set once the user asked to quit.
+    pub should_quit: bool,
+    /// Indices of the points the data panel draws (all, or a fixed seeded sample).
+    pub drawn: Vec<usize>,
+}
+
+impl App {
+    /// A new explorer state; the returned commands start the first run.
+    pub fn new(source: Source, settings: RunSettings) -> (Self, Vec<Command>) {
+        let n = source.data.len();
+        let drawn = if n > MAX_DRAWN_POINTS {
+            let mut rng = StdRng::seed_from_u64(0x6d69_7870);
+            let mut indices = sample(&mut rng, n, MAX_DRAWN_POINTS).into_vec();
+            indices.sort_unstable();
+            indices
+        } else {
+            (0..n).collect()
+        };
+        let d = source.data.dim();
+        let mut app = Self {
+            source,
+            settings,
+            run_id: 0,
+            history: Vec::new(),
+            shown: 0,
+            follow: true,
+            mode: Mode::Paused,
+            speed: DEFAULT_SPEED,
+            help_open: false,
+            marker: MarkerKind::Braille,
+            dims: (0, if d > 1 { 1 } else { 0 }),
+            failure: None,
+            note: None,
+            should_quit: false,
+            drawn,
+        };
+        let mut commands = vec![Command::SetSpeed(app.speed_setting())];
+        commands.extend(app.restart());
+        (app, commands)
+    }
+
+    /// The shown snapshot, once the run has one.
+    pub fn shown_snapshot(&self) -> Option<&Snapshot> {
+        self.history.get(self.shown)
+    }
+
+    /// The snapshot before the shown one (for changes since the previous iteration).
+    pub fn previous_snapshot(&self) -> Option<&Snapshot> {
+        self.shown.checked_sub(1).and_then(|i| self.history.get(i))
+    }
+
+    /// The newest snapshot of the run.
+    pub fn newest(&self) -> Option<&Snapshot> {
+        self.history.last()
+    }
+
+    /// The log-likelihood trace of the run so far.
+    pub fn trace(&self) -> Vec<f64> {
+        self.history.iter().map(|s| s.log_likelihood).collect()
+    }
+
+    /// The run speed as the worker takes it.
+    pub fn speed_setting(&self) -> Speed {
+        match SPEEDS[self.speed] {
+            Some(rate) => Speed::PerSecond(rate),
+            None => Speed::Unlimited,
+        }
+    }
+
+    /// The run speed for the status line.
+    pub fn speed_label(&self) -> String {
+        match SPEEDS[self.speed] {
+            Some(rate) => format!("{rate} it/s"),
+            None => "max speed".into(),
+        }
+    }
+
+    /// The name of the initialisation the current run used.
+    pub fn init_label(&self) -> &'static str {
+        if self.settings.use_init_params {
+            "init-params"
+        } else {
+            self.settings.init.name()
+        }
+    }
+
+    /// Whether the newest iteration met the convergence test.
+    pub fn converged(&self) -> bool {
+        self.newest().is_some_and(|s| s.converged)
+    }
+
+    /// Applies a user action; returns what the worker must do.
+    pub fn handle(&mut self, action: Action) -> Vec<Command> {
+        self.note = None;
+        match action {
+            Action::ToggleRun => match self.mode {
+                Mode::Running => {
+                    self.mode = Mode::Paused;
+                    vec![Command::Pause]
+                }
+                Mode::Paused => {
+                    if self.newest().is_some_and(|s| s.done) {
+                        self.note = Some("the run is finished: n steps on, r restarts".into());
+                        return Vec::new();
+                    }
+                    if self.failure.is_some() || self.history.is_empty() {
+                        return Vec::new();
+                    }
+                    self.mode = Mode::Running;
+                    self.follow = true;
+                    self.shown = self.history.len() - 1;
+                    vec![Command::Run]
+                }
+            },
+            Action::StepForward => {
+                let mut commands = self.pause();
+                if self.shown + 1 < self.history.len() {
+                    self.shown += 1;
+                    self.follow = self.shown + 1 == self.history.len();
+                } else if self.failure.is_none() && !self.history.is_empty() {
+                    self.follow = true;
+                    commands.push(Command::Step);
+                }
+                commands
+            }
+            Action::StepBack => {
+                let commands = self.pause();
+                self.shown = self.shown.saturating_sub(1);
+                self.follow = false;
+                commands
+            }
+            Action::First => {
+                let commands = self.pause();
+                self.shown = 0;
+                self.follow = self.history.len() <= 1;
+                commands
+            }
+            Action::Newest => {
+                self.shown = self.history.len().saturating_sub(1);
+                self.follow = true;
+                Vec::new()
+            }
+            Action::Faster | Action::Slower => {
+                self.speed = if action == Action::Faster {
+                    (self.speed + 1).min(SPEEDS.len() - 1)
+                } else {
+                    self.speed.saturating_sub(1)
+                };
+                vec![Command::SetSpeed(self.speed_setting())]
+            }
+            Action::Restart => {
+                self.settings.seed = self.settings.seed.wrapping_add(1);
+                self.restart()
+            }
+            Action::CycleInit => {
+                let methods = [
+                    InitMethod::KMeansPlusPlus,
+                    InitMethod::RandomFromData,
+                    InitMethod::Random,
+                ];
+                if self.settings.use_init_params {
+                    self.settings.use_init_params = false;
+                    self.settings.init = methods[0];
+                } else {
+                    let position = methods.iter().position(|m| *m == self.settings.init);
+                    let next = position.map_or(0, |p| p + 1);
+                    match methods.get(next) {
+                        Some(method) => self.settings.init = *method,
+                        None if self.settings.init_params.is_some() => {
+                            self.settings.use_init_params = true
+                        }
+                        None => self.settings.init = methods[0],
+                    }
+                }
+                self.restart()
+            }
+            Action::FewerComponents | Action::MoreComponents => {
+                let k = self.settings.k;
+                let max = MAX_COMPONENTS.min(self.source.data.len());
+                let new_k = if action == Action::MoreComponents {
+                    (k + 1).min(max)
+                } else {
+                    k.saturating_sub(1).max(1)
+                };
+                if new_k == k {
+                    self.note = Some(format!("K stays {k} (allowed: 1 to {max})"));
+                    return Vec::new();
+                }
+                self.settings.k = new_k;
+                // Fixed starting parameters have their own K; a new K needs a seeded start.
+                self.settings.use_init_params = false;
+                self.restart()
+            }
+            Action::NextX | Action::NextY => {
+                let d = self.source.data.dim();
+                if d <= 2 {
+                    self.note = Some("x / y choose the plotted dimensions when D > 2".into());
+                    return Vec::new();
+                }
+                let (x, y) = self.dims;
+                let next = |current: usize, other: usize| {
+                    let mut candidate = (current + 1) % d;
+                    if candidate == other {
+                        candidate = (candidate + 1) % d;
+                    }
+                    candidate
+                };
+                self.dims = if action == Action::NextX {
+                    (next(x, y), y)
+                } else {
+                    (x, next(y, x))
+                };
+                Vec::new()
+            }
+            Action::CycleMarker => {
+                self.marker = self.marker.next();
+                Vec::new()
+            }
+            Action::ToggleHelp => {
+                self.help_open = !self.help_open;
+                Vec::new()
+            }
+            Action::Escape => {
+                if self.help_open {
+                    self.help_open = false;
+                    Vec::new()
+                } else {
+                    self.quit()
+                }
+            }
+            Action::Quit => self.quit(),
+        }
+    }
+
+    fn quit(&mut self) -> Vec<Command> {
+        self.should_quit = true;
+        vec![Command::Shutdown]
+    }
+
+    fn pause(&mut self) -> Vec<Command> {
+        if self.mode == Mode::Running {
+            self.mode = Mode::Paused;
+            vec![Command::Pause]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Abandons the current run and starts a new one with the current settings.
+    fn restart(&mut self) -> Vec<Command> {
+        self.run_id += 1;
+        self.history.clear();
+        self.shown = 0;
+        self.follow = true;
+        self.mode = Mode::Paused;
+        self.failure = None;
+        let init = match (&self.settings.init_params, self.settings.use_init_params) {
+            (Some(params), true) => Init::Params(params.clone()),
+            _ => Init::Method(self.settings.init),
+        };
+        vec![Command::Start(RunRequest {
+            run_id: self.run_id,
+            data: Arc::clone(&self.source.data),
+            k: self.settings.k,
+            init,
+            seed: self.settings.seed,
+            config: self.settings.config,
+        })]
+    }
+
+    /// Takes an event from the worker; returns whether anything visible changed.
+    pub fn on_worker(&mut self, event: WorkerEvent) -> bool {
+        match event {
+            WorkerEvent::Snapshot(snapshot) => {
+                if snapshot.run_id != self.run_id {
+                    return false;
+                }
+                if snapshot.done {
+                    self.mode = Mode::Paused;
+                }
+                self.history.push(snapshot);
+                if self.follow {
+                    self.shown = self.history.len() - 1;
+                }
+                true
+            }
+            WorkerEvent::Paused { run_id } => {
+                if run_id != self.run_id || self.mode == Mode::Paused {
+                    return false;
+                }
+                self.mode = Mode::Paused;
+                true
+            }
+            WorkerEvent::Failed {
+                run_id,
+                iteration,
+                message,
+            } => {
+                if run_id != self.run_id {
+                    return false;
+                }
+                self.mode = Mode::Paused;
+                self.failure = Some(if iteration == 0 {
+                    format!("cannot start: {message}")
+                } else {
+                    format!("iteration {iteration} failed: {message}")
+                });
+                true
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::em::{Em, MixtureParams};
+
+    fn source() -> Source {
+        let mut values = Vec::new();
+        for i in 0..60 {
+            let t = (i as f64 * 0.7).sin();
+            values.extend([if i % 2 == 0 { t } else { 5.0 + t }, (i as f64 * 0.3).cos()]);
+        }
+        Source {
+            name: "test".into(),
+            columns: vec!["a".into(), "b".into()],
+            data: Arc::new(Dataset::new(2, values).unwrap()),
+            truth: None,
+        }
+    }
+
+    fn settings() -> RunSettings {
+        RunSettings {
+            k: 2,
+            init: InitMethod::KMeansPlusPlus,
+            init_params: None,
+            use_init_params: false,
+            seed: 0,
+            config: EmConfig::default(),
+        }
+    }
+
+    /// Plays the worker: answers commands with what a worker would send.
+    struct FakeWorker {
+        em: Option<(u64, Em)>,
+    }
+
+    impl FakeWorker {
+        fn serve(&mut self, app: &mut App, commands: Vec<Command>) {
+            for command in commands {
+                let event = match command {
+                    Command::Start(request) => {
+                        let Init::Method(method) = request.init else {
+                            unreachable!()
+                        };
+                        let init = crate::em::initialise(
+                            &request.data,
+                            request.k,
+                            method,
+                            1e-6,
+                            request.seed,
+                        )
+                        .unwrap();
+                        let em = Em::new(request.data, init, request.config).unwrap();
+                        let event = WorkerEvent::Snapshot(snapshot(request.run_id, &em));
+                        self.em = Some((request.run_id, em));
+                        event
+                    }
+                    Command::Step => {
+                        let (run_id, em) = self.em.as_mut().unwrap();
+                        em.step().unwrap();
+                        WorkerEvent::Snapshot(snapshot(*run_id, em))
+                    }
+                    _ => continue,
+                };
+                app.on_worker(event);
+            }
+        }
+    }
+
+    fn snapshot(run_id: u64, em: &Em) -> Snapshot {
+        Snapshot {
+            run_id,
+            iteration: em.iteration(),
+            params: em.params().clone(),
+            log_likelihood: em.log_likelihood(),
+            converged: em.converged(),
+            done: em.is_done(),
+        }
+    }
+
+    fn started() -> (App, FakeWorker) {
+        let (mut app, commands) = App::new(source(), settings());
+        let mut worker = FakeWorker { em: None };
+        worker.serve(&mut app, commands);
+        (app, worker)
+    }
+
+    fn act(app: &mut App, worker: &mut FakeWorker, action: Action) {
+        let commands = app.handle(action);
+        worker.serve(app, commands);
+    }
+
+    #[test]
+    fn stepping_forward_and_back_through_history() {
+        let (mut app, mut worker) = started();
+        assert_eq!((app.history.len(), app.shown), (1, 0));
+        for _ in 0..3 {
+            act(&mut app, &mut worker, Action::StepForward);
+        }
+        assert_eq!((app.history.len(), app.shown), (4, 3));
+        assert_eq!(app.shown_snapshot().unwrap().iteration, 3);
+        act(&mut app, &mut worker, Action::StepBack);
+        assert_eq!((app.history.len(), app.shown), (4, 2));
+        // Forward inside the history moves without asking the worker.
+        assert!(app.handle(Action::StepForward).is_empty());
+        assert_eq!(app.shown, 3);
+        act(&mut app, &mut worker, Action::First);
+        assert_eq!(app.shown, 0);
+        act(&mut app, &mut worker, Action::Newest);
+        assert_eq!(app.shown, 3);
+        act(&mut app, &mut worker, Action::StepBack);
+        act(&mut app, &mut worker, Action::StepBack);
+        assert_eq!(app.shown, 1);
+        assert_eq!(app.mode, Mode::Paused);
+    }
+
+    #[test]
+    fn running_follows_the_newest_and_pausing_stops() {
+        let (mut app, _) = started();
+        assert_eq!(app.handle(Action::ToggleRun).len(), 1);
+        assert_eq!(app.mode, Mode::Running);
+        let em_params = app.history[0].params.clone();
+        app.on_worker(WorkerEvent::Snapshot(Snapshot {
+            run_id: app.run_id,
+            iteration: 1,
+            params: em_params,
+            log_likelihood: -10.0,
+            converged: false,
+            done: false,
+        }));
+        assert_eq!(app.shown, 1);
+        assert!(matches!(
+            app.handle(Action::ToggleRun)[..],
+            [Command::Pause]
+        ));
+        assert_eq!(app.mode, Mode::Paused);
+    }
+
+    #[test]
+    fn snapshots_of_abandoned_runs_are_ignored() {
+        let (mut app, mut worker) = started();
+        let old = app.history[0].clone();
+        act(&mut app, &mut worker, Action::Restart);
+        assert_eq!(app.run_id, 2);
+        assert_eq!(app.settings.seed, 1);
+        assert!(!app.on_worker(WorkerEvent::Snapshot(old)));
+        assert_eq!(app.history.len(), 1);
+    }
+
+    #[test]
+    fn changing_k_restarts_within_bounds() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::MoreComponents);
+        assert_eq!(app.settings.k, 3);
+        assert_eq!(app.shown_snapshot().unwrap().params.k(), 3);
+        act(&mut app, &mut worker, Action::FewerComponents);
+        act(&mut app, &mut worker, Action::FewerComponents);
+        assert_eq!(app.settings.k, 1);
+        assert!(app.handle(Action::FewerComponents).is_empty());
+        assert_eq!(app.settings.k, 1);
+        assert!(app.note.is_some());
+    }
+
+    #[test]
+    fn init_cycle_includes_given_parameters() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::CycleInit);
+        assert_eq!(app.settings.init, InitMethod::RandomFromData);
+        act(&mut app, &mut worker, Action::CycleInit);
+        assert_eq!(app.settings.init, InitMethod::Random);
+        act(&mut app, &mut worker, Action::CycleInit);
+        assert_eq!(app.settings.init, InitMethod::KMeansPlusPlus);
+        let params = Mixture::from_params(&MixtureParams {
+            weights: vec![1.0, 1.0],
+            means: vec![vec![0.0, 0.0], vec![5.0, 0.0]],
+            covariances: vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]; 2],
+        })
+        .unwrap();
+        app.settings.init_params = Some(params);
+        app.settings.init = InitMethod::Random;
+        let commands = app.handle(Action::CycleInit);
+        assert!(app.settings.use_init_params);
+        assert!(matches!(
+            &commands[..],
+            [Command::Start(RunRequest {
+                init: Init::Params(_),
+                ..
+            })]
+        ));
+    }
+
+    #[test]
+    fn help_escape_and_quit() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::ToggleHelp);
+        assert!(app.help_open);
+        act(&mut app, &mut worker, Action::Escape);
+        assert!(!app.help_open && !app.should_quit);
+        act(&mut app, &mut worker, Action::Escape);
+        assert!(app.should_quit);
+    }
+
+    #[test]
+    fn failures_pause_and_block_running() {
+        let (mut app, _) = started();
+        app.handle(Action::ToggleRun);
+        app.on_worker(WorkerEvent::Failed {
+            run_id: app.run_id,
+            iteration: 4,
+            message: "component 2 collapsed".into(),
+        });
+        assert_eq!(app.mode, Mode::Paused);
+        assert!(app.failure.as_deref().unwrap().contains("iteration 4"));
+        assert!(app.handle(Action::ToggleRun).is_empty());
+    }
+
+    #[test]
+    fn dimension_keys_only_for_d_above_two() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::NextX);
+        assert_eq!(app.dims, (0, 1));
+        app.source.data = Arc::new(Dataset::new(4, vec![0.0; 40]).unwrap());
+        app.handle(Action::NextX);
+        assert_eq!(app.dims, (2, 1));
+        app.handle(Action::NextY);
+        assert_eq!(app.dims, (2, 3));
+        app.handle(Action::NextY);
+        assert_eq!(app.dims, (2, 0));
+    }
+
+    #[test]
+    fn speeds_stay_in_range() {
+        let (mut app, _) = started();
+        for _ in 0..20 {
+            app.handle(Action::Faster);
+        }
+        assert_eq!(app.speed_setting(), Speed::Unlimited);
+        for _ in 0..20 {
+            app.handle(Action::Slower);
+        }
+        assert_eq!(app.speed_setting(), Speed::PerSecond(1.0));
+    }
+
+    #[test]
+    fn large_data_draw_a_fixed_sample() {
+        let n = MAX_DRAWN_POINTS * 3;
+        let data = Dataset::new(1, (0..n).map(|i| i as f64).collect()).unwrap();
+        let source = Source {
+            name: "big".into(),
+            columns: vec!["v".into()],
+            data: Arc::new(data),
+            truth: None,
+        };
+        let (a, _) = App::new(source.clone(), RunSettings { k: 1, ..settings() });
+        let (b, _) = App::new(source, RunSettings { k: 1, ..settings() });
+        assert_eq!(a.drawn.len(), MAX_DRAWN_POINTS);
+        assert_eq!(a.drawn, b.drawn);
+        assert!(a.drawn.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -1,0 +1,123 @@
+//! `mixplore explore` (and `mixplore` alone): load or simulate the data, check the settings,
+//! then hand over to the explorer. Everything that can be wrong with the input is reported here,
+//! before the terminal is touched.
+
+use std::sync::Arc;
+
+use anyhow::bail;
+
+use super::fit::fit_options;
+use crate::app::{RunSettings, Source};
+use crate::cli::{EmArgs, ExploreArgs};
+use crate::data::csv::{CsvOptions, Source as CsvSource, load};
+use crate::data::simulate::sample;
+use crate::data::spec::{self, Spec};
+use crate::em::{EmConfig, Init, InitMethod};
+use crate::explorer;
+
+/// K when neither --k nor a spec says.
+const DEFAULT_K: u32 = 2;
+
+/// `mixplore` with no arguments: the default simulation, K = 2.
+pub fn run_default() -> anyhow::Result<()> {
+    let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
+    let source = simulated_source(&spec, "default simulation");
+    let settings = RunSettings {
+        k: 2,
+        init: InitMethod::KMeansPlusPlus,
+        init_params: None,
+        use_init_params: false,
+        seed: 0,
+        config: EmConfig::default(),
+    };
+    explorer::run(source, settings)
+}
+
+fn simulated_source(spec: &Spec, name: &str) -> Source {
+    let simulated = sample(&spec.mixture, spec.n, spec.seed);
+    Source {
+        name: name.to_owned(),
+        columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
+        data: Arc::new(simulated.data),
+        truth: Some(spec.mixture.clone()),
+    }
+}
+
+/// `mixplore explore [FILE | --spec SPEC] …`.
+pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
+    let (source, default_k) = match (&args.file, &args.spec) {
+        (Some(file), _) => {
+            let table = load(
+                &CsvSource::from_arg(file),
+                &CsvOptions {
+                    columns: args.csv.columns.clone(),
+                    delimiter: args.csv.delimiter,
+                    drop_invalid: args.csv.drop_invalid,
+                    keep_rows: false,
+                },
+            )?;
+            let source = Source {
+                name: table.name,
+                columns: table.columns,
+                data: Arc::new(table.data),
+                truth: None,
+            };
+            (source, DEFAULT_K)
+        }
+        (None, Some(path)) => {
+            let spec = spec::load(path)?;
+            let name = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            (simulated_source(&spec, &name), spec.k() as u32)
+        }
+        (None, None) => {
+            let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
+            (simulated_source(&spec, "default simulation"), DEFAULT_K)
+        }
+    };
+    let k = args.k.unwrap_or(default_k);
+    let settings = settings(k, &args.em, &source)?;
+    explorer::run(source, settings)
+}
+
+fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings> {
+    let options = fit_options(k, em)?;
+    let n = source.data.len();
+    if n < options.k {
+        bail!(
+            "{}: {n} data rows, fewer than the {} components asked for (--k)",
+            source.name,
+            options.k
+        );
+    }
+    let (init, init_params) = match options.init {
+        Init::Params(params) => {
+            if params.dim() != source.data.dim() {
+                bail!(
+                    "the starting parameters have dimension {} but the data have {} columns",
+                    params.dim(),
+                    source.data.dim()
+                );
+            }
+            if params.k() != options.k {
+                bail!(
+                    "the starting parameters have {} components but --k is {}",
+                    params.k(),
+                    options.k
+                );
+            }
+            (InitMethod::KMeansPlusPlus, Some(params))
+        }
+        Init::Method(method) => (method, None),
+    };
+    Ok(RunSettings {
+        k: options.k,
+        init,
+        use_init_params: init_params.is_some(),
+        init_params,
+        seed: options.seed,
+        config: options.config,
+    })
+}

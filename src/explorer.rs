@@ -1,0 +1,178 @@
+//! The explorer's terminal loop: one inbound channel carries keys, resizes, signals and the
+//! worker's snapshots; the loop drains what is queued, updates the app state, and redraws only
+//! when something changed, at most about 30 times a second.
+//!
+//! The terminal is restored on every way out: normal quit, error, panic (ratatui's hook),
+//! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
+
+use std::io::IsTerminal;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::app::{App, RunSettings, Source};
+use crate::keys::action_for;
+use crate::ui::{self, Theme};
+use crate::worker::{Worker, WorkerEvent};
+
+/// The shortest time between two frames (about 30 frames per second).
+const FRAME_INTERVAL: Duration = Duration::from_millis(33);
+
+/// The most events taken in one go before a frame may be drawn, so a flood of snapshots or
+/// held keys cannot hold the display back.
+const MAX_EVENTS_PER_FRAME: usize = 4096;
+
+/// Everything the loop waits for.
+#[derive(Debug)]
+pub enum Event {
+    /// A key press.
+    Key(KeyEvent),
+    /// The terminal changed size.
+    Resize,
+    /// The worker reported.
+    Worker(WorkerEvent),
+    /// SIGTERM, SIGHUP or SIGINT.
+    Signal(i32),
+    /// The terminal input failed (closed).
+    InputClosed,
+}
+
+/// Refuses terminals the explorer cannot draw on, with a one-line reason.
+fn check_terminal() -> anyhow::Result<()> {
+    if std::env::var("TERM").is_ok_and(|term| term == "dumb") {
+        bail!(
+            "the explorer needs a terminal that can move the cursor, and TERM=dumb cannot: run it in a full terminal, or use `mixplore fit` for plain text output"
+        );
+    }
+    if !std::io::stdout().is_terminal() {
+        bail!(
+            "standard output is not a terminal, so the explorer cannot draw: run it in a terminal, or use `mixplore fit` for output to a file or pipe"
+        );
+    }
+    Ok(())
+}
+
+/// Opens the explorer on `source` and runs until the user quits.
+pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
+    check_terminal()?;
+    let (sender, inbox) = mpsc::channel::<Event>();
+
+    let mut signals =
+        Signals::new([SIGTERM, SIGHUP, SIGINT]).context("cannot watch for signals")?;
+    let signal_handle = signals.handle();
+    let to_loop = sender.clone();
+    std::thread::Builder::new()
+        .name("mixplore-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if to_loop.send(Event::Signal(signal)).is_err() {
+                    break;
+                }
+            }
+        })
+        .context("cannot start the signal thread")?;
+
+    let to_loop = sender.clone();
+    let worker = Worker::spawn(move |event| to_loop.send(Event::Worker(event)).is_ok())
+        .context("cannot start the EM thread")?;
+
+    let to_loop = sender;
+    // Blocks in the terminal read; it ends with the process.
+    std::thread::Builder::new()
+        .name("mixplore-input".into())
+        .spawn(move || {
+            loop {
+                let event = match event::read() {
+                    Ok(TerminalEvent::Key(key)) => Event::Key(key),
+                    Ok(TerminalEvent::Resize(..)) => Event::Resize,
+                    Ok(_) => continue,
+                    Err(_) => Event::InputClosed,
+                };
+                let closed = matches!(event, Event::InputClosed);
+                if to_loop.send(event).is_err() || closed {
+                    break;
+                }
+            }
+        })
+        .context("cannot start the input thread")?;
+
+    let (mut app, commands) = App::new(source, settings);
+    for command in commands {
+        worker.send(command);
+    }
+    let theme = Theme::from_env();
+    let result = ratatui::run(|terminal| event_loop(terminal, &inbox, &mut app, &worker, &theme));
+    signal_handle.close();
+    drop(worker);
+    result
+}
+
+fn event_loop(
+    terminal: &mut DefaultTerminal,
+    inbox: &Receiver<Event>,
+    app: &mut App,
+    worker: &Worker,
+    theme: &Theme,
+) -> anyhow::Result<()> {
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        let now = Instant::now();
+        let due = last_draw.map_or(now, |at| at + FRAME_INTERVAL);
+        if dirty && now >= due {
+            terminal
+                .draw(|frame| ui::draw(frame, app, theme))
+                .context("cannot draw on the terminal")?;
+            dirty = false;
+            last_draw = Some(Instant::now());
+        }
+        // Paused and unchanged: sleep until something arrives (no busy loop).
+        let first = if dirty {
+            match inbox.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(event) => Some(event),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+        } else {
+            match inbox.recv() {
+                Ok(event) => Some(event),
+                Err(_) => return Ok(()),
+            }
+        };
+        let pending = first
+            .into_iter()
+            .chain(inbox.try_iter().take(MAX_EVENTS_PER_FRAME));
+        for event in pending {
+            dirty |= apply(event, app, worker);
+            if app.should_quit {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Applies one event; returns whether the screen must change.
+fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
+    match event {
+        Event::Key(key) => match action_for(&key) {
+            Some(action) => {
+                for command in app.handle(action) {
+                    worker.send(command);
+                }
+                true
+            }
+            None => false,
+        },
+        Event::Resize => true,
+        Event::Worker(event) => app.on_worker(event),
+        Event::Signal(_) | Event::InputClosed => {
+            app.should_quit = true;
+            true
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The one table from keys to actions. The explorer's event loop and the help overlay both read
+//! it, so what the help says is what the keys do.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::app::Action;
+
+/// A key as the table names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// A printable character (case matters).
+    Char(char),
+    /// Ctrl plus a character.
+    Ctrl(char),
+    /// A named key.
+    Code(KeyCode),
+}
+
+/// One row of the table: the keys, how the help shows them, the action, what it does.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// Keys that trigger the action.
+    pub keys: &'static [Key],
+    /// The keys as the help overlay shows them.
+    pub label: &'static str,
+    /// What they do.
+    pub action: Action,
+    /// One line for the help overlay.
+    pub help: &'static str,
+}
+
+/// Every key the explorer knows.
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[Key::Char(' ')],
+        label: "space",
+        action: Action::ToggleRun,
+        help: "run / pause",
+    },
+    Binding {
+        keys: &[Key::Char('n'), Key::Code(KeyCode::Right)],
+        label: "n →",
+        action: Action::StepForward,
+        help: "one iteration forward (asks for a new one at the newest)",
+    },
+    Binding {
+        keys: &[Key::Char('p'), Key::Code(KeyCode::Left)],
+        label: "p ←",
+        action: Action::StepBack,
+        help: "one iteration back through the history",
+    },
+    Binding {
+        keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
+        label: "g Home",
+        action: Action::First,
+        help: "first iteration (θ(0))",
+    },
+    Binding {
+        keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
+        label: "G End",
+        action: Action::Newest,
+        help: "newest iteration",
+    },
+    Binding {
+        keys: &[Key::Char('+'), Key::Char('=')],
+        label: "+ -",
+        action: Action::Faster,
+        help: "run faster / slower",
+    },
+    Binding {
+        keys: &[Key::Char('-'), Key::Char('_')],
+        label: "",
+        action: Action::Slower,
+        help: "",
+    },
+    Binding {
+        keys: &[Key::Char('r')],
+        label: "r",
+        action: Action::Restart,
+        help: "restart with a new random initialisation (new seed)",
+    },
+    Binding {
+        keys: &[Key::Char('i')],
+        label: "i",
+        action: Action::CycleInit,
+        help: "next initialisation method, and restart",
+    },
+    Binding {
+        keys: &[Key::Char('[')],
+        label: "[ ]",
+        action: Action::FewerComponents,
+        help: "K − 1 / K + 1, and restart",
+    },
+    Binding {
+        keys: &[Key::Char(']')],
+        label: "",
+        action: Action::MoreComponents,
+        help: "",
+    },
+    Binding {
+        keys: &[Key::Char('x')],
+        label: "x y",
+        action: Action::NextX,
+        help: "next dimension on the x / y axis (D > 2)",
+    },
+    Binding {
+        keys: &[Key::Char('y')],
+        label: "",
+        action: Action::NextY,
+        help: "",
+    },
+    Binding {
+        keys: &[Key::Char('m')],
+        label: "m",
+        action: Action::CycleMarker,
+        help: "point marker: Braille, half block, dot",
+    },
+    Binding {
+        keys: &[Key::Char('?')],
+        label: "?",
+        action: Action::ToggleHelp,
+        help: "this help",
+    },
+    Binding {
+        keys: &[Key::Code(KeyCode::Esc)],
+        label: "Esc",
+        action: Action::Escape,
+        help: "close help; quit when nothing is open",
+    },
+    Binding {
+        keys: &[Key::Char('q'), Key::Ctrl('c')],
+        label: "q ^C",
+        action: Action::Quit,
+        help: "quit",
+    },
+];
+
+/// The action for a key press, if any. Releases and repeats of non-repeatable keys are ignored.
+pub fn action_for(event: &KeyEvent) -> Option<Action> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    let key = match event.code {
+        KeyCode::Char(c) if event.modifiers.contains(KeyModifiers::CONTROL) => {
+            Key::Ctrl(c.to_ascii_lowercase())
+        }
+        KeyCode::Char(c) => Key::Char(c),
+        code => Key::Code(code),
+    };
+    BINDINGS
+        .iter()
+        .find(|binding| binding.keys.contains(&key))
+        .map(|binding| binding.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> Option<Action> {
+        action_for(&KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn the_table_maps_keys() {
+        assert_eq!(
+            press(KeyCode::Char(' '), KeyModifiers::NONE),
+            Some(Action::ToggleRun)
+        );
+        assert_eq!(
+            press(KeyCode::Right, KeyModifiers::NONE),
+            Some(Action::StepForward)
+        );
+        assert_eq!(
+            press(KeyCode::Char('G'), KeyModifiers::SHIFT),
+            Some(Action::Newest)
+        );
+        assert_eq!(
+            press(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Action::Quit)
+        );
+        assert_eq!(press(KeyCode::Char('z'), KeyModifiers::NONE), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let keys: Vec<Key> = BINDINGS
+            .iter()
+            .flat_map(|b| b.keys.iter().copied())
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(key), "{key:?} bound twice");
+        }
+    }
+}

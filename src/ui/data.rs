@@ -1,0 +1,355 @@
+//! The data panel. For D ≥ 2: a scatter of the points on the chosen pair of dimensions, each
+//! coloured by its most likely component under the shown parameters, the means marked, and 1σ
+//! and 2σ ellipses of each component's covariance on that pair. For D = 1: a histogram of the
+//! data with each weighted component density and the mixture density over it.
+
+use std::f64::consts::{PI, TAU};
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Block;
+use ratatui::widgets::canvas::{Canvas, Context, Line as Segment, Points};
+
+use super::{Theme, short};
+use crate::app::{App, MarkerKind};
+use crate::em::{Mixture, most_likely_components};
+
+/// Segments per ellipse outline: smooth at any panel size a terminal has.
+const ELLIPSE_SEGMENTS: usize = 72;
+
+fn marker(kind: MarkerKind) -> Marker {
+    match kind {
+        MarkerKind::Braille => Marker::Braille,
+        MarkerKind::HalfBlock => Marker::HalfBlock,
+        MarkerKind::Dot => Marker::Dot,
+    }
+}
+
+/// The range of `values`, padded by 5% (and widened if all are equal).
+fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !low.is_finite() || !high.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((high - low) * 0.05)
+        .max(low.abs().max(high.abs()) * 1e-9)
+        .max(1e-12);
+    (low - pad, high + pad)
+}
+
+/// Draws the panel.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if app.source.data.dim() == 1 {
+        histogram(frame, area, app, theme);
+    } else {
+        scatter(frame, area, app, theme);
+    }
+}
+
+fn sample_note(app: &App) -> String {
+    let n = app.source.data.len();
+    if app.drawn.len() < n {
+        format!(" (sample of {} of {n} points)", app.drawn.len())
+    } else {
+        String::new()
+    }
+}
+
+/// The outline of the `scale`-σ ellipse of a 2×2 covariance [[a, b], [b, c]] around `centre`,
+/// from its eigen-decomposition (closed form for a symmetric 2×2 matrix).
+pub fn ellipse(centre: (f64, f64), a: f64, b: f64, c: f64, scale: f64) -> Vec<(f64, f64)> {
+    let half_trace = 0.5 * (a + c);
+    let radius = (0.25 * (a - c) * (a - c) + b * b).sqrt();
+    let (major, minor) = (
+        (half_trace + radius).max(0.0).sqrt(),
+        (half_trace - radius).max(0.0).sqrt(),
+    );
+    let angle = 0.5 * (2.0 * b).atan2(a - c);
+    let (sin, cos) = angle.sin_cos();
+    (0..=ELLIPSE_SEGMENTS)
+        .map(|i| {
+            let t = TAU * i as f64 / ELLIPSE_SEGMENTS as f64;
+            let (u, v) = (scale * major * t.cos(), scale * minor * t.sin());
+            (centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
+        })
+        .collect()
+}
+
+fn draw_outline(ctx: &mut Context, outline: &[(f64, f64)], color: Color) {
+    for pair in outline.windows(2) {
+        ctx.draw(&Segment::new(
+            pair[0].0, pair[0].1, pair[1].0, pair[1].1, color,
+        ));
+    }
+}
+
+fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let data = &app.source.data;
+    let (x, y) = app.dims;
+    let columns = &app.source.columns;
+    let x_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[x]));
+    let y_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[y]));
+    let title = format!(
+        " Data: {} → vs {} ↑{} ",
+        columns[x],
+        columns[y],
+        sample_note(app)
+    );
+    let bottom = format!(
+        " {} {} … {} │ {} {} … {} ",
+        columns[x],
+        short(x_range.0),
+        short(x_range.1),
+        columns[y],
+        short(y_range.0),
+        short(y_range.1)
+    );
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(Line::from(bottom));
+    let snapshot = app.shown_snapshot();
+    let k = snapshot.map_or(1, |s| s.params.k());
+    // Points grouped by most likely component (all in one group before the first snapshot).
+    let labels = match snapshot {
+        Some(s) => most_likely_components(data, &app.drawn, &s.params),
+        None => vec![0; app.drawn.len()],
+    };
+    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
+    for (&i, &label) in app.drawn.iter().zip(&labels) {
+        let row = data.row(i);
+        groups[label].push((row[x], row[y]));
+    }
+    let inner = block.inner(area);
+    let colour = theme.colour;
+    let canvas = Canvas::default()
+        .block(block)
+        .marker(marker(app.marker))
+        .x_bounds([x_range.0, x_range.1])
+        .y_bounds([y_range.0, y_range.1])
+        .paint(|ctx| {
+            if colour {
+                for (component, points) in groups.iter().enumerate() {
+                    ctx.draw(&Points::new(points, theme.component_colour(component)));
+                }
+            } else {
+                // Without colour, one letter per occupied cell tells the components apart.
+                letters(ctx, &groups, inner, x_range, y_range);
+            }
+            ctx.layer();
+            if let Some(snapshot) = snapshot {
+                draw_components(ctx, &snapshot.params, (x, y), theme);
+            }
+        });
+    frame.render_widget(canvas, area);
+}
+
+/// Prints each occupied cell's letter (the last component drawn there wins).
+fn letters(
+    ctx: &mut Context,
+    groups: &[Vec<(f64, f64)>],
+    inner: Rect,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+) {
+    let (width, height) = (inner.width.max(1) as usize, inner.height.max(1) as usize);
+    let mut cells: Vec<Option<usize>> = vec![None; width * height];
+    let cell_of = |value: f64, (low, high): (f64, f64), count: usize| {
+        (((value - low) / (high - low) * count as f64) as usize).min(count - 1)
+    };
+    for (component, points) in groups.iter().enumerate() {
+        for &(px, py) in points {
+            let column = cell_of(px, x_range, width);
+            let row = cell_of(py, y_range, height);
+            cells[row * width + column] = Some(component);
+        }
+    }
+    let cell_width = (x_range.1 - x_range.0) / width as f64;
+    let cell_height = (y_range.1 - y_range.0) / height as f64;
+    for (index, cell) in cells.iter().enumerate() {
+        if let Some(component) = cell {
+            let (column, row) = (index % width, index / width);
+            ctx.print(
+                x_range.0 + (column as f64 + 0.5) * cell_width,
+                y_range.0 + (row as f64 + 0.5) * cell_height,
+                Theme::letter(*component).to_string(),
+            );
+        }
+    }
+}
+
+/// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
+fn draw_components(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize), theme: &Theme) {
+    let d = mixture.dim();
+    for component in 0..mixture.k() {
+        let mean = mixture.mean(component);
+        let cov = mixture.covariance(component);
+        let centre = (mean[x], mean[y]);
+        let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
+        let colour = if theme.colour {
+            theme.component_colour(component)
+        } else {
+            Color::Reset
+        };
+        for scale in [1.0, 2.0] {
+            draw_outline(ctx, &ellipse(centre, a, b, c, scale), colour);
+        }
+        let label = if theme.colour {
+            "×".to_string()
+        } else {
+            Theme::letter(component).to_uppercase().to_string()
+        };
+        ctx.print(
+            centre.0,
+            centre.1,
+            Span::styled(
+                label,
+                Style::default().fg(colour).add_modifier(Modifier::BOLD),
+            ),
+        );
+    }
+}
+
+/// The normal density at `x`.
+fn normal_density(x: f64, mean: f64, variance: f64) -> f64 {
+    (-(x - mean) * (x - mean) / (2.0 * variance)).exp() / (2.0 * PI * variance).sqrt()
+}
+
+fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let data = &app.source.data;
+    let name = &app.source.columns[0];
+    let range = padded_range(app.drawn.iter().map(|&i| data.row(i)[0]));
+    let block = Block::bordered()
+        .title(format!(" Data: histogram of {name}{} ", sample_note(app)))
+        .title_bottom(Line::from(format!(
+            " {name} {} … {} │ bars: data, lines: weighted components and mixture ",
+            short(range.0),
+            short(range.1)
+        )));
+    let inner = block.inner(area);
+    let bins = (inner.width as usize).clamp(4, 80);
+    let width = (range.1 - range.0) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for &i in &app.drawn {
+        let bin = ((data.row(i)[0] - range.0) / width) as usize;
+        counts[bin.min(bins - 1)] += 1;
+    }
+    let total = app.drawn.len().max(1) as f64;
+    let heights: Vec<f64> = counts.iter().map(|&c| c as f64 / (total * width)).collect();
+    let snapshot = app.shown_snapshot();
+    // Densities along the axis, one column of the panel apart.
+    let steps = (inner.width as usize * 2).max(8);
+    let xs: Vec<f64> = (0..=steps)
+        .map(|i| range.0 + (range.1 - range.0) * i as f64 / steps as f64)
+        .collect();
+    let curves: Vec<Vec<f64>> = snapshot
+        .map(|s| {
+            let m = &s.params;
+            (0..m.k())
+                .map(|k| {
+                    xs.iter()
+                        .map(|&x| {
+                            m.weights()[k] * normal_density(x, m.mean(k)[0], m.covariance(k)[0])
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mixture_curve: Vec<f64> = (0..xs.len())
+        .map(|i| curves.iter().map(|c| c[i]).sum())
+        .collect();
+    let top = heights
+        .iter()
+        .chain(&mixture_curve)
+        .copied()
+        .fold(0.0, f64::max)
+        .max(f64::MIN_POSITIVE)
+        * 1.05;
+    let bar_colour = if theme.colour {
+        Color::DarkGray
+    } else {
+        Color::Reset
+    };
+    let canvas = Canvas::default()
+        .block(block)
+        .marker(marker(app.marker))
+        .x_bounds([range.0, range.1])
+        .y_bounds([0.0, top])
+        .paint(|ctx| {
+            for (bin, &h) in heights.iter().enumerate() {
+                let centre = range.0 + (bin as f64 + 0.5) * width;
+                ctx.draw(&Segment::new(centre, 0.0, centre, h, bar_colour));
+            }
+            ctx.layer();
+            for (k, curve) in curves.iter().enumerate() {
+                let colour = theme.component_colour(k);
+                for i in 1..xs.len() {
+                    ctx.draw(&Segment::new(
+                        xs[i - 1],
+                        curve[i - 1],
+                        xs[i],
+                        curve[i],
+                        colour,
+                    ));
+                }
+            }
+            if !curves.is_empty() {
+                let colour = if theme.colour {
+                    Color::White
+                } else {
+                    Color::Reset
+                };
+                for i in 1..xs.len() {
+                    ctx.draw(&Segment::new(
+                        xs[i - 1],
+                        mixture_curve[i - 1],
+                        xs[i],
+                        mixture_curve[i],
+                        colour,
+                    ));
+                }
+                if let Some(s) = snapshot {
+                    for k in 0..s.params.k() {
+                        let label = if theme.colour {
+                            "×".to_string()
+                        } else {
+                            Theme::letter(k).to_uppercase().to_string()
+                        };
+                        ctx.print(
+                            s.params.mean(k)[0],
+                            0.0,
+                            Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD)),
+                        );
+                    }
+                }
+            }
+        });
+    frame.render_widget(canvas, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ellipse_of_a_diagonal_covariance() {
+        let outline = ellipse((1.0, 2.0), 4.0, 0.0, 1.0, 1.0);
+        assert!((outline[0].0 - 3.0).abs() < 1e-12 && (outline[0].1 - 2.0).abs() < 1e-12);
+        let quarter = outline[ELLIPSE_SEGMENTS / 4];
+        assert!((quarter.0 - 1.0).abs() < 1e-12 && (quarter.1 - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ellipse_of_a_correlated_covariance_follows_the_diagonal() {
+        // Σ = [[1, 0.9], [0.9, 1]]: major axis along (1, 1) with variance 1.9.
+        let outline = ellipse((0.0, 0.0), 1.0, 0.9, 1.0, 2.0);
+        let (x, y) = outline[0];
+        assert!((x - y).abs() < 1e-12);
+        assert!(((x * x + y * y).sqrt() - 2.0 * 1.9f64.sqrt()).abs() < 1e-12);
+    }
+}

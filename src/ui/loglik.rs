@@ -1,0 +1,98 @@
+//! The log-likelihood panel: the trace over iterations with the shown iteration marked, its
+//! value and change, the convergence state, and a flag on any decrease (EM never decreases the
+//! log-likelihood in exact arithmetic, so a decrease means a numerical problem).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
+
+use super::{Theme, short};
+use crate::app::App;
+
+/// A decrease smaller than this fraction of |LL| is rounding, not a problem.
+const DECREASE_TOLERANCE: f64 = 1e-9;
+
+/// Draws the panel.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let trace = app.trace();
+    let Some(snapshot) = app.shown_snapshot() else {
+        frame.render_widget(Block::bordered().title(" Log-likelihood "), area);
+        return;
+    };
+    let t = snapshot.iteration;
+    let value = snapshot.log_likelihood;
+    let change = app.previous_snapshot().map(|p| value - p.log_likelihood);
+    let decrease = trace
+        .windows(2)
+        .position(|w| w[1] < w[0] - DECREASE_TOLERANCE * w[0].abs());
+    let state = if app.converged() {
+        "converged"
+    } else if app.newest().is_some_and(|s| s.done) {
+        "stopped at max-iter"
+    } else {
+        "not converged"
+    };
+    let mut title = vec![Span::raw(format!(
+        " Log-likelihood {value:.3} at iter {t}{} │ {state} ",
+        change.map(|c| format!(" (Δ {c:+.3e})")).unwrap_or_default()
+    ))];
+    if let Some(at) = decrease {
+        title.push(Span::styled(
+            format!(" ⚠ decreased at iteration {} ", at + 1),
+            theme.warning(),
+        ));
+    }
+    let block = Block::bordered().title(Line::from(title));
+    if trace.len() < 2 {
+        let text = "the trace appears after the first iteration (n or space)";
+        frame.render_widget(Paragraph::new(text).style(theme.dim()).block(block), area);
+        return;
+    }
+    let points: Vec<(f64, f64)> = trace
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (i as f64, v))
+        .collect();
+    // Early iterations can sit far below the rest: scale to the values seen, padded.
+    let (low, high) = trace
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let pad = ((high - low) * 0.05).max(high.abs() * 1e-12).max(1e-9);
+    let (low, high) = (low - pad, high + pad);
+    let last = (trace.len() - 1) as f64;
+    let marker_line = [(t as f64, low), (t as f64, high)];
+    let line_style = if theme.colour {
+        Style::default().fg(ratatui::style::Color::Cyan)
+    } else {
+        Style::default()
+    };
+    let datasets = vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(line_style)
+            .data(&points),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.warning())
+            .data(&marker_line),
+    ];
+    let chart = Chart::new(datasets)
+        .block(block)
+        .x_axis(Axis::default().bounds([0.0, last.max(1.0)]).labels(vec![
+            Span::raw("0"),
+            Span::raw(format!("{}", trace.len() - 1)),
+        ]))
+        .y_axis(
+            Axis::default()
+                .bounds([low, high])
+                .labels(vec![Span::raw(short(low)), Span::raw(short(high))]),
+        );
+    frame.render_widget(chart, area);
+}

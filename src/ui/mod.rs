@@ -1,0 +1,177 @@
+//! Rendering: pure functions from the app state to a frame, one file per panel. Nothing here
+//! changes state or does EM arithmetic beyond what the frame shows (the drawn points' most
+//! likely components, ellipse outlines, densities along the axis).
+
+mod data;
+mod help;
+mod loglik;
+mod params;
+mod status;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use crate::app::App;
+
+/// Below this size the explorer shows only a "terminal too small" note.
+pub const MIN_WIDTH: u16 = 40;
+/// See [`MIN_WIDTH`].
+pub const MIN_HEIGHT: u16 = 10;
+
+/// The 16 basic ANSI colours render the same over any SSH client; components cycle through
+/// the clearly distinct ones.
+const COMPONENT_COLOURS: [Color; 12] = [
+    Color::Red,
+    Color::Blue,
+    Color::Green,
+    Color::Magenta,
+    Color::Cyan,
+    Color::Yellow,
+    Color::LightRed,
+    Color::LightBlue,
+    Color::LightGreen,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::LightYellow,
+];
+
+/// Colours, or none (NO_COLOR): then components are told apart by letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// Whether to use colour at all.
+    pub colour: bool,
+}
+
+impl Theme {
+    /// Colour unless the NO_COLOR environment variable is set to anything non-empty.
+    pub fn from_env() -> Self {
+        Self {
+            colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// The colour of component `k` (0-based); the terminal's default without colour.
+    pub fn component_colour(&self, k: usize) -> Color {
+        if self.colour {
+            COMPONENT_COLOURS[k % COMPONENT_COLOURS.len()]
+        } else {
+            Color::Reset
+        }
+    }
+
+    /// The style of text about component `k`.
+    pub fn component(&self, k: usize) -> Style {
+        Style::default().fg(self.component_colour(k))
+    }
+
+    /// The letter that names component `k` where colour cannot (a, b, c, …).
+    pub fn letter(k: usize) -> char {
+        (b'a' + (k % 26) as u8) as char
+    }
+
+    /// A warning (log-likelihood decrease, failed run).
+    pub fn warning(&self) -> Style {
+        if self.colour {
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED)
+        }
+    }
+
+    /// Secondary text.
+    pub fn dim(&self) -> Style {
+        if self.colour {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
+    }
+}
+
+/// Draws the whole explorer.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small ({}×{}): need {MIN_WIDTH}×{MIN_HEIGHT}; q quits",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(Line::from(text)).wrap(Default::default()),
+            area,
+        );
+        return;
+    }
+    let status_height = if area.height >= 16 { 2 } else { 1 };
+    let trace_height = (area.height / 3).clamp(5, 14);
+    let [top, trace_area, status_area] = Layout::vertical([
+        Constraint::Min(4),
+        Constraint::Length(trace_height),
+        Constraint::Length(status_height),
+    ])
+    .areas(area);
+    let params_width = (area.width * 2 / 5).clamp(24, 60);
+    let [data_area, params_area] =
+        Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
+    data::render(frame, data_area, app, theme);
+    params::render(frame, params_area, app, theme);
+    loglik::render(frame, trace_area, app, theme);
+    status::render(frame, status_area, app, theme);
+    if app.help_open {
+        help::render(frame, area, theme);
+    }
+}
+
+/// A rectangle of at most `width`×`height` centred in `area`.
+fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+/// Formats a number in at most about 8 characters.
+pub fn short(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".into()
+    } else if !value.is_finite() {
+        format!("{value}")
+    } else if (1e-3..1e5).contains(&magnitude) {
+        let decimals = (3 - magnitude.log10().floor() as i32).clamp(0, 5) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.2e}")
+    }
+}
+
+/// Formats a number with 3 significant digits, for the narrow parameters panel.
+pub fn compact(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".into()
+    } else if !value.is_finite() {
+        format!("{value}")
+    } else if (1e-2..1e4).contains(&magnitude) {
+        let decimals = (2 - magnitude.log10().floor() as i32).clamp(0, 4) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.1e}")
+    }
+}
+
+/// Formats a signed change with 3 significant digits.
+pub fn signed(value: f64) -> String {
+    if value >= 0.0 {
+        format!("+{}", compact(value))
+    } else {
+        compact(value)
+    }
+}

@@ -1,0 +1,131 @@
+//! The parameters panel: per component its colour, weight, mean and covariance summary, the
+//! change since the previous iteration, and for simulated data the true values of the matched
+//! component beside them.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use super::{Theme, compact, signed};
+use crate::app::App;
+use crate::em::{Mixture, match_components};
+
+/// Standard deviations and correlation of dimensions (a, b) of component k.
+fn spread(mixture: &Mixture, k: usize, a: usize, b: usize) -> (f64, f64, f64) {
+    let d = mixture.dim();
+    let cov = mixture.covariance(k);
+    let (sa, sb) = (cov[a * d + a].sqrt(), cov[b * d + b].sqrt());
+    (sa, sb, cov[a * d + b] / (sa * sb))
+}
+
+/// The mean over the dimensions shown.
+fn mean_text(mixture: &Mixture, k: usize, dims: &[usize]) -> String {
+    let mean = mixture.mean(k);
+    let parts: Vec<String> = dims.iter().map(|&j| compact(mean[j])).collect();
+    format!("μ {}", parts.join(" "))
+}
+
+/// The covariance summary: σ for D = 1; σx, σy and ρ of the plotted pair otherwise.
+fn cov_text(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> String {
+    if mixture.dim() == 1 {
+        format!("σ {}", compact(mixture.covariance(k)[0].sqrt()))
+    } else {
+        let (sx, sy, rho) = spread(mixture, k, x, y);
+        format!("σ {} {} ρ {:.2}", compact(sx), compact(sy), rho)
+    }
+}
+
+/// Draws the panel.
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let block = Block::bordered().title(" Parameters ");
+    let Some(snapshot) = app.shown_snapshot() else {
+        let text = app.failure.clone().unwrap_or_else(|| "starting…".into());
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    };
+    let mixture = &snapshot.params;
+    let previous = app.previous_snapshot().map(|s| &s.params);
+    let d = mixture.dim();
+    let dims: Vec<usize> = if d <= 2 {
+        (0..d).collect()
+    } else {
+        vec![app.dims.0, app.dims.1]
+    };
+    // For each fitted component, the true component matched to it.
+    let truth = app.source.truth.as_ref();
+    let true_of: Vec<Option<usize>> = match truth {
+        Some(truth) => {
+            let matched = match_components(truth, mixture);
+            (0..mixture.k())
+                .map(|f| matched.iter().position(|m| *m == Some(f)))
+                .collect()
+        }
+        None => vec![None; mixture.k()],
+    };
+    let mut lines = Vec::new();
+    if d > 2 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "showing {} and {} of {d} dims",
+                app.source.columns[dims[0]], app.source.columns[dims[1]]
+            ),
+            theme.dim(),
+        )));
+    }
+    for (k, true_component) in true_of.iter().enumerate() {
+        let colour = theme.component(k);
+        let tag = if theme.colour {
+            format!("■ {}", k + 1)
+        } else {
+            format!("{} {}", Theme::letter(k), k + 1)
+        };
+        let weight = mixture.weights()[k];
+        let mut head = vec![
+            Span::styled(tag, colour.add_modifier(Modifier::BOLD)),
+            Span::raw(format!(" w {weight:.3}")),
+        ];
+        let previous = previous.filter(|p| p.k() == mixture.k());
+        let mut moved = String::new();
+        if let Some(previous) = previous {
+            let distance: f64 = mixture
+                .mean(k)
+                .iter()
+                .zip(previous.mean(k))
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f64>()
+                .sqrt();
+            head.push(Span::styled(
+                format!(" (Δ {})", signed(weight - previous.weights()[k])),
+                theme.dim(),
+            ));
+            moved = format!(" Δ {}", compact(distance));
+        }
+        lines.push(Line::from(head));
+        lines.push(Line::from(vec![
+            Span::raw(format!(" {}", mean_text(mixture, k, &dims))),
+            Span::styled(moved, theme.dim()),
+        ]));
+        lines.push(Line::from(format!(
+            " {}",
+            cov_text(mixture, k, (app.dims.0, app.dims.1))
+        )));
+        if let (Some(truth), Some(t)) = (truth, *true_component) {
+            let style = Style::default().add_modifier(Modifier::ITALIC);
+            lines.push(Line::from(Span::styled(
+                format!(
+                    " true w {:.3} {}",
+                    truth.weights()[t],
+                    mean_text(truth, t, &dims)
+                ),
+                style,
+            )));
+            lines.push(Line::from(Span::styled(
+                format!("      {}", cov_text(truth, t, (app.dims.0, app.dims.1))),
+                style,
+            )));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
