@@ -226,7 +226,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .title(format!(" Data: histogram of {name}{} ", sample_note(app)))
         .title_bottom(Line::from(format!(
-            " {name} {} … {} │ bars: data, lines: weighted components and mixture ",
+            " {name} {} … {} │ bars data, lines densities ",
             short(range.0),
             short(range.1)
         )));

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     }
     lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "Points are coloured by their most likely component; ellipses are 1σ and 2σ.",
+        "Points: colour = most likely component. Ellipses: 1σ and 2σ.",
         theme.dim(),
     )));
     let height = lines.len() as u16 + 2;

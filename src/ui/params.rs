@@ -37,6 +37,88 @@ fn cov_text(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> String {
     }
 }
 
+/// How much of each component the panel has room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Weight, mean, covariance and their changes on three lines, the truth on two more.
+    Full,
+    /// The same three lines, the truth's weight and mean on one.
+    Medium,
+    /// The three lines of the fit alone.
+    Fitted,
+    /// One line: weight and mean.
+    Compact,
+}
+
+/// The lines describing fitted component `k` (and the true component matched to it).
+#[allow(clippy::too_many_arguments)]
+fn component_lines(
+    mixture: &Mixture,
+    previous: Option<&Mixture>,
+    truth: Option<(&Mixture, usize)>,
+    k: usize,
+    dims: &[usize],
+    plotted: (usize, usize),
+    theme: &Theme,
+    detail: Detail,
+) -> Vec<Line<'static>> {
+    let tag = if theme.colour {
+        format!("■ {}", k + 1)
+    } else {
+        format!("{} {}", Theme::letter(k), k + 1)
+    };
+    let weight = mixture.weights()[k];
+    let mut head = vec![
+        Span::styled(tag, theme.component(k).add_modifier(Modifier::BOLD)),
+        Span::raw(format!(" w {weight:.3}")),
+    ];
+    if detail == Detail::Compact {
+        head.push(Span::raw(format!(" {}", mean_text(mixture, k, dims))));
+        return vec![Line::from(head)];
+    }
+    let mut moved = String::new();
+    if let Some(previous) = previous {
+        let distance: f64 = mixture
+            .mean(k)
+            .iter()
+            .zip(previous.mean(k))
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt();
+        head.push(Span::styled(
+            format!(" (Δ {})", signed(weight - previous.weights()[k])),
+            theme.dim(),
+        ));
+        moved = format!(" Δ {}", compact(distance));
+    }
+    let mut lines = vec![
+        Line::from(head),
+        Line::from(vec![
+            Span::raw(format!(" {}", mean_text(mixture, k, dims))),
+            Span::styled(moved, theme.dim()),
+        ]),
+        Line::from(format!(" {}", cov_text(mixture, k, plotted))),
+    ];
+    if let Some((truth, t)) = truth.filter(|_| detail != Detail::Fitted) {
+        let style = Style::default().add_modifier(Modifier::ITALIC);
+        lines.push(Line::from(Span::styled(
+            format!(
+                " true w {:.3} {}",
+                truth.weights()[t],
+                mean_text(truth, t, dims)
+            ),
+            style,
+        )));
+        if detail == Detail::Full {
+            lines.push(Line::from(Span::styled(
+                format!("      {}", cov_text(truth, t, plotted)),
+                style,
+            )));
+        }
+    }
+    lines
+}
+
 /// Draws the panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered().title(" Parameters ");
@@ -64,7 +146,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         None => vec![None; mixture.k()],
     };
-    let mut lines = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     if d > 2 {
         lines.push(Line::from(Span::styled(
             format!(
@@ -74,58 +156,29 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.dim(),
         )));
     }
-    for (k, true_component) in true_of.iter().enumerate() {
-        let colour = theme.component(k);
-        let tag = if theme.colour {
-            format!("■ {}", k + 1)
-        } else {
-            format!("{} {}", Theme::letter(k), k + 1)
-        };
-        let weight = mixture.weights()[k];
-        let mut head = vec![
-            Span::styled(tag, colour.add_modifier(Modifier::BOLD)),
-            Span::raw(format!(" w {weight:.3}")),
-        ];
-        let previous = previous.filter(|p| p.k() == mixture.k());
-        let mut moved = String::new();
-        if let Some(previous) = previous {
-            let distance: f64 = mixture
-                .mean(k)
-                .iter()
-                .zip(previous.mean(k))
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f64>()
-                .sqrt();
-            head.push(Span::styled(
-                format!(" (Δ {})", signed(weight - previous.weights()[k])),
-                theme.dim(),
+    let available = block.inner(area).height as usize;
+    let previous = previous.filter(|p| p.k() == mixture.k());
+    // The fullest layout that fits: 5 lines per component with the truth, 4, 3, then 1.
+    let mut chosen = Vec::new();
+    for detail in [
+        Detail::Full,
+        Detail::Medium,
+        Detail::Fitted,
+        Detail::Compact,
+    ] {
+        let mut candidate = lines.clone();
+        for (k, true_component) in true_of.iter().enumerate() {
+            let truth = truth.zip(*true_component);
+            candidate.extend(component_lines(
+                mixture, previous, truth, k, &dims, app.dims, theme, detail,
             ));
-            moved = format!(" Δ {}", compact(distance));
         }
-        lines.push(Line::from(head));
-        lines.push(Line::from(vec![
-            Span::raw(format!(" {}", mean_text(mixture, k, &dims))),
-            Span::styled(moved, theme.dim()),
-        ]));
-        lines.push(Line::from(format!(
-            " {}",
-            cov_text(mixture, k, (app.dims.0, app.dims.1))
-        )));
-        if let (Some(truth), Some(t)) = (truth, *true_component) {
-            let style = Style::default().add_modifier(Modifier::ITALIC);
-            lines.push(Line::from(Span::styled(
-                format!(
-                    " true w {:.3} {}",
-                    truth.weights()[t],
-                    mean_text(truth, t, &dims)
-                ),
-                style,
-            )));
-            lines.push(Line::from(Span::styled(
-                format!("      {}", cov_text(truth, t, (app.dims.0, app.dims.1))),
-                style,
-            )));
+        let fits = candidate.len() <= available;
+        chosen = candidate;
+        if fits {
+            break;
         }
     }
+    lines = chosen;
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -1,0 +1,170 @@
+//! Rendered screens of the explorer, drawn into ratatui's TestBackend from app states that the
+//! engine produced (no terminal, no threads), kept as insta snapshots in tests/snapshots/.
+//! The screens show no timings, so nothing needs filtering.
+
+use std::sync::Arc;
+
+use mixplore::app::{Action, App, RunSettings, Source};
+use mixplore::data::{simulate, spec};
+use mixplore::em::{Em, EmConfig, Init, InitMethod, initialise};
+use mixplore::ui::{Theme, draw};
+use mixplore::worker::{Command, Snapshot, WorkerEvent};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn spec_source(file: &str) -> Source {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/specs")
+        .join(file);
+    let spec = spec::load(&path).unwrap();
+    let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
+    Source {
+        name: file.into(),
+        columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
+        data: Arc::new(simulated.data),
+        truth: Some(spec.mixture),
+    }
+}
+
+/// An app on `file` with K components after `iterations` EM iterations, run in this thread.
+fn app_after(file: &str, k: usize, iterations: usize) -> App {
+    let settings = RunSettings {
+        k,
+        init: InitMethod::KMeansPlusPlus,
+        init_params: None,
+        use_init_params: false,
+        seed: 0,
+        config: EmConfig::default(),
+    };
+    let (mut app, commands) = App::new(spec_source(file), settings);
+    let request = commands
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Start(request) => Some(request),
+            _ => None,
+        })
+        .unwrap();
+    let Init::Method(method) = request.init else {
+        unreachable!()
+    };
+    let init = initialise(
+        &request.data,
+        request.k,
+        method,
+        request.config.reg_covar,
+        request.seed,
+    )
+    .unwrap();
+    let mut em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
+    let snapshot = |em: &Em| Snapshot {
+        run_id: request.run_id,
+        iteration: em.iteration(),
+        params: em.params().clone(),
+        log_likelihood: em.log_likelihood(),
+        converged: em.converged(),
+        done: em.is_done(),
+    };
+    app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+    for _ in 0..iterations {
+        em.step().unwrap();
+        app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+    }
+    app
+}
+
+fn render(app: &App, width: u16, height: u16, theme: Theme) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw(frame, app, &theme)).unwrap();
+    terminal.backend().to_string()
+}
+
+const COLOUR: Theme = Theme { colour: true };
+
+#[test]
+fn two_dimensional_80x24() {
+    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3), 80, 24, COLOUR));
+}
+
+#[test]
+fn two_dimensional_120x40() {
+    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3), 120, 40, COLOUR));
+}
+
+#[test]
+fn one_dimensional_80x24() {
+    insta::assert_snapshot!(render(&app_after("bimodal-1d.toml", 2, 3), 80, 24, COLOUR));
+}
+
+#[test]
+fn one_dimensional_120x40() {
+    insta::assert_snapshot!(render(&app_after("bimodal-1d.toml", 2, 3), 120, 40, COLOUR));
+}
+
+#[test]
+fn five_dimensional_80x24() {
+    insta::assert_snapshot!(render(&app_after("five-d.toml", 3, 3), 80, 24, COLOUR));
+}
+
+#[test]
+fn five_dimensional_120x40_other_dimensions() {
+    let mut app = app_after("five-d.toml", 3, 3);
+    app.handle(Action::NextX);
+    app.handle(Action::NextX);
+    insta::assert_snapshot!(render(&app, 120, 40, COLOUR));
+}
+
+#[test]
+fn help_overlay_80x24() {
+    let mut app = app_after("default.toml", 2, 1);
+    app.handle(Action::ToggleHelp);
+    insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
+}
+
+#[test]
+fn without_colour_components_are_letters() {
+    insta::assert_snapshot!(render(
+        &app_after("separated.toml", 3, 2),
+        80,
+        24,
+        Theme { colour: false }
+    ));
+}
+
+#[test]
+fn too_small_says_so_down_to_one_cell() {
+    let app = app_after("default.toml", 2, 1);
+    insta::assert_snapshot!(render(&app, 30, 8, COLOUR));
+    for (width, height) in [(1, 1), (2, 1), (1, 5), (39, 24), (80, 9)] {
+        render(&app, width, height, COLOUR);
+    }
+}
+
+#[test]
+fn before_the_first_snapshot_and_after_a_failure() {
+    let (mut app, _) = App::new(
+        spec_source("default.toml"),
+        RunSettings {
+            k: 2,
+            init: InitMethod::KMeansPlusPlus,
+            init_params: None,
+            use_init_params: false,
+            seed: 0,
+            config: EmConfig::default(),
+        },
+    );
+    let starting = render(&app, 80, 24, COLOUR);
+    assert!(
+        starting.contains("iter 0/0") && starting.contains("starting"),
+        "{starting}"
+    );
+    app.on_worker(WorkerEvent::Failed {
+        run_id: app.run_id,
+        iteration: 0,
+        message: "component 2 collapsed".into(),
+    });
+    let failed = render(&app, 80, 24, COLOUR);
+    assert!(
+        failed.contains("cannot start: component 2 collapsed"),
+        "{failed}"
+    );
+}
