@@ -129,6 +129,20 @@ pub struct RunSettings {
     pub config: EmConfig,
 }
 
+impl RunSettings {
+    /// K components from a k-means++ start with seed 0 and the default EM settings.
+    pub fn new(k: usize) -> Self {
+        Self {
+            k,
+            init: InitMethod::KMeansPlusPlus,
+            init_params: None,
+            use_init_params: false,
+            seed: 0,
+            config: EmConfig::default(),
+        }
+    }
+}
+
 /// Whether the worker is iterating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -500,14 +514,7 @@ mod tests {
     }
 
     fn settings() -> RunSettings {
-        RunSettings {
-            k: 2,
-            init: InitMethod::KMeansPlusPlus,
-            init_params: None,
-            use_init_params: false,
-            seed: 0,
-            config: EmConfig::default(),
-        }
+        RunSettings::new(2)
     }
 
     /// Plays the worker: answers commands with what a worker would send.
@@ -532,30 +539,19 @@ mod tests {
                         )
                         .unwrap();
                         let em = Em::new(request.data, init, request.config).unwrap();
-                        let event = WorkerEvent::Snapshot(snapshot(request.run_id, &em));
+                        let event = WorkerEvent::Snapshot(Snapshot::of(request.run_id, &em));
                         self.em = Some((request.run_id, em));
                         event
                     }
                     Command::Step => {
                         let (run_id, em) = self.em.as_mut().unwrap();
                         em.step().unwrap();
-                        WorkerEvent::Snapshot(snapshot(*run_id, em))
+                        WorkerEvent::Snapshot(Snapshot::of(*run_id, em))
                     }
                     _ => continue,
                 };
                 app.on_worker(event);
             }
-        }
-    }
-
-    fn snapshot(run_id: u64, em: &Em) -> Snapshot {
-        Snapshot {
-            run_id,
-            iteration: em.iteration(),
-            params: em.params().clone(),
-            log_likelihood: em.log_likelihood(),
-            converged: em.converged(),
-            done: em.is_done(),
         }
     }
 

@@ -76,6 +76,20 @@ pub struct Snapshot {
     pub done: bool,
 }
 
+impl Snapshot {
+    /// The current state of `em`, as run `run_id`.
+    pub fn of(run_id: u64, em: &Em) -> Self {
+        Self {
+            run_id,
+            iteration: em.iteration(),
+            params: em.params().clone(),
+            log_likelihood: em.log_likelihood(),
+            converged: em.converged(),
+            done: em.is_done(),
+        }
+    }
+}
+
 /// What the worker tells the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub enum WorkerEvent {
@@ -222,7 +236,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 let run_id = request.run_id;
                 match catch_unwind(AssertUnwindSafe(|| start(request))) {
                     Ok(Ok(em)) => {
-                        let snapshot = snapshot_of(run_id, &em);
+                        let snapshot = Snapshot::of(run_id, &em);
                         self.run = Some((run_id, em));
                         self.emit(WorkerEvent::Snapshot(snapshot))
                     }
@@ -289,7 +303,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
         let outcome = catch_unwind(AssertUnwindSafe(|| em.step()));
         let event = match outcome {
             Ok(Ok(_)) => {
-                let snapshot = snapshot_of(run_id, em);
+                let snapshot = Snapshot::of(run_id, em);
                 if snapshot.done && self.running {
                     self.running = false;
                 }
@@ -330,17 +344,6 @@ fn start(request: RunRequest) -> Result<Em, EmError> {
         )?,
     };
     Em::new(request.data, initial, request.config)
-}
-
-fn snapshot_of(run_id: u64, em: &Em) -> Snapshot {
-    Snapshot {
-        run_id,
-        iteration: em.iteration(),
-        params: em.params().clone(),
-        log_likelihood: em.log_likelihood(),
-        converged: em.converged(),
-        done: em.is_done(),
-    }
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mixplore::app::{Action, App, RunSettings, Source};
 use mixplore::data::{simulate, spec};
-use mixplore::em::{Em, EmConfig, Init, InitMethod, initialise};
+use mixplore::em::{Em, Init, initialise};
 use mixplore::ui::{Theme, draw};
 use mixplore::worker::{Command, Snapshot, WorkerEvent};
 use ratatui::Terminal;
@@ -28,15 +28,7 @@ fn spec_source(file: &str) -> Source {
 
 /// An app on `file` with K components after `iterations` EM iterations, run in this thread.
 fn app_after(file: &str, k: usize, iterations: usize) -> App {
-    let settings = RunSettings {
-        k,
-        init: InitMethod::KMeansPlusPlus,
-        init_params: None,
-        use_init_params: false,
-        seed: 0,
-        config: EmConfig::default(),
-    };
-    let (mut app, commands) = App::new(spec_source(file), settings);
+    let (mut app, commands) = App::new(spec_source(file), RunSettings::new(k));
     let request = commands
         .into_iter()
         .find_map(|c| match c {
@@ -56,14 +48,7 @@ fn app_after(file: &str, k: usize, iterations: usize) -> App {
     )
     .unwrap();
     let mut em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
-    let snapshot = |em: &Em| Snapshot {
-        run_id: request.run_id,
-        iteration: em.iteration(),
-        params: em.params().clone(),
-        log_likelihood: em.log_likelihood(),
-        converged: em.converged(),
-        done: em.is_done(),
-    };
+    let snapshot = |em: &Em| Snapshot::of(request.run_id, em);
     app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
     for _ in 0..iterations {
         em.step().unwrap();
@@ -141,17 +126,7 @@ fn too_small_says_so_down_to_one_cell() {
 
 #[test]
 fn before_the_first_snapshot_and_after_a_failure() {
-    let (mut app, _) = App::new(
-        spec_source("default.toml"),
-        RunSettings {
-            k: 2,
-            init: InitMethod::KMeansPlusPlus,
-            init_params: None,
-            use_init_params: false,
-            seed: 0,
-            config: EmConfig::default(),
-        },
-    );
+    let (mut app, _) = App::new(spec_source("default.toml"), RunSettings::new(2));
     let starting = render(&app, 80, 24, COLOUR);
     assert!(
         starting.contains("iter 0/0") && starting.contains("starting"),

@@ -12,7 +12,7 @@ use crate::cli::{EmArgs, ExploreArgs};
 use crate::data::csv::{CsvOptions, Source as CsvSource, load};
 use crate::data::simulate::sample;
 use crate::data::spec::{self, Spec};
-use crate::em::{EmConfig, Init, InitMethod};
+use crate::em::{Init, InitMethod};
 use crate::explorer;
 
 /// K when neither --k nor a spec says.
@@ -22,15 +22,7 @@ const DEFAULT_K: u32 = 2;
 pub fn run_default() -> anyhow::Result<()> {
     let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
     let source = simulated_source(&spec, "default simulation");
-    let settings = RunSettings {
-        k: 2,
-        init: InitMethod::KMeansPlusPlus,
-        init_params: None,
-        use_init_params: false,
-        seed: 0,
-        config: EmConfig::default(),
-    };
-    explorer::run(source, settings)
+    explorer::run(source, RunSettings::new(DEFAULT_K as usize))
 }
 
 fn simulated_source(spec: &Spec, name: &str) -> Source {

@@ -7,7 +7,7 @@ use std::f64::consts::{PI, TAU};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Color, Modifier};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
@@ -182,6 +182,16 @@ fn letters(
     }
 }
 
+/// The mark of component `k`'s mean: × in its colour, or its capital letter without colour.
+fn mean_marker(theme: &Theme, k: usize) -> Span<'static> {
+    let label = if theme.colour {
+        "×".to_string()
+    } else {
+        Theme::letter(k).to_uppercase().to_string()
+    };
+    Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD))
+}
+
 /// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
 fn draw_components(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize), theme: &Theme) {
     let d = mixture.dim();
@@ -190,27 +200,14 @@ fn draw_components(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize),
         let cov = mixture.covariance(component);
         let centre = (mean[x], mean[y]);
         let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
-        let colour = if theme.colour {
-            theme.component_colour(component)
-        } else {
-            Color::Reset
-        };
         for scale in [1.0, 2.0] {
-            draw_outline(ctx, &ellipse(centre, a, b, c, scale), colour);
+            draw_outline(
+                ctx,
+                &ellipse(centre, a, b, c, scale),
+                theme.component_colour(component),
+            );
         }
-        let label = if theme.colour {
-            "×".to_string()
-        } else {
-            Theme::letter(component).to_uppercase().to_string()
-        };
-        ctx.print(
-            centre.0,
-            centre.1,
-            Span::styled(
-                label,
-                Style::default().fg(colour).add_modifier(Modifier::BOLD),
-            ),
-        );
+        ctx.print(centre.0, centre.1, mean_marker(theme, component));
     }
 }
 
@@ -315,16 +312,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 }
                 if let Some(s) = snapshot {
                     for k in 0..s.params.k() {
-                        let label = if theme.colour {
-                            "×".to_string()
-                        } else {
-                            Theme::letter(k).to_uppercase().to_string()
-                        };
-                        ctx.print(
-                            s.params.mean(k)[0],
-                            0.0,
-                            Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD)),
-                        );
+                        ctx.print(s.params.mean(k)[0], 0.0, mean_marker(theme, k));
                     }
                 }
             }

@@ -137,34 +137,31 @@ fn centred(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// Formats a number in at most about 8 characters.
-pub fn short(value: f64) -> String {
+/// Formats a number with `digits` significant digits: fixed-point between 10^-(digits-1) and
+/// 10^(digits+1), scientific outside, so it stays within about digits + 4 characters.
+fn significant(value: f64, digits: i32) -> String {
     let magnitude = value.abs();
     if value == 0.0 {
         "0".into()
     } else if !value.is_finite() {
         format!("{value}")
-    } else if (1e-3..1e5).contains(&magnitude) {
-        let decimals = (3 - magnitude.log10().floor() as i32).clamp(0, 5) as usize;
+    } else if magnitude >= 10f64.powi(1 - digits) && magnitude < 10f64.powi(digits + 1) {
+        let decimals =
+            (digits - 1 - magnitude.log10().floor() as i32).clamp(0, digits + 1) as usize;
         format!("{value:.decimals$}")
     } else {
-        format!("{value:.2e}")
+        format!("{value:.prec$e}", prec = (digits - 2).max(0) as usize)
     }
 }
 
-/// Formats a number with 3 significant digits, for the narrow parameters panel.
+/// A number in at most about 8 characters (4 significant digits), for axis labels.
+pub fn short(value: f64) -> String {
+    significant(value, 4)
+}
+
+/// A number with 3 significant digits, for the narrow parameters panel.
 pub fn compact(value: f64) -> String {
-    let magnitude = value.abs();
-    if value == 0.0 {
-        "0".into()
-    } else if !value.is_finite() {
-        format!("{value}")
-    } else if (1e-2..1e4).contains(&magnitude) {
-        let decimals = (2 - magnitude.log10().floor() as i32).clamp(0, 4) as usize;
-        format!("{value:.decimals$}")
-    } else {
-        format!("{value:.1e}")
-    }
+    significant(value, 3)
 }
 
 /// Formats a signed change with 3 significant digits.
