@@ -24,6 +24,6 @@ pub use fit::{
     FitOptions, FitResult, Init, fit, most_likely_components, responsibilities_of, run_seeds,
 };
 pub use init::{InitMethod, initialise};
-pub use matching::match_components;
+pub use matching::{adjusted_rand_index, assign, match_components};
 pub use model::{Mixture, MixtureParams};
 pub use stepper::{Em, StepStats};
