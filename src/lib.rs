@@ -9,6 +9,7 @@ pub mod app;
 pub mod cli;
 mod commands;
 pub mod data;
+pub mod editor;
 pub mod em;
 pub mod explorer;
 pub mod keys;
