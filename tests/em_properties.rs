@@ -47,10 +47,12 @@ fn assert_valid(mixture: &Mixture) {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
+    /// With reg_covar = 0 (exact EM): regularisation moves θ(t) off the M-step's maximiser, so
+    /// with it a tiny decrease is possible and no bug.
     #[test]
     fn log_likelihood_never_decreases((data, k, seed) in case()) {
         let data = Arc::new(data);
-        let config = EmConfig { reg_covar: 1e-6, tol: 0.0, max_iter: 40 };
+        let config = EmConfig { reg_covar: 0.0, tol: 0.0, max_iter: 40 };
         let init = match initialise(&data, k, InitMethod::KMeansPlusPlus, config.reg_covar, seed) {
             Ok(init) => init,
             Err(error) => { prop_assert!(is_degenerate(&error), "{error}"); return Ok(()); }

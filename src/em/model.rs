@@ -283,6 +283,13 @@ fn symmetrise(component: usize, dim: usize, cov: &mut [f64]) -> Result<(), Param
     Ok(())
 }
 
+/// The smallest share of a coordinate's variance that the coordinates before it may leave
+/// unexplained (L_jj² / A_jj, which does not depend on the units of the columns). Below it the
+/// matrix is singular for all numerical purposes: its log-determinant and Mahalanobis distances
+/// would be mostly rounding error, and EM's log-likelihood could go down. This is where a
+/// component collapsing onto fewer than D + 1 points is caught.
+const MIN_UNEXPLAINED_VARIANCE: f64 = 1e-12;
+
 /// The lower Cholesky factor L (row-major, L·Lᵀ = A) of a symmetric row-major D×D matrix,
 /// or `None` when the matrix is not (numerically) positive definite.
 fn cholesky_lower(dim: usize, matrix: &[f64]) -> Option<Vec<f64>> {
@@ -294,7 +301,7 @@ fn cholesky_lower(dim: usize, matrix: &[f64]) -> Option<Vec<f64>> {
                 sum -= lower[i * dim + p] * lower[j * dim + p];
             }
             if i == j {
-                if !sum.is_finite() || sum <= 0.0 {
+                if !sum.is_finite() || sum <= MIN_UNEXPLAINED_VARIANCE * matrix[i * dim + i] {
                     return None;
                 }
                 lower[i * dim + i] = sum.sqrt();
@@ -400,6 +407,10 @@ mod tests {
         let l = cholesky_lower(2, &[4.0, 2.0, 2.0, 5.0]).unwrap();
         assert_eq!(l, vec![2.0, 0.0, 1.0, 2.0]);
         assert!(cholesky_lower(1, &[0.0]).is_none());
+        // Correlation 1 − 1e-14: singular for every numerical purpose; units do not matter.
+        let rho = 1.0 - 1e-14;
+        assert!(cholesky_lower(2, &[1.0, rho, rho, 1.0]).is_none());
+        assert!(cholesky_lower(2, &[1e18, 1e9 * 0.999, 1e9 * 0.999, 1.0]).is_some());
         assert!(cholesky_lower(1, &[f64::NAN]).is_none());
     }
 }

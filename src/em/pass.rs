@@ -177,6 +177,36 @@ impl SufficientStats {
         }
     }
 
+    /// Whether computing a covariance as S2/N − m mᵀ would lose more than half of the digits
+    /// of a variance: the shift from the centre to the new mean is large next to the spread
+    /// (a component that moved far, or that is collapsing onto a subspace). The M-step then
+    /// recomputes the statistics centred on the new means.
+    pub(crate) fn loses_digits(&self) -> bool {
+        const KEPT_FRACTION: f64 = 1e-8;
+        let d = self.dim;
+        let tri = d * (d + 1) / 2;
+        (0..self.mass.len()).any(|component| {
+            let mass = self.mass[component];
+            (0..d).any(|j| {
+                let raw = self.second[component * tri + packed(j, j)] / mass;
+                let offset = self.first[component * d + j] / mass;
+                let variance = raw - offset * offset;
+                variance.is_nan() || variance <= KEPT_FRACTION * raw
+            })
+        })
+    }
+
+    /// The means of the next M-step, K·D values.
+    pub(crate) fn new_means(&self) -> Vec<f64> {
+        let d = self.dim;
+        self.centres
+            .iter()
+            .zip(&self.first)
+            .enumerate()
+            .map(|(index, (c, s))| c + s / self.mass[index / d])
+            .collect()
+    }
+
     fn merge(&mut self, other: &Self) {
         self.log_likelihood += other.log_likelihood;
         for (a, b) in self.mass.iter_mut().zip(&other.mass) {
@@ -226,6 +256,17 @@ impl SufficientStats {
 /// One fused pass at `prepared`'s parameters: the total log-likelihood and the responsibility-
 /// weighted statistics for the next M-step, centred on the current means.
 pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared) -> SufficientStats {
+    e_step_stats_about(data, prepared, None)
+}
+
+/// The same pass with the statistics centred on `centres` (K·D values) instead of the current
+/// means: with the new means as centres the covariance needs no cancelling subtraction, which
+/// [`SufficientStats::loses_digits`] asks for when the fused statistics cannot be trusted.
+pub(crate) fn e_step_stats_about(
+    data: &Dataset,
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
     let (k, d) = (prepared.k, prepared.dim);
     let chunk_stats: Vec<SufficientStats> = data
         .values()
@@ -236,6 +277,11 @@ pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared) -> SufficientSta
             let mut log_probs = vec![0.0; k];
             for point in chunk.chunks_exact(d) {
                 prepared.joint_log_probs(point, &mut diffs, &mut log_probs);
+                if let Some(centres) = centres {
+                    for ((diff, x), c) in diffs.iter_mut().zip(point.iter().cycle()).zip(centres) {
+                        *diff = x - c;
+                    }
+                }
                 let log_density = log_sum_exp(&log_probs);
                 stats.log_likelihood += log_density;
                 for component in 0..k {
@@ -250,7 +296,8 @@ pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared) -> SufficientSta
             stats
         })
         .collect();
-    let mut total = SufficientStats::zeros(k, d, prepared.means.clone());
+    let centres = centres.map_or_else(|| prepared.means.clone(), <[f64]>::to_vec);
+    let mut total = SufficientStats::zeros(k, d, centres);
     for stats in &chunk_stats {
         total.merge(stats);
     }

@@ -12,7 +12,7 @@ use super::config::EmConfig;
 use super::dataset::Dataset;
 use super::error::{EmError, ParamError};
 use super::model::Mixture;
-use super::pass::{Prepared, SufficientStats, e_step_stats};
+use super::pass::{Prepared, SufficientStats, e_step_stats, e_step_stats_about};
 
 /// What one iteration did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,12 +70,16 @@ impl Em {
     /// at the new θ(t) for trace[t]. On error nothing changes: θ(t−1) stays current.
     pub fn step(&mut self) -> Result<StepStats, EmError> {
         let iteration = self.iteration() + 1;
-        let params = m_step(
-            &self.stats,
-            self.data.len(),
-            self.config.reg_covar,
-            iteration,
-        )?;
+        let exact;
+        let stats = if self.stats.loses_digits() && self.stats.mass.iter().all(|m| *m > 0.0) {
+            // Rare (ill-conditioned components): one more pass, centred on the new means.
+            let centres = self.stats.new_means();
+            exact = e_step_stats_about(&self.data, &Prepared::new(&self.params), Some(&centres));
+            &exact
+        } else {
+            &self.stats
+        };
+        let params = m_step(stats, self.data.len(), self.config.reg_covar, iteration)?;
         let stats = pass(&self.data, &params, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
@@ -331,6 +335,28 @@ mod tests {
         em.run().unwrap();
         assert!(em.converged());
         assert!((em.params().covariance(0)[0] - 1e-6).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_far_move_does_not_lose_the_variance_to_cancellation() {
+        // The start is 1e8 away from data whose variance is 2/3: S2/N − m² would keep no
+        // correct digit, so the M-step recomputes the statistics about the new mean.
+        let values = [1e8 - 1.0, 1e8, 1e8 + 1.0];
+        let config = EmConfig {
+            reg_covar: 0.0,
+            tol: 0.0,
+            max_iter: 1,
+        };
+        let mut em = Em::new(
+            data(&values),
+            one_d(vec![1.0], vec![0.0], vec![1e16]),
+            config,
+        )
+        .unwrap();
+        em.step().unwrap();
+        assert_eq!(em.params().mean(0), &[1e8]);
+        let variance = em.params().covariance(0)[0];
+        assert!((variance - 2.0 / 3.0).abs() < 1e-12, "{variance}");
     }
 
     #[test]

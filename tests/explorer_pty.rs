@@ -1,0 +1,713 @@
+//! The explorer end to end: the real `mixplore` binary runs in a pseudo-terminal, everything it
+//! writes goes through a vt100 emulator, and the tests read the emulated screen. No real
+//! terminal is needed (the pty is the terminal), so these run under plain `cargo test`.
+//!
+//! Every wait polls the screen for a condition with a generous timeout; nothing asserts on how
+//! long anything takes, so slow or busy machines only make the tests slower, not fail.
+
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+
+/// How long any single wait may take before the test fails.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often a wait looks at the screen again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Escape, as a key press.
+const ESC: &str = "\x1b";
+
+/// The explorer running in a pseudo-terminal, with an emulated screen of the same size.
+struct Session {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    parser: Arc<Mutex<vt100::Parser>>,
+    /// Set by the reader thread once the pty reports end of file (every slave side closed).
+    reader_done: Arc<AtomicBool>,
+    /// The exit status, once seen.
+    status: Option<ExitStatus>,
+}
+
+fn size(cols: u16, rows: u16) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+fn non_zero(value: u16) -> NonZeroU16 {
+    NonZeroU16::new(value).expect("terminal sizes are positive")
+}
+
+impl Session {
+    /// Starts `mixplore ARGS` on a `cols`×`rows` terminal and waits for its first frame on the
+    /// alternate screen (the status line), so keys sent afterwards reach the app in raw mode.
+    fn start(args: &[&str], cols: u16, rows: u16) -> Self {
+        let session = Self::spawn(args, cols, rows);
+        let first_frame = |screen: &vt100::Screen| {
+            screen.alternate_screen() && status_line(&screen.contents()).is_some()
+        };
+        if let Err(message) = session.wait_for_screen(first_frame, TIMEOUT) {
+            panic!("mixplore {args:?} never drew on the alternate screen: {message}");
+        }
+        session
+    }
+
+    /// Starts `mixplore ARGS` without waiting for anything.
+    fn spawn(args: &[&str], cols: u16, rows: u16) -> Self {
+        let pair = native_pty_system()
+            .openpty(size(cols, rows))
+            .expect("cannot open a pty");
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
+        command.args(args);
+        command.cwd(env!("CARGO_MANIFEST_DIR"));
+        command.env("TERM", "xterm-256color");
+        command.env_remove("NO_COLOR");
+        let child = pair
+            .slave
+            .spawn_command(command)
+            .expect("cannot start mixplore in the pty");
+        // Only the child keeps the slave side open, so the reader sees end of file when it ends.
+        drop(pair.slave);
+        let master = pair.master;
+        let writer = master.take_writer().expect("cannot take the pty writer");
+        let mut reader = master.try_clone_reader().expect("cannot read the pty");
+
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            non_zero(rows),
+            non_zero(cols),
+            0,
+        )));
+        let reader_done = Arc::new(AtomicBool::new(false));
+        let (to_parser, done) = (Arc::clone(&parser), Arc::clone(&reader_done));
+        thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            loop {
+                match reader.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(count) => to_parser.lock().unwrap().process(&buffer[..count]),
+                }
+            }
+            done.store(true, Ordering::SeqCst);
+        });
+        Self {
+            master,
+            writer,
+            child,
+            parser,
+            reader_done,
+            status: None,
+        }
+    }
+
+    /// Types `keys` into the terminal.
+    fn send(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("cannot write to the pty");
+        self.writer.flush().expect("cannot flush the pty");
+    }
+
+    /// The screen's text now.
+    fn contents(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until `ready` holds for the emulated screen; returns its text then, or on timeout
+    /// an error with the last text seen.
+    fn wait_for_screen(
+        &self,
+        ready: impl Fn(&vt100::Screen) -> bool,
+        timeout: Duration,
+    ) -> Result<String, String> {
+        let start = Instant::now();
+        loop {
+            {
+                let parser = self.parser.lock().unwrap();
+                let screen = parser.screen();
+                if ready(screen) {
+                    return Ok(screen.contents());
+                }
+            }
+            if start.elapsed() > timeout {
+                return Err(format!(
+                    "timed out after {timeout:?}; the screen shows:\n{}",
+                    self.contents()
+                ));
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Waits until `ready` holds for the screen's text; returns the text.
+    fn wait_for(&self, ready: impl Fn(&str) -> bool, timeout: Duration) -> Result<String, String> {
+        self.wait_for_screen(|screen| ready(&screen.contents()), timeout)
+    }
+
+    /// [`Session::wait_for`] with the standard timeout, failing the test with `what`.
+    fn expect(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.wait_for(ready, TIMEOUT)
+            .unwrap_or_else(|message| panic!("waiting for {what}: {message}"))
+    }
+
+    /// Waits until the screen shows `text`.
+    fn expect_text(&self, text: &str) -> String {
+        self.expect(&format!("{text:?}"), |s| s.contains(text))
+    }
+
+    /// Waits until the status line says `iter N/M` with `state`.
+    fn expect_iter(&self, shown: u64, newest: u64, state: &str) -> String {
+        self.expect(&format!("iter {shown}/{newest} and {state:?}"), |s| {
+            status_of(s)
+                .is_some_and(|st| st.shown == shown && st.newest == newest && st.state == state)
+        })
+    }
+
+    /// Resizes the terminal: the emulator first, so everything drawn for the new size lands on
+    /// a screen of that size, then the pty (which sends SIGWINCH to the app).
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.parser
+            .lock()
+            .unwrap()
+            .set_size(non_zero(rows), non_zero(cols));
+        self.master
+            .resize(size(cols, rows))
+            .expect("cannot resize the pty");
+    }
+
+    /// The child's process id.
+    fn pid(&self) -> u32 {
+        self.child.process_id().expect("the child has a process id")
+    }
+
+    /// Whether the child is still running.
+    fn alive(&mut self) -> bool {
+        if self.status.is_some() {
+            return false;
+        }
+        match self.child.try_wait().expect("cannot poll the child") {
+            Some(status) => {
+                self.status = Some(status);
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Waits for the child to exit, then for the emulator to have taken everything it wrote.
+    fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let start = Instant::now();
+        while self.alive() {
+            if start.elapsed() > timeout {
+                panic!(
+                    "mixplore still running after {timeout:?}; the screen shows:\n{}",
+                    self.contents()
+                );
+            }
+            thread::sleep(POLL);
+        }
+        // The reader ends at end of file; give it time to drain what the child wrote last.
+        // (Should another process hold the slave open, the callers' screen checks still wait.)
+        let drained = Instant::now();
+        while !self.reader_done.load(Ordering::SeqCst) && drained.elapsed() < Duration::from_secs(2)
+        {
+            thread::sleep(POLL);
+        }
+        self.status.clone().expect("the child has exited")
+    }
+
+    /// After exit: waits until the terminal is back on the normal screen with a visible cursor.
+    fn expect_restored(&self) -> String {
+        self.wait_for_screen(|s| !s.alternate_screen() && !s.hide_cursor(), TIMEOUT)
+            .unwrap_or_else(|message| {
+                let parser = self.parser.lock().unwrap();
+                let screen = parser.screen();
+                panic!(
+                    "terminal not restored (alternate screen {}, cursor hidden {}): {message}",
+                    screen.alternate_screen(),
+                    screen.hide_cursor()
+                )
+            })
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if self.alive() {
+            // SIGHUP, then SIGKILL if it is still there shortly after.
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// What the status line says.
+#[derive(Debug)]
+struct Status {
+    shown: u64,
+    newest: u64,
+    state: String,
+    speed: String,
+    line: String,
+}
+
+/// The status line: the one that starts with `iter `.
+fn status_line(screen: &str) -> Option<&str> {
+    screen.lines().find(|line| line.starts_with("iter "))
+}
+
+/// The status line parsed: `iter N/M │ state │ …`.
+fn status_of(screen: &str) -> Option<Status> {
+    let line = status_line(screen)?;
+    let mut fields = line.split(" │ ");
+    let (shown, newest) = fields.next()?.strip_prefix("iter ")?.split_once('/')?;
+    let state = fields.next()?.trim();
+    let speed = fields.next().unwrap_or_default().trim();
+    Some(Status {
+        shown: shown.parse().ok()?,
+        newest: newest.parse().ok()?,
+        state: state.to_owned(),
+        speed: speed.to_owned(),
+        line: line.to_owned(),
+    })
+}
+
+/// The value in the log-likelihood panel's title: `Log-likelihood VALUE at iter N`.
+fn log_likelihood(screen: &str) -> Option<(f64, u64)> {
+    let rest = screen.split("Log-likelihood ").nth(1)?;
+    let (value, rest) = rest.split_once(" at iter ")?;
+    let iteration: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some((value.trim().parse().ok()?, iteration.parse().ok()?))
+}
+
+/// The data panel's title: the text after `Data: ` up to the border.
+fn data_title(screen: &str) -> Option<String> {
+    let rest = screen.split("Data: ").nth(1)?;
+    let title: String = rest
+        .chars()
+        .take_while(|&c| c != '─' && c != '\n')
+        .collect();
+    Some(title.trim().to_owned())
+}
+
+/// Sends a signal with the system's `kill` (the shell's built-in where there is no program).
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([format!("-{name}"), pid.to_string()])
+        .status()
+        .or_else(|_| {
+            std::process::Command::new("sh")
+                .args(["-c", &format!("kill -{name} {pid}")])
+                .status()
+        })
+        .expect("cannot run kill");
+    assert!(status.success(), "kill -{name} {pid} failed: {status}");
+}
+
+/// Whether the screen holds a whole explorer frame drawn for `cols`×`rows`: the top border
+/// reaches the last column and the status line sits at the bottom (one row below 16 rows, two
+/// from 16). A frame left over from another size never passes.
+fn whole_frame(screen: &vt100::Screen, cols: u16, rows: u16) -> bool {
+    let cell = |row: u16, col: u16| {
+        screen
+            .cell(row, col)
+            .map(|c| c.contents().to_owned())
+            .unwrap_or_default()
+    };
+    let status_row = if rows >= 16 { rows - 2 } else { rows - 1 };
+    let status_text: String = screen
+        .rows(0, cols)
+        .nth(status_row.into())
+        .unwrap_or_default();
+    screen.size() == (non_zero(rows), non_zero(cols))
+        && cell(0, 0) == "┌"
+        && cell(0, cols - 1) == "┐"
+        && status_text.starts_with("iter ")
+}
+
+#[test]
+fn starts_on_the_default_simulation() {
+    let session = Session::start(&[], 80, 24);
+    let screen = session.expect_iter(0, 0, "paused");
+    for text in ["Data", "Parameters", "Log-likelihood", "n 500 D 2 K 2"] {
+        assert!(screen.contains(text), "no {text:?} on:\n{screen}");
+    }
+    let status = status_of(&screen).unwrap();
+    assert_eq!(status.speed, "10 it/s", "{}", status.line);
+    assert!(
+        status.line.contains("default simulation"),
+        "{}",
+        status.line
+    );
+    assert!(status.line.contains("kmeans++"), "{}", status.line);
+    assert_eq!(data_title(&screen).as_deref(), Some("x1 → vs x2 ↑"));
+    assert_eq!(log_likelihood(&screen).map(|(_, t)| t), Some(0), "{screen}");
+    let parser = session.parser.lock().unwrap();
+    assert!(parser.screen().alternate_screen());
+    assert!(
+        parser.screen().hide_cursor(),
+        "the cursor shows over the explorer"
+    );
+    assert!(whole_frame(parser.screen(), 80, 24), "{screen}");
+}
+
+#[test]
+fn stepping_forward_and_back() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    for newest in 1..=3 {
+        session.send("n");
+        session.expect_iter(newest, newest, "paused");
+    }
+    session.send("p");
+    let screen = session.expect_iter(2, 3, "paused");
+    assert_eq!(log_likelihood(&screen).map(|(_, t)| t), Some(2), "{screen}");
+    // The arrow keys do the same; g and G jump to the ends.
+    session.send("\x1b[D");
+    session.expect_iter(1, 3, "paused");
+    session.send("\x1b[C");
+    session.expect_iter(2, 3, "paused");
+    session.send("g");
+    session.expect_iter(0, 3, "paused");
+    session.send("G");
+    session.expect_iter(3, 3, "paused");
+    // Keys typed faster than the worker answers (held keys) each count.
+    session.send("nn");
+    session.expect_iter(5, 5, "paused");
+}
+
+#[test]
+fn running_converges() {
+    let mut session = Session::start(&[], 80, 24);
+    let screen = session.expect_iter(0, 0, "paused");
+    let (initial, _) = log_likelihood(&screen).expect("a log-likelihood at iter 0");
+    session.send(" ");
+    let screen = session.expect("the run to move past iter 0", |s| {
+        status_of(s).is_some_and(|st| st.shown > 0)
+            && log_likelihood(s).is_some_and(|(value, t)| t > 0 && value != initial)
+    });
+    let (moved, _) = log_likelihood(&screen).unwrap();
+    assert!(
+        moved > initial,
+        "EM lowered the log-likelihood: {initial} → {moved}"
+    );
+    let screen = session.expect("convergence", |s| {
+        status_of(s).is_some_and(|st| st.state == "converged")
+    });
+    let status = status_of(&screen).unwrap();
+    assert_eq!(status.shown, status.newest, "{}", status.line);
+    assert!(screen.contains("│ converged"), "{screen}");
+    assert!(!screen.contains("decreased"), "{screen}");
+    // A finished run does not start again.
+    session.send(" ");
+    let screen = session.expect_text("the run is finished");
+    let after = status_of(&screen).expect("a status line");
+    assert_eq!(after.state, "converged", "{}", after.line);
+    assert_eq!(after.newest, status.newest, "{}", after.line);
+}
+
+#[test]
+fn help_opens_and_escape_closes_it() {
+    const HELP_LINE: &str = "restart with a new random initialisation";
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("?");
+    let screen = session.expect_text(HELP_LINE);
+    assert!(screen.contains("Help"), "{screen}");
+    session.send(ESC);
+    session.expect("the help to close", |s| {
+        !s.contains(HELP_LINE) && !s.contains("Help:")
+    });
+    assert!(session.alive(), "Esc with the help open quit");
+    // Still working: a step goes through.
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+    // `?` closes it as well.
+    session.send("?");
+    session.expect_text(HELP_LINE);
+    session.send("?");
+    session.expect("the help to close on ?", |s| !s.contains(HELP_LINE));
+    assert!(session.alive());
+}
+
+#[test]
+fn resizing_redraws_and_survives() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+
+    for (cols, rows) in [(40, 12), (80, 24)] {
+        session.resize(cols, rows);
+        session
+            .wait_for_screen(|s| whole_frame(s, cols, rows), TIMEOUT)
+            .unwrap_or_else(|message| panic!("no whole {cols}×{rows} frame: {message}"));
+    }
+    let screen = session.contents();
+    for text in [
+        "iter 0/0",
+        "Data",
+        "Parameters",
+        "Log-likelihood",
+        "n 500 D 2 K 2",
+    ] {
+        assert!(
+            screen.contains(text),
+            "no {text:?} after resizing:\n{screen}"
+        );
+    }
+
+    session.resize(20, 5);
+    session.expect("the too-small note", |s| {
+        s.contains("too small") && s.contains("(20×5)")
+    });
+    assert!(session.alive(), "the app died at 20×5");
+
+    session.resize(80, 24);
+    session
+        .wait_for_screen(|s| whole_frame(s, 80, 24), TIMEOUT)
+        .unwrap_or_else(|message| panic!("no whole frame after too small: {message}"));
+    assert!(!session.contents().contains("too small"));
+    // Keys still work after all that, and the run survived.
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+    assert!(session.alive());
+}
+
+#[test]
+fn resizing_while_running() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("--- ");
+    session.expect("running", |s| {
+        status_of(s).is_some_and(|st| st.state == "running")
+    });
+    for (cols, rows) in [(60, 16), (100, 30), (80, 24)] {
+        session.resize(cols, rows);
+        session
+            .wait_for_screen(|s| whole_frame(s, cols, rows), TIMEOUT)
+            .unwrap_or_else(|message| panic!("no whole {cols}×{rows} frame: {message}"));
+    }
+    assert!(session.alive());
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+    session.expect_restored();
+}
+
+#[test]
+fn odd_sizes_do_not_crash() {
+    for spec in ["assets/specs/bimodal-1d.toml", "assets/specs/five-d.toml"] {
+        let mut session = Session::start(&["explore", "--spec", spec], 80, 24);
+        session.send("nn");
+        session.expect_iter(2, 2, "paused");
+        for (cols, rows) in [(40, 10), (39, 10), (40, 9), (1, 1), (41, 16), (200, 60)] {
+            session.resize(cols, rows);
+            let ready = |s: &vt100::Screen| {
+                if cols >= 40 && rows >= 10 {
+                    whole_frame(s, cols, rows)
+                } else {
+                    s.size() == (non_zero(rows), non_zero(cols))
+                        && (cols < 20 || s.contents().contains("too small"))
+                }
+            };
+            session
+                .wait_for_screen(ready, TIMEOUT)
+                .unwrap_or_else(|message| panic!("{spec} at {cols}×{rows}: {message}"));
+            assert!(session.alive(), "{spec}: the app died at {cols}×{rows}");
+        }
+        session.send("n");
+        session.expect_iter(3, 3, "paused");
+    }
+}
+
+#[test]
+fn starting_in_a_too_small_terminal() {
+    let mut session = Session::spawn(&[], 30, 8);
+    session.expect("the too-small note", |s| {
+        s.contains("too small") && s.contains("(30×8)")
+    });
+    assert!(session.parser.lock().unwrap().screen().alternate_screen());
+    session.resize(80, 24);
+    session
+        .wait_for_screen(|s| whole_frame(s, 80, 24), TIMEOUT)
+        .unwrap_or_else(|message| panic!("no whole frame once large enough: {message}"));
+    session.resize(30, 8);
+    session.expect_text("too small");
+    // "q quits", as the note says.
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+    session.expect_restored();
+}
+
+/// Quits with `keys` from a paused explorer and checks the exit and the terminal.
+fn quits_cleanly(keys: &str) {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send(keys);
+    let status = session.wait_exit(TIMEOUT);
+    assert!(status.success(), "{keys:?}: {status}");
+    let screen = session.expect_restored();
+    assert!(
+        status_line(&screen).is_none(),
+        "the explorer drew on the normal screen:\n{screen}"
+    );
+}
+
+#[test]
+fn q_quits_cleanly() {
+    quits_cleanly("q");
+}
+
+#[test]
+fn escape_quits_cleanly() {
+    quits_cleanly(ESC);
+}
+
+#[test]
+fn ctrl_c_quits_cleanly() {
+    quits_cleanly("\x03");
+}
+
+#[test]
+fn quitting_while_running_is_clean() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("-");
+    session.send(" ");
+    session.expect("running", |s| {
+        status_of(s).is_some_and(|st| st.state == "running")
+    });
+    session.send("q");
+    let status = session.wait_exit(TIMEOUT);
+    assert!(status.success(), "q while running: {status}");
+    session.expect_restored();
+}
+
+/// A signal while running: the app takes it as a quit, restores the terminal and exits
+/// itself (it is not killed by the signal).
+fn signal_while_running(name: &str) {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    // Slowest speed, so the run is surely still going when the signal comes.
+    session.send("-----");
+    session.expect("1 it/s", |s| {
+        status_of(s).is_some_and(|st| st.speed == "1 it/s")
+    });
+    session.send(" ");
+    session.expect("running", |s| {
+        status_of(s).is_some_and(|st| st.state == "running")
+    });
+    signal(session.pid(), name);
+    let status = session.wait_exit(TIMEOUT);
+    assert_eq!(
+        status.signal(),
+        None,
+        "SIG{name} killed the app instead of being handled: {status}"
+    );
+    assert!(status.success(), "SIG{name}: {status}");
+    session.expect_restored();
+}
+
+#[test]
+fn sigterm_while_running_restores_the_terminal() {
+    signal_while_running("TERM");
+}
+
+#[test]
+fn sighup_while_running_restores_the_terminal() {
+    signal_while_running("HUP");
+}
+
+#[test]
+fn more_components_restarts() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+    session.send("]");
+    let screen = session.expect("K 3 at iter 0", |s| {
+        status_of(s).is_some_and(|st| {
+            st.line.contains("K 3") && st.shown == 0 && st.newest == 0 && st.state == "paused"
+        })
+    });
+    assert!(
+        screen.contains("■ 3"),
+        "no third component shown:\n{screen}"
+    );
+    session.send("[");
+    session.expect("K 2 again", |s| {
+        status_of(s).is_some_and(|st| st.line.contains("K 2") && st.state == "paused")
+    });
+}
+
+#[test]
+fn restart_takes_the_next_seed() {
+    // Wide enough for the whole status line, seed included.
+    let mut session = Session::start(&[], 120, 30);
+    let screen = session.expect_iter(0, 0, "paused");
+    assert!(screen.contains("kmeans++ seed 0"), "{screen}");
+    session.send("nn");
+    session.expect_iter(2, 2, "paused");
+    session.send("r");
+    session.expect("a restart with seed 1", |s| {
+        status_of(s).is_some_and(|st| {
+            st.line.contains("seed 1") && (st.shown, st.newest) == (0, 0) && st.state == "paused"
+        })
+    });
+    // `i` moves to the next initialisation method and restarts too.
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+    session.send("i");
+    session.expect("random-from-data at iter 0", |s| {
+        status_of(s).is_some_and(|st| {
+            st.line.contains("random-from-data seed 1") && (st.shown, st.newest) == (0, 0)
+        })
+    });
+}
+
+#[test]
+fn one_dimension_shows_a_histogram() {
+    let mut session = Session::start(
+        &["explore", "--spec", "assets/specs/bimodal-1d.toml"],
+        80,
+        24,
+    );
+    let screen = session.expect_iter(0, 0, "paused");
+    let title = data_title(&screen).expect("a data panel");
+    assert!(title.contains("histogram"), "data title {title:?}");
+    assert!(screen.contains("n 400 D 1 K 2"), "{screen}");
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+    // x / y only explain themselves for D = 1.
+    session.send("x");
+    session.expect_text("x / y choose the plotted dimensions when D > 2");
+    assert!(data_title(&session.contents()).is_some_and(|t| t.contains("histogram")));
+}
+
+#[test]
+fn five_dimensions_cycle_the_plotted_pair() {
+    let mut session = Session::start(&["explore", "--spec", "assets/specs/five-d.toml"], 80, 24);
+    let screen = session.expect_iter(0, 0, "paused");
+    assert!(screen.contains("n 1500 D 5 K 3"), "{screen}");
+    assert_eq!(data_title(&screen).as_deref(), Some("x1 → vs x2 ↑"));
+    session.send("x");
+    let screen = session.expect("x3 on the x axis", |s| {
+        data_title(s).as_deref() == Some("x3 → vs x2 ↑")
+    });
+    assert!(screen.contains("showing x3 and x2 of 5 dims"), "{screen}");
+    session.send("y");
+    session.expect("x4 on the y axis", |s| {
+        data_title(s).as_deref() == Some("x3 → vs x4 ↑")
+    });
+    session.send("n");
+    session.expect_iter(1, 1, "paused");
+}
