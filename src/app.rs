@@ -2,14 +2,20 @@
 //! worker's events. It owns no terminal and no thread, so tests drive it directly; every change
 //! it wants from the worker comes back as [`Command`]s for the caller to send.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
-use crate::em::{Dataset, EmConfig, Init, InitMethod, Mixture};
-use crate::worker::{Command, RunRequest, Snapshot, Speed, WorkerEvent};
+use crate::data::simulate;
+use crate::data::spec::Spec;
+use crate::editor::{Editor, EditorKey, EditorOutcome, Preset};
+use crate::em::{Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of};
+use crate::keys::{action_for, editor_key_for};
+use crate::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
 
 /// The most points the data panel draws; more than a terminal can show apart at any size.
 pub const MAX_DRAWN_POINTS: usize = 20_000;
@@ -63,6 +69,14 @@ pub enum Action {
     CycleMarker,
     /// Open or close the help overlay.
     ToggleHelp,
+    /// Open the simulation editor.
+    OpenEditor,
+    /// Save the current simulation spec as TOML.
+    SaveSpec,
+    /// Save the current data set as CSV.
+    SaveData,
+    /// Show or hide the true components' ellipses.
+    ToggleTruth,
     /// Close what is open, or quit.
     Escape,
     /// Quit.
@@ -108,8 +122,96 @@ pub struct Source {
     pub columns: Vec<String>,
     /// The data.
     pub data: Arc<Dataset>,
-    /// The true mixture when the data were simulated.
-    pub truth: Option<Mixture>,
+    /// The truth, when the data were simulated.
+    pub simulation: Option<Simulation>,
+}
+
+/// The truth behind simulated data.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// The spec the data were drawn from.
+    pub spec: Spec,
+    /// The true component (0-based) of every point.
+    pub labels: Vec<usize>,
+    /// The total log-likelihood of the data under the true parameters: the reference line.
+    pub true_log_likelihood: f64,
+}
+
+impl Source {
+    /// Data drawn from `spec`, named `name`, with its truth.
+    pub fn simulated(spec: Spec, name: impl Into<String>) -> Self {
+        let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
+        let data = Arc::new(simulated.data);
+        let true_log_likelihood = log_likelihood_of(&data, &spec.mixture);
+        Self {
+            name: name.into(),
+            columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
+            data,
+            simulation: Some(Simulation {
+                spec,
+                labels: simulated.labels,
+                true_log_likelihood,
+            }),
+        }
+    }
+
+    /// The true mixture, for simulated data.
+    pub fn truth(&self) -> Option<&Mixture> {
+        self.simulation.as_ref().map(|s| &s.spec.mixture)
+    }
+}
+
+/// What a save writes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveWhat {
+    /// A simulation spec, as TOML.
+    Spec(Spec),
+    /// The current data set, as CSV (with the true components of simulated data).
+    Data,
+}
+
+impl SaveWhat {
+    fn noun(&self) -> &'static str {
+        match self {
+            Self::Spec(_) => "spec",
+            Self::Data => "data",
+        }
+    }
+}
+
+/// The dialog asking where to save.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    /// What will be written.
+    pub what: SaveWhat,
+    /// The path as typed.
+    pub path: String,
+    /// Set once the path turned out to exist: the next key confirms (y) or not.
+    pub confirm_overwrite: bool,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
+/// A save for the caller to carry out (the app itself does no I/O).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SaveRequest {
+    /// Where.
+    pub path: PathBuf,
+    /// What.
+    pub what: SaveWhat,
+    /// Whether an existing file may be replaced (only after the user confirmed).
+    pub overwrite: bool,
+}
+
+/// How a save went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveOutcome {
+    /// Written.
+    Saved,
+    /// Not written: the file exists and overwriting was not confirmed.
+    Exists,
+    /// Not written, for this reason.
+    Failed(String),
 }
 
 /// How runs are started.
@@ -185,20 +287,47 @@ pub struct App {
     pub should_quit: bool,
     /// Indices of the points the data panel draws (all, or a fixed seeded sample).
     pub drawn: Vec<usize>,
+    /// The true labels of the drawn points, for simulated data.
+    pub truth_sample: Option<Arc<TruthSample>>,
+    /// Whether the data panel overlays the true components' ellipses.
+    pub show_truth: bool,
+    /// The simulation editor, while open.
+    pub editor: Option<Editor>,
+    /// The save dialog, while open.
+    pub prompt: Option<Prompt>,
+    /// A save waiting for the caller.
+    pub save_request: Option<SaveRequest>,
+    /// The example specs the editor offers.
+    pub presets: Vec<Preset>,
+}
+
+/// The points the data panel draws: all of them up to [`MAX_DRAWN_POINTS`], else a fixed
+/// seeded sample (sorted, so memory is read in order).
+fn drawn_points(n: usize) -> Vec<usize> {
+    if n > MAX_DRAWN_POINTS {
+        let mut rng = StdRng::seed_from_u64(0x6d69_7870);
+        let mut indices = sample(&mut rng, n, MAX_DRAWN_POINTS).into_vec();
+        indices.sort_unstable();
+        indices
+    } else {
+        (0..n).collect()
+    }
+}
+
+fn truth_sample(source: &Source, drawn: &[usize]) -> Option<Arc<TruthSample>> {
+    source.simulation.as_ref().map(|simulation| {
+        Arc::new(TruthSample {
+            indices: drawn.to_vec(),
+            labels: drawn.iter().map(|&i| simulation.labels[i]).collect(),
+        })
+    })
 }
 
 impl App {
     /// A new explorer state; the returned commands start the first run.
     pub fn new(source: Source, settings: RunSettings) -> (Self, Vec<Command>) {
-        let n = source.data.len();
-        let drawn = if n > MAX_DRAWN_POINTS {
-            let mut rng = StdRng::seed_from_u64(0x6d69_7870);
-            let mut indices = sample(&mut rng, n, MAX_DRAWN_POINTS).into_vec();
-            indices.sort_unstable();
-            indices
-        } else {
-            (0..n).collect()
-        };
+        let drawn = drawn_points(source.data.len());
+        let truth_sample = truth_sample(&source, &drawn);
         let d = source.data.dim();
         let mut app = Self {
             source,
@@ -216,6 +345,12 @@ impl App {
             note: None,
             should_quit: false,
             drawn,
+            truth_sample,
+            show_truth: false,
+            editor: None,
+            prompt: None,
+            save_request: None,
+            presets: Vec::new(),
         };
         let mut commands = vec![Command::SetSpeed(app.speed_setting())];
         commands.extend(app.restart());
@@ -403,6 +538,43 @@ impl App {
                 self.help_open = !self.help_open;
                 Vec::new()
             }
+            Action::OpenEditor => {
+                let spec = match &self.source.simulation {
+                    Some(simulation) => simulation.spec.clone(),
+                    None => match self.presets.first() {
+                        Some(preset) => preset.spec.clone(),
+                        None => {
+                            self.note = Some("no spec to start the editor from".into());
+                            return Vec::new();
+                        }
+                    },
+                };
+                self.help_open = false;
+                self.editor = Some(Editor::new(&spec, self.presets.clone()));
+                Vec::new()
+            }
+            Action::SaveSpec => {
+                match &self.source.simulation {
+                    Some(simulation) => self.open_prompt(SaveWhat::Spec(simulation.spec.clone())),
+                    None => {
+                        self.note =
+                            Some("S saves a simulation's spec: open the editor with s".into())
+                    }
+                }
+                Vec::new()
+            }
+            Action::SaveData => {
+                self.open_prompt(SaveWhat::Data);
+                Vec::new()
+            }
+            Action::ToggleTruth => {
+                if self.source.simulation.is_some() {
+                    self.show_truth = !self.show_truth;
+                } else {
+                    self.note = Some("t shows the true components of simulated data".into());
+                }
+                Vec::new()
+            }
             Action::Escape => {
                 if self.help_open {
                     self.help_open = false;
@@ -448,7 +620,152 @@ impl App {
             init,
             seed: self.settings.seed,
             config: self.settings.config,
+            truth: self.truth_sample.clone(),
         })]
+    }
+
+    fn open_prompt(&mut self, what: SaveWhat) {
+        let path = match what {
+            SaveWhat::Spec(_) => "mixplore-spec.toml",
+            SaveWhat::Data => "mixplore-data.csv",
+        };
+        self.prompt = Some(Prompt {
+            what,
+            path: path.into(),
+            confirm_overwrite: false,
+            error: None,
+        });
+    }
+
+    /// Routes a key: to the save dialog, else the editor, else the main key table.
+    pub fn on_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if self.prompt.is_some() {
+            self.prompt_key(key);
+            return Vec::new();
+        }
+        if self.editor.is_some() {
+            return match editor_key_for(key) {
+                Some(editor_key) => self.editor_key(editor_key),
+                None => Vec::new(),
+            };
+        }
+        match action_for(key) {
+            Some(action) => self.handle(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn prompt_key(&mut self, key: &KeyEvent) {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
+        if prompt.confirm_overwrite {
+            match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    self.save_request = Some(SaveRequest {
+                        path: PathBuf::from(&prompt.path),
+                        what: prompt.what.clone(),
+                        overwrite: true,
+                    });
+                }
+                KeyCode::Esc => self.prompt = None,
+                _ => prompt.confirm_overwrite = false,
+            }
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Enter if !prompt.path.trim().is_empty() => {
+                self.save_request = Some(SaveRequest {
+                    path: PathBuf::from(prompt.path.trim()),
+                    what: prompt.what.clone(),
+                    overwrite: false,
+                });
+            }
+            KeyCode::Backspace => {
+                prompt.path.pop();
+                prompt.error = None;
+            }
+            KeyCode::Char(c) if !c.is_control() => {
+                prompt.path.push(c);
+                prompt.error = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the save the app is waiting for, if any.
+    pub fn take_save_request(&mut self) -> Option<SaveRequest> {
+        self.save_request.take()
+    }
+
+    /// Reports how a save went.
+    pub fn save_finished(&mut self, request: &SaveRequest, outcome: SaveOutcome) {
+        match outcome {
+            SaveOutcome::Saved => {
+                self.prompt = None;
+                self.note = Some(format!(
+                    "saved the {} to {}",
+                    request.what.noun(),
+                    request.path.display()
+                ));
+            }
+            SaveOutcome::Exists => {
+                if let Some(prompt) = self.prompt.as_mut() {
+                    prompt.confirm_overwrite = true;
+                }
+            }
+            SaveOutcome::Failed(reason) => {
+                if let Some(prompt) = self.prompt.as_mut() {
+                    prompt.confirm_overwrite = false;
+                    prompt.error = Some(reason);
+                }
+            }
+        }
+    }
+
+    fn editor_key(&mut self, key: EditorKey) -> Vec<Command> {
+        let Some(editor) = self.editor.as_mut() else {
+            return Vec::new();
+        };
+        match editor.handle(key) {
+            EditorOutcome::Continue => Vec::new(),
+            EditorOutcome::Cancel => {
+                self.editor = None;
+                Vec::new()
+            }
+            EditorOutcome::Save(spec) => {
+                self.open_prompt(SaveWhat::Spec(spec));
+                Vec::new()
+            }
+            EditorOutcome::Apply(spec) => {
+                self.editor = None;
+                let name = spec
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| "edited simulation".into());
+                self.replace_source(Source::simulated(spec, name))
+            }
+        }
+    }
+
+    /// Switches to new data (with K set to the number of true components) and restarts.
+    pub fn replace_source(&mut self, source: Source) -> Vec<Command> {
+        let mut commands = self.pause();
+        if let Some(truth) = source.truth() {
+            self.settings.k = truth.k().min(source.data.len());
+            self.settings.use_init_params = false;
+        }
+        let d = source.data.dim();
+        self.drawn = drawn_points(source.data.len());
+        self.truth_sample = truth_sample(&source, &self.drawn);
+        self.dims = (0, if d > 1 { 1 } else { 0 });
+        self.source = source;
+        commands.extend(self.restart());
+        commands
     }
 
     /// Takes an event from the worker; returns whether anything visible changed.
@@ -509,7 +826,7 @@ mod tests {
             name: "test".into(),
             columns: vec!["a".into(), "b".into()],
             data: Arc::new(Dataset::new(2, values).unwrap()),
-            truth: None,
+            simulation: None,
         }
     }
 
@@ -539,14 +856,18 @@ mod tests {
                         )
                         .unwrap();
                         let em = Em::new(request.data, init, request.config).unwrap();
-                        let event = WorkerEvent::Snapshot(Snapshot::of(request.run_id, &em));
+                        let event = WorkerEvent::Snapshot(Snapshot::of(
+                            request.run_id,
+                            &em,
+                            request.truth.as_deref(),
+                        ));
                         self.em = Some((request.run_id, em));
                         event
                     }
                     Command::Step => {
                         let (run_id, em) = self.em.as_mut().unwrap();
                         em.step().unwrap();
-                        WorkerEvent::Snapshot(Snapshot::of(*run_id, em))
+                        WorkerEvent::Snapshot(Snapshot::of(*run_id, em, None))
                     }
                     _ => continue,
                 };
@@ -604,6 +925,7 @@ mod tests {
             log_likelihood: -10.0,
             converged: false,
             done: false,
+            agreement: None,
         }));
         assert_eq!(app.shown, 1);
         assert!(matches!(
@@ -726,7 +1048,7 @@ mod tests {
             name: "big".into(),
             columns: vec!["v".into()],
             data: Arc::new(data),
-            truth: None,
+            simulation: None,
         };
         let (a, _) = App::new(source.clone(), RunSettings { k: 1, ..settings() });
         let (b, _) = App::new(source, RunSettings { k: 1, ..settings() });

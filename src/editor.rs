@@ -769,3 +769,41 @@ mod tests {
         assert_eq!(editor.dim(), 1);
     }
 }
+
+/// The example specs shipped in assets/specs/, compiled in so the list works anywhere.
+pub fn presets() -> Vec<Preset> {
+    const SPECS: [(&str, &str); 6] = [
+        ("default", include_str!("../assets/specs/default.toml")),
+        ("separated", include_str!("../assets/specs/separated.toml")),
+        (
+            "overlapping",
+            include_str!("../assets/specs/overlapping.toml"),
+        ),
+        ("elongated", include_str!("../assets/specs/elongated.toml")),
+        (
+            "bimodal-1d",
+            include_str!("../assets/specs/bimodal-1d.toml"),
+        ),
+        ("five-d", include_str!("../assets/specs/five-d.toml")),
+    ];
+    SPECS
+        .iter()
+        .filter_map(|(file, text)| {
+            // The shipped specs are valid (tested); a broken one is left out, not fatal.
+            let spec = crate::data::spec::parse_toml(text, file).ok()?;
+            let name = match &spec.name {
+                Some(name) => format!("{file}: {name}"),
+                None => (*file).to_owned(),
+            };
+            Some(Preset { name, spec })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod preset_tests {
+    #[test]
+    fn every_shipped_spec_is_a_preset() {
+        assert_eq!(super::presets().len(), 6);
+    }
+}

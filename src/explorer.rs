@@ -15,8 +15,9 @@ use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::app::{App, RunSettings, Source};
-use crate::keys::action_for;
+use crate::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
+use crate::data::save::{write_atomically, write_data_csv};
+use crate::editor;
 use crate::ui::{self, Theme};
 use crate::worker::{Worker, WorkerEvent};
 
@@ -102,6 +103,7 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
         .context("cannot start the input thread")?;
 
     let (mut app, commands) = App::new(source, settings);
+    app.presets = editor::presets();
     for command in commands {
         worker.send(command);
     }
@@ -159,20 +161,41 @@ fn event_loop(
 /// Applies one event; returns whether the screen must change.
 fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
     match event {
-        Event::Key(key) => match action_for(&key) {
-            Some(action) => {
-                for command in app.handle(action) {
-                    worker.send(command);
-                }
-                true
+        Event::Key(key) => {
+            for command in app.on_key(&key) {
+                worker.send(command);
             }
-            None => false,
-        },
+            if let Some(request) = app.take_save_request() {
+                let outcome = save(&request, &app.source);
+                app.save_finished(&request, outcome);
+            }
+            true
+        }
         Event::Resize => true,
         Event::Worker(event) => app.on_worker(event),
         Event::Signal(_) | Event::InputClosed => {
             app.should_quit = true;
             true
         }
+    }
+}
+
+/// Carries out a save the app asked for; an existing file is only replaced once confirmed.
+fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
+    if !request.overwrite && request.path.exists() {
+        return SaveOutcome::Exists;
+    }
+    let written = write_atomically(&request.path, |out| match &request.what {
+        SaveWhat::Spec(spec) => std::io::Write::write_all(out, spec.to_toml().as_bytes()),
+        SaveWhat::Data => write_data_csv(
+            out,
+            &source.data,
+            &source.columns,
+            source.simulation.as_ref().map(|s| s.labels.as_slice()),
+        ),
+    });
+    match written {
+        Ok(()) => SaveOutcome::Saved,
+        Err(error) => SaveOutcome::Failed(crate::cli::one_line(&format!("{error:#}"))),
     }
 }

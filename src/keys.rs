@@ -4,6 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::Action;
+use crate::editor::EditorKey;
 
 /// A key as the table names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +117,30 @@ pub const BINDINGS: &[Binding] = &[
         help: "point marker: Braille, half block, dot",
     },
     Binding {
+        keys: &[Key::Char('s')],
+        label: "s",
+        action: Action::OpenEditor,
+        help: "simulation editor: choose the true mixture, apply to draw new data",
+    },
+    Binding {
+        keys: &[Key::Char('t')],
+        label: "t",
+        action: Action::ToggleTruth,
+        help: "show / hide the true components' ellipses (simulated data)",
+    },
+    Binding {
+        keys: &[Key::Char('S')],
+        label: "S",
+        action: Action::SaveSpec,
+        help: "save the simulation spec as TOML (mixplore explore --spec reads it)",
+    },
+    Binding {
+        keys: &[Key::Char('w')],
+        label: "w",
+        action: Action::SaveData,
+        help: "write the current data set as CSV",
+    },
+    Binding {
         keys: &[Key::Char('?')],
         label: "?",
         action: Action::ToggleHelp,
@@ -134,6 +159,37 @@ pub const BINDINGS: &[Binding] = &[
         help: "quit",
     },
 ];
+
+/// The editor's keys, as the help and the editor's title show them.
+pub const EDITOR_KEYS: &[(&str, &str)] = &[
+    ("Tab ↓ / S-Tab ↑", "next / previous field"),
+    ("0-9 . - e", "type a number; Backspace deletes"),
+    ("Enter", "draw new data from the spec and restart EM"),
+    ("Esc", "cancel, changing nothing"),
+    ("p", "pick an example spec"),
+    ("S", "save the spec as TOML"),
+];
+
+/// The editor's meaning of a key press, if any.
+pub fn editor_key_for(event: &KeyEvent) -> Option<EditorKey> {
+    if event.kind == KeyEventKind::Release {
+        return None;
+    }
+    match event.code {
+        KeyCode::Tab | KeyCode::Down => Some(EditorKey::Next),
+        KeyCode::BackTab | KeyCode::Up => Some(EditorKey::Previous),
+        KeyCode::Enter => Some(EditorKey::Enter),
+        KeyCode::Esc => Some(EditorKey::Escape),
+        KeyCode::Backspace => Some(EditorKey::Backspace),
+        KeyCode::Char('c') if event.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(EditorKey::Escape)
+        }
+        KeyCode::Char('p') => Some(EditorKey::Presets),
+        KeyCode::Char('S') => Some(EditorKey::Save),
+        KeyCode::Char(c) => Some(EditorKey::Char(c)),
+        _ => None,
+    }
+}
 
 /// The action for a key press, if any. Releases and repeats of non-repeatable keys are ignored.
 pub fn action_for(event: &KeyEvent) -> Option<Action> {

@@ -14,7 +14,29 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::em::{Dataset, Em, EmConfig, EmError, Init, Mixture, initialise};
+use crate::em::{
+    Dataset, Em, EmConfig, EmError, Init, Mixture, adjusted_rand_index, initialise,
+    most_likely_components,
+};
+
+/// The true components of some of the points (simulated data), so each snapshot can say how
+/// well the fit's labels agree with the truth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TruthSample {
+    /// Indices of the points (the explorer's drawn sample: all points up to its size).
+    pub indices: Vec<usize>,
+    /// The true component of each of those points.
+    pub labels: Vec<usize>,
+}
+
+impl TruthSample {
+    /// The adjusted Rand index between the true labels and the most likely components under
+    /// `params`.
+    pub fn agreement(&self, data: &Dataset, params: &Mixture) -> f64 {
+        let fitted = most_likely_components(data, &self.indices, params);
+        adjusted_rand_index(&self.labels, &fitted)
+    }
+}
 
 /// Everything needed to start a run.
 #[derive(Debug, Clone)]
@@ -31,6 +53,8 @@ pub struct RunRequest {
     pub seed: u64,
     /// Regularisation and stopping rule.
     pub config: EmConfig,
+    /// The true labels of a sample of points, for simulated data.
+    pub truth: Option<Arc<TruthSample>>,
 }
 
 /// How fast a run goes.
@@ -74,11 +98,14 @@ pub struct Snapshot {
     pub converged: bool,
     /// Whether the run has reached `max_iter` or converged (running stops there).
     pub done: bool,
+    /// For simulated data, the adjusted Rand index between the true labels and the most
+    /// likely components under θ(t), over the explorer's drawn sample.
+    pub agreement: Option<f64>,
 }
 
 impl Snapshot {
-    /// The current state of `em`, as run `run_id`.
-    pub fn of(run_id: u64, em: &Em) -> Self {
+    /// The current state of `em`, as run `run_id`, with the agreement with `truth` if given.
+    pub fn of(run_id: u64, em: &Em, truth: Option<&TruthSample>) -> Self {
         Self {
             run_id,
             iteration: em.iteration(),
@@ -86,6 +113,7 @@ impl Snapshot {
             log_likelihood: em.log_likelihood(),
             converged: em.converged(),
             done: em.is_done(),
+            agreement: truth.map(|truth| truth.agreement(em.data(), em.params())),
         }
     }
 }
@@ -154,6 +182,7 @@ struct WorkerLoop<F> {
     inbox: Receiver<Command>,
     sink: F,
     run: Option<(u64, Em)>,
+    truth: Option<Arc<TruthSample>>,
     running: bool,
     speed: Speed,
     next_step_at: Instant,
@@ -171,6 +200,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
             inbox,
             sink,
             run: None,
+            truth: None,
             running: false,
             speed: Speed::PerSecond(10.0),
             next_step_at: Instant::now(),
@@ -234,9 +264,10 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 self.running = false;
                 self.run = None;
                 let run_id = request.run_id;
+                self.truth = request.truth.clone();
                 match catch_unwind(AssertUnwindSafe(|| start(request))) {
                     Ok(Ok(em)) => {
-                        let snapshot = Snapshot::of(run_id, &em);
+                        let snapshot = Snapshot::of(run_id, &em, self.truth.as_deref());
                         self.run = Some((run_id, em));
                         self.emit(WorkerEvent::Snapshot(snapshot))
                     }
@@ -303,7 +334,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
         let outcome = catch_unwind(AssertUnwindSafe(|| em.step()));
         let event = match outcome {
             Ok(Ok(_)) => {
-                let snapshot = Snapshot::of(run_id, em);
+                let snapshot = Snapshot::of(run_id, em, self.truth.as_deref());
                 if snapshot.done && self.running {
                     self.running = false;
                 }
@@ -379,6 +410,7 @@ mod tests {
             init: Init::Method(InitMethod::KMeansPlusPlus),
             seed: 1,
             config: EmConfig::default(),
+            truth: None,
         }
     }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mixplore::app::{Action, App, RunSettings, Source};
-use mixplore::data::{simulate, spec};
+use mixplore::data::spec;
 use mixplore::em::{Em, Init, initialise};
 use mixplore::ui::{Theme, draw};
 use mixplore::worker::{Command, Snapshot, WorkerEvent};
@@ -16,14 +16,7 @@ fn spec_source(file: &str) -> Source {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("assets/specs")
         .join(file);
-    let spec = spec::load(&path).unwrap();
-    let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
-    Source {
-        name: file.into(),
-        columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
-        data: Arc::new(simulated.data),
-        truth: Some(spec.mixture),
-    }
+    Source::simulated(spec::load(&path).unwrap(), file)
 }
 
 /// An app on `file` with K components after `iterations` EM iterations, run in this thread.
@@ -48,7 +41,7 @@ fn app_after(file: &str, k: usize, iterations: usize) -> App {
     )
     .unwrap();
     let mut em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
-    let snapshot = |em: &Em| Snapshot::of(request.run_id, em);
+    let snapshot = |em: &Em| Snapshot::of(request.run_id, em, request.truth.as_deref());
     app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
     for _ in 0..iterations {
         em.step().unwrap();

@@ -10,8 +10,7 @@ use super::fit::fit_options;
 use crate::app::{RunSettings, Source};
 use crate::cli::{EmArgs, ExploreArgs};
 use crate::data::csv::{CsvOptions, Source as CsvSource, load};
-use crate::data::simulate::sample;
-use crate::data::spec::{self, Spec};
+use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;
 
@@ -21,18 +20,8 @@ const DEFAULT_K: u32 = 2;
 /// `mixplore` with no arguments: the default simulation, K = 2.
 pub fn run_default() -> anyhow::Result<()> {
     let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
-    let source = simulated_source(&spec, "default simulation");
+    let source = Source::simulated(spec, "default simulation");
     explorer::run(source, RunSettings::new(DEFAULT_K as usize))
-}
-
-fn simulated_source(spec: &Spec, name: &str) -> Source {
-    let simulated = sample(&spec.mixture, spec.n, spec.seed);
-    Source {
-        name: name.to_owned(),
-        columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
-        data: Arc::new(simulated.data),
-        truth: Some(spec.mixture.clone()),
-    }
 }
 
 /// `mixplore explore [FILE | --spec SPEC] …`.
@@ -52,7 +41,7 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
                 name: table.name,
                 columns: table.columns,
                 data: Arc::new(table.data),
-                truth: None,
+                simulation: None,
             };
             (source, DEFAULT_K)
         }
@@ -62,11 +51,12 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            (simulated_source(&spec, &name), spec.k() as u32)
+            let k = spec.k() as u32;
+            (Source::simulated(spec, name), k)
         }
         (None, None) => {
             let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
-            (simulated_source(&spec, "default simulation"), DEFAULT_K)
+            (Source::simulated(spec, "default simulation"), DEFAULT_K)
         }
     };
     let k = args.k.unwrap_or(default_k);

@@ -1,43 +1,11 @@
 //! Writing results: the readable summary, the JSON object, and CSV files written so that a
 //! failure half-way never leaves a truncated file in place of an old one.
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
 use serde::Serialize;
 
 use crate::em::{FitResult, Mixture};
 
-/// Writes a file through a temporary sibling that replaces the target only once complete.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let mut temporary_name = std::ffi::OsString::from(".");
-    temporary_name.push(file_name);
-    temporary_name.push(".mixplore-partial");
-    let temporary: PathBuf = path.with_file_name(temporary_name);
-    let result = (|| {
-        let file = File::create(&temporary)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        write(&mut writer)?;
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    Ok(())
-}
+pub use crate::data::save::write_atomically;
 
 /// Time spent, in milliseconds.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -191,7 +159,6 @@ pub fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     #[test]
     fn numbers_are_readable() {
@@ -200,21 +167,5 @@ mod tests {
         assert_eq!(number(-1130.2639), "-1130.26");
         assert_eq!(number(2.5e-7), "2.50000e-7");
         assert_eq!(number(12345678.0), "1.23457e7");
-    }
-
-    #[test]
-    fn atomic_write_replaces_only_when_complete() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.csv");
-        std::fs::write(&path, "old").unwrap();
-        let failed = write_atomically(&path, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("disk full"))
-        });
-        assert!(failed.is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
-        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -226,3 +226,8 @@ pub fn most_likely_components(data: &Dataset, indices: &[usize], mixture: &Mixtu
     let prepared = Prepared::new(mixture);
     prepared.most_likely(indices.iter().map(|&i| data.row(i)))
 }
+
+/// The total log-likelihood of `data` under `mixture` (one parallel pass, no n×K matrix).
+pub fn log_likelihood_of(data: &Dataset, mixture: &Mixture) -> f64 {
+    super::pass::e_step_stats(data, &Prepared::new(mixture)).log_likelihood
+}

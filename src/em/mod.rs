@@ -21,7 +21,8 @@ pub use config::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{
-    FitOptions, FitResult, Init, fit, most_likely_components, responsibilities_of, run_seeds,
+    FitOptions, FitResult, Init, fit, log_likelihood_of, most_likely_components,
+    responsibilities_of, run_seeds,
 };
 pub use init::{InitMethod, initialise};
 pub use matching::{adjusted_rand_index, assign, match_components};

@@ -7,7 +7,7 @@ use std::f64::consts::{PI, TAU};
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
@@ -126,6 +126,7 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let inner = block.inner(area);
     let colour = theme.colour;
+    let references = reference_mixtures(app);
     let canvas = Canvas::default()
         .block(block)
         .marker(marker(app.marker))
@@ -143,6 +144,9 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ctx.layer();
             if let Some(snapshot) = snapshot {
                 draw_components(ctx, &snapshot.params, (x, y), theme);
+            }
+            for reference in &references {
+                draw_reference(ctx, reference, (x, y), theme);
             }
         });
     frame.render_widget(canvas, area);
@@ -211,6 +215,54 @@ fn draw_components(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize),
     }
 }
 
+/// Mixtures drawn for reference in a dashed style: the draft of the simulation editor while
+/// it is open (a preview), else the true components when `t` turned them on.
+/// Only mixtures of the data's dimension can be drawn over it.
+fn reference_mixtures(app: &App) -> Vec<Mixture> {
+    let d = app.source.data.dim();
+    if let Some(editor) = &app.editor {
+        return editor
+            .preview()
+            .into_iter()
+            .filter(|m| m.dim() == d)
+            .collect();
+    }
+    match app.source.truth() {
+        Some(truth) if app.show_truth && truth.dim() == d => vec![truth.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A true (or previewed) component: dashed 1σ and 2σ ellipses and a ◇ at the mean, in the
+/// terminal's default colour so they stand apart from the fitted ones.
+fn draw_reference(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize), theme: &Theme) {
+    let d = mixture.dim();
+    let colour = if theme.colour {
+        Color::White
+    } else {
+        Color::Reset
+    };
+    for component in 0..mixture.k() {
+        let mean = mixture.mean(component);
+        let cov = mixture.covariance(component);
+        let centre = (mean[x], mean[y]);
+        let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
+        for scale in [1.0, 2.0] {
+            let outline = ellipse(centre, a, b, c, scale);
+            for pair in outline.windows(2).step_by(2) {
+                ctx.draw(&Segment::new(
+                    pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
+                ));
+            }
+        }
+        ctx.print(
+            centre.0,
+            centre.1,
+            Span::styled("◇", Style::default().fg(colour)),
+        );
+    }
+}
+
 /// The normal density at `x`.
 fn normal_density(x: f64, mean: f64, variance: f64) -> f64 {
     (-(x - mean) * (x - mean) / (2.0 * variance)).exp() / (2.0 * PI * variance).sqrt()
@@ -257,12 +309,28 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .collect()
         })
         .unwrap_or_default();
+    let reference_curves: Vec<Vec<f64>> = reference_mixtures(app)
+        .iter()
+        .filter(|m| m.dim() == 1)
+        .map(|m| {
+            xs.iter()
+                .map(|&x| {
+                    (0..m.k())
+                        .map(|k| {
+                            m.weights()[k] * normal_density(x, m.mean(k)[0], m.covariance(k)[0])
+                        })
+                        .sum()
+                })
+                .collect()
+        })
+        .collect();
     let mixture_curve: Vec<f64> = (0..xs.len())
         .map(|i| curves.iter().map(|c| c[i]).sum())
         .collect();
     let top = heights
         .iter()
         .chain(&mixture_curve)
+        .chain(reference_curves.iter().flatten())
         .copied()
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE)
@@ -286,6 +354,23 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             for (k, curve) in curves.iter().enumerate() {
                 let colour = theme.component_colour(k);
                 for i in 1..xs.len() {
+                    ctx.draw(&Segment::new(
+                        xs[i - 1],
+                        curve[i - 1],
+                        xs[i],
+                        curve[i],
+                        colour,
+                    ));
+                }
+            }
+            for curve in &reference_curves {
+                // Dashed: every other step, so the true density stands apart from the fit's.
+                let colour = if theme.colour {
+                    Color::Gray
+                } else {
+                    Color::Reset
+                };
+                for i in (1..xs.len()).step_by(2) {
                     ctx.draw(&Segment::new(
                         xs[i - 1],
                         curve[i - 1],

@@ -4,10 +4,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{Theme, centred};
-use crate::keys::BINDINGS;
+use crate::keys::{BINDINGS, EDITOR_KEYS};
 
 /// Draws the overlay over `area`.
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -21,18 +21,35 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
             Span::raw(binding.help),
         ]));
     }
-    lines.push(Line::from(""));
+    let main_keys = lines.len();
+    lines.push(Line::from(Span::styled(
+        "In the simulation editor:",
+        Style::default().add_modifier(Modifier::BOLD),
+    )));
+    for (keys, help) in EDITOR_KEYS {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("{keys:>16}  "),
+                Style::default().add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(*help),
+        ]));
+    }
     lines.push(Line::from(Span::styled(
         "Points: colour = most likely component. Ellipses: 1σ and 2σ.",
         theme.dim(),
     )));
+    // A short terminal gets the main keys only (the editor shows its keys on its border).
+    if lines.len() + 2 > area.height as usize {
+        lines.truncate(main_keys);
+    }
+    // Lines are cut at the edge rather than wrapped, so the height counted is the height drawn.
     let height = lines.len() as u16 + 2;
-    let popup = centred(area, 76, height);
+    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;
+    let popup = centred(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Help: keys (Esc or ? closes) ")),
+        Paragraph::new(lines).block(Block::bordered().title(" Help: keys (Esc or ? closes) ")),
         popup,
     );
 }

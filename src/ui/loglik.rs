@@ -39,6 +39,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         " Log-likelihood {value:.3} at iter {t}{} │ {state} ",
         change.map(|c| format!(" (Δ {c:+.3e})")).unwrap_or_default()
     ))];
+    if let Some(simulation) = &app.source.simulation {
+        title.push(Span::raw(format!(
+            "true LL {:.3} ",
+            simulation.true_log_likelihood
+        )));
+    }
+    if let Some(agreement) = snapshot.agreement {
+        title.push(Span::raw(format!("│ ARI {agreement:.3} ")));
+    }
     if let Some(at) = decrease {
         title.push(Span::styled(
             format!(" ⚠ decreased at iteration {} ", at + 1),
@@ -56,9 +65,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .enumerate()
         .map(|(i, &v)| (i as f64, v))
         .collect();
+    let reference = app
+        .source
+        .simulation
+        .as_ref()
+        .map(|s| s.true_log_likelihood);
     // Early iterations can sit far below the rest: scale to the values seen, padded.
     let (low, high) = trace
         .iter()
+        .chain(&reference)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
@@ -71,7 +86,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         Style::default()
     };
-    let datasets = vec![
+    let reference_line: Vec<(f64, f64)> =
+        reference.map_or_else(Vec::new, |value| vec![(0.0, value), (last.max(1.0), value)]);
+    let reference_style = if theme.colour {
+        Style::default().fg(ratatui::style::Color::Gray)
+    } else {
+        Style::default()
+    };
+    let mut datasets = vec![
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
@@ -83,6 +105,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .style(theme.warning())
             .data(&marker_line),
     ];
+    if !reference_line.is_empty() {
+        datasets.insert(
+            0,
+            Dataset::default()
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(reference_style)
+                .data(&reference_line),
+        );
+    }
     let chart = Chart::new(datasets)
         .block(block)
         .x_axis(Axis::default().bounds([0.0, last.max(1.0)]).labels(vec![

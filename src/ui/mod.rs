@@ -3,9 +3,11 @@
 //! likely components, ellipse outlines, densities along the axis).
 
 mod data;
+mod editor;
 mod help;
 mod loglik;
 mod params;
+mod prompt;
 mod status;
 
 use ratatui::Frame;
@@ -106,22 +108,32 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         return;
     }
     let status_height = if area.height >= 16 { 2 } else { 1 };
-    let trace_height = (area.height / 3).clamp(5, 14);
-    let [top, trace_area, status_area] = Layout::vertical([
-        Constraint::Min(4),
-        Constraint::Length(trace_height),
-        Constraint::Length(status_height),
-    ])
-    .areas(area);
-    let params_width = (area.width * 2 / 5).clamp(24, 60);
-    let [data_area, params_area] =
-        Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
-    data::render(frame, data_area, app, theme);
-    params::render(frame, params_area, app, theme);
-    loglik::render(frame, trace_area, app, theme);
+    let [main, status_area] =
+        Layout::vertical([Constraint::Min(4), Constraint::Length(status_height)]).areas(area);
+    if let Some(form) = &app.editor {
+        // The data panel stays in view to preview the true components being edited.
+        let [data_area, editor_area] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(main);
+        data::render(frame, data_area, app, theme);
+        editor::render(frame, editor_area, form, theme);
+    } else {
+        let trace_height = (area.height / 3).clamp(5, 14);
+        let [top, trace_area] =
+            Layout::vertical([Constraint::Min(4), Constraint::Length(trace_height)]).areas(main);
+        let params_width = (area.width * 2 / 5).clamp(24, 60);
+        let [data_area, params_area] =
+            Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
+        data::render(frame, data_area, app, theme);
+        params::render(frame, params_area, app, theme);
+        loglik::render(frame, trace_area, app, theme);
+    }
     status::render(frame, status_area, app, theme);
     if app.help_open {
         help::render(frame, area, theme);
+    }
+    if let Some(prompt) = &app.prompt {
+        prompt::render(frame, area, prompt, theme);
     }
 }
 

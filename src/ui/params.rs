@@ -40,7 +40,8 @@ fn cov_text(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> String {
 /// How much of each component the panel has room for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Detail {
-    /// Weight, mean, covariance and their changes on three lines, the truth on two more.
+    /// Weight, mean, covariance and their changes on three lines, the truth and the error on
+    /// three more.
     Full,
     /// The same three lines, the truth's weight and mean on one.
     Medium,
@@ -114,9 +115,39 @@ fn component_lines(
                 format!("      {}", cov_text(truth, t, plotted)),
                 style,
             )));
+            lines.push(Line::from(Span::styled(
+                format!(" error {}", error_text(mixture, k, truth, t)),
+                theme.dim(),
+            )));
         }
     }
     lines
+}
+
+/// The fit's error against the matched true component: weight difference, distance between
+/// the means, and the largest relative error of a standard deviation.
+fn error_text(fitted: &Mixture, k: usize, truth: &Mixture, t: usize) -> String {
+    let d = fitted.dim();
+    let weight = fitted.weights()[k] - truth.weights()[t];
+    let mean: f64 = fitted
+        .mean(k)
+        .iter()
+        .zip(truth.mean(t))
+        .map(|(a, b)| (a - b) * (a - b))
+        .sum::<f64>()
+        .sqrt();
+    let sd = (0..d)
+        .map(|j| {
+            let true_sd = truth.covariance(t)[j * d + j].sqrt();
+            (fitted.covariance(k)[j * d + j].sqrt() - true_sd).abs() / true_sd
+        })
+        .fold(0.0, f64::max);
+    format!(
+        "w {} |μ| {} σ {:.1}%",
+        signed(weight),
+        compact(mean),
+        100.0 * sd
+    )
 }
 
 /// Draws the panel.
@@ -136,7 +167,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         vec![app.dims.0, app.dims.1]
     };
     // For each fitted component, the true component matched to it.
-    let truth = app.source.truth.as_ref();
+    let truth = app.source.truth();
     let true_of: Vec<Option<usize>> = match truth {
         Some(truth) => {
             let matched = match_components(truth, mixture);
@@ -158,7 +189,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let available = block.inner(area).height as usize;
     let previous = previous.filter(|p| p.k() == mixture.k());
-    // The fullest layout that fits: 5 lines per component with the truth, 4, 3, then 1.
+    // The fullest layout that fits: 6 lines per component with the truth, 4, 3, then 1.
     let mut chosen = Vec::new();
     for detail in [
         Detail::Full,

@@ -32,18 +32,29 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = vec![
         Span::styled(format!("iter {iteration}"), bold),
         Span::raw(format!("/{newest} │ {state} │ {} │ ", app.speed_label())),
+        // The source name goes last: it is the longest and the one a narrow terminal may cut.
         Span::raw(format!(
-            "{} │ n {} D {} K {} │ {} seed {}",
-            app.source.name,
+            "n {} D {} K {} │ {} seed {} │ {}",
             data.len(),
             data.dim(),
             app.settings.k,
             app.init_label(),
             app.settings.seed,
+            app.source.name,
         )),
     ];
-    let hints = "space run  n/p step  +/- speed  r new seed  i init  [ ] K  ? help  q quit";
-    let second = if let Some(failure) = &app.failure {
+    let hints = "space run  n/p step  +/- speed  r new seed  [ ] K  s simulate  ? help  q quit";
+    let second = if app.prompt.is_some() {
+        Line::from(Span::styled(
+            "saving: type a path, Enter saves, Esc cancels",
+            theme.dim(),
+        ))
+    } else if app.editor.is_some() {
+        Line::from(Span::styled(
+            "editing the simulation: Enter applies, Esc cancels, p presets, S saves",
+            theme.dim(),
+        ))
+    } else if let Some(failure) = &app.failure {
         Line::from(Span::styled(failure.clone(), theme.warning()))
     } else if let Some(note) = &app.note {
         Line::from(note.clone())
