@@ -1040,6 +1040,145 @@ mod tests {
         assert_eq!(app.speed_setting(), Speed::PerSecond(1.0));
     }
 
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, ratatui::crossterm::event::KeyModifiers::NONE)
+    }
+
+    fn type_keys(app: &mut App, worker: &mut FakeWorker, text: &str) {
+        for c in text.chars() {
+            let commands = app.on_key(&key(KeyCode::Char(c)));
+            worker.serve(app, commands);
+        }
+    }
+
+    fn simulated_app() -> (App, FakeWorker) {
+        let spec = crate::data::spec::parse_toml(
+            include_str!("../assets/specs/default.toml"),
+            "default.toml",
+        )
+        .unwrap();
+        let (mut app, commands) = App::new(Source::simulated(spec, "default"), settings());
+        app.presets = crate::editor::presets();
+        let mut worker = FakeWorker { em: None };
+        worker.serve(&mut app, commands);
+        (app, worker)
+    }
+
+    #[test]
+    fn the_editor_applies_a_new_simulation_and_restarts() {
+        let (mut app, mut worker) = simulated_app();
+        type_keys(&mut app, &mut worker, "nn");
+        assert_eq!(app.shown, 2);
+        type_keys(&mut app, &mut worker, "s");
+        assert!(app.editor.is_some());
+        // n is the first field: replace 500 by 800.
+        for _ in 0..3 {
+            app.on_key(&key(KeyCode::Backspace));
+        }
+        type_keys(&mut app, &mut worker, "800");
+        // Keys that mean something in the main view only type (or are ignored) in the editor.
+        type_keys(&mut app, &mut worker, "q");
+        assert!(!app.should_quit);
+        let commands = app.on_key(&key(KeyCode::Enter));
+        assert!(matches!(&commands[..], [Command::Start(_)]));
+        worker.serve(&mut app, commands);
+        assert!(app.editor.is_none());
+        assert_eq!(app.source.data.len(), 800);
+        assert_eq!((app.history.len(), app.shown), (1, 0));
+        assert_eq!(app.settings.k, 2);
+        assert_eq!(app.truth_sample.as_ref().unwrap().labels.len(), 800);
+    }
+
+    #[test]
+    fn cancelling_the_editor_leaves_the_run_alone() {
+        let (mut app, mut worker) = simulated_app();
+        type_keys(&mut app, &mut worker, "ns");
+        let run_id = app.run_id;
+        app.on_key(&key(KeyCode::Backspace));
+        type_keys(&mut app, &mut worker, "x");
+        assert!(app.on_key(&key(KeyCode::Esc)).is_empty());
+        assert!(app.editor.is_none());
+        assert_eq!(
+            (app.run_id, app.source.data.len(), app.history.len()),
+            (run_id, 500, 2)
+        );
+    }
+
+    #[test]
+    fn an_invalid_edit_cannot_be_applied() {
+        let (mut app, mut worker) = simulated_app();
+        type_keys(&mut app, &mut worker, "s");
+        for _ in 0..3 {
+            app.on_key(&key(KeyCode::Backspace));
+        }
+        type_keys(&mut app, &mut worker, "0");
+        assert!(app.on_key(&key(KeyCode::Enter)).is_empty());
+        let editor = app.editor.as_ref().unwrap();
+        assert!(editor.message.as_deref().unwrap().contains("n must be"));
+        assert_eq!(app.source.data.len(), 500);
+    }
+
+    #[test]
+    fn saving_asks_for_a_path_and_confirms_an_overwrite() {
+        let (mut app, mut worker) = simulated_app();
+        type_keys(&mut app, &mut worker, "S");
+        let prompt = app.prompt.as_ref().unwrap();
+        assert_eq!(prompt.path, "mixplore-spec.toml");
+        app.on_key(&key(KeyCode::Enter));
+        let request = app.take_save_request().unwrap();
+        assert!(!request.overwrite);
+        assert!(matches!(request.what, SaveWhat::Spec(_)));
+        // The file exists: the dialog asks; "n" goes back to the path, "y" confirms.
+        app.save_finished(&request, SaveOutcome::Exists);
+        assert!(app.prompt.as_ref().unwrap().confirm_overwrite);
+        type_keys(&mut app, &mut worker, "n");
+        assert!(!app.prompt.as_ref().unwrap().confirm_overwrite);
+        assert!(app.take_save_request().is_none());
+        app.on_key(&key(KeyCode::Enter));
+        let request = app.take_save_request().unwrap();
+        app.save_finished(&request, SaveOutcome::Exists);
+        type_keys(&mut app, &mut worker, "y");
+        let request = app.take_save_request().unwrap();
+        assert!(request.overwrite);
+        app.save_finished(&request, SaveOutcome::Saved);
+        assert!(app.prompt.is_none());
+        assert!(
+            app.note
+                .as_deref()
+                .unwrap()
+                .contains("saved the spec to mixplore-spec.toml")
+        );
+        // Data: a typed path, and a failure keeps the dialog open with the reason.
+        type_keys(&mut app, &mut worker, "w");
+        for _ in 0.."mixplore-data.csv".len() {
+            app.on_key(&key(KeyCode::Backspace));
+        }
+        type_keys(&mut app, &mut worker, "out.csv");
+        app.on_key(&key(KeyCode::Enter));
+        let request = app.take_save_request().unwrap();
+        assert_eq!(request.path, PathBuf::from("out.csv"));
+        app.save_finished(
+            &request,
+            SaveOutcome::Failed("out.csv: cannot write: denied".into()),
+        );
+        assert_eq!(
+            app.prompt.as_ref().unwrap().error.as_deref(),
+            Some("out.csv: cannot write: denied")
+        );
+        app.on_key(&key(KeyCode::Esc));
+        assert!(app.prompt.is_none() && !app.should_quit);
+    }
+
+    #[test]
+    fn truth_overlay_only_for_simulations() {
+        let (mut app, mut worker) = started();
+        type_keys(&mut app, &mut worker, "t");
+        assert!(!app.show_truth && app.note.is_some());
+        let (mut app, mut worker) = simulated_app();
+        type_keys(&mut app, &mut worker, "t");
+        assert!(app.show_truth);
+    }
+
     #[test]
     fn large_data_draw_a_fixed_sample() {
         let n = MAX_DRAWN_POINTS * 3;

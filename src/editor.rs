@@ -14,6 +14,9 @@ use crate::em::Mixture;
 pub const MAX_DIM: usize = 8;
 /// The largest number of true components the editor offers.
 pub const MAX_COMPONENTS: usize = 8;
+/// The most points the editor draws: the sample is drawn in the explorer's own thread, and at
+/// this size that takes well under a second.
+pub const MAX_POINTS: u64 = 5_000_000;
 
 /// What a field edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +145,20 @@ pub struct Editor {
 /// The shortest text that reads back as `value`.
 fn number(value: f64) -> String {
     format!("{value}")
+}
+
+/// A derived value (a standard deviation or correlation from a covariance) for display: the
+/// shortest exact text when it is short, else 6 significant digits. The exact covariance stays
+/// in use until the text is edited (see `Editor::loaded`).
+fn derived(value: f64) -> String {
+    let exact = number(value);
+    if exact.len() <= 9 || value == 0.0 || !value.is_finite() {
+        return exact;
+    }
+    let decimals = (5 - value.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let rounded = format!("{value:.decimals$}");
+    let trimmed = rounded.trim_end_matches('0').trim_end_matches('.');
+    trimmed.to_owned()
 }
 
 fn parse_float(text: &str) -> Result<f64, String> {
@@ -576,14 +593,14 @@ fn covariance_fields(k: usize, d: usize, cov: &[f64]) -> Vec<Field> {
         for (j, sd) in sds.iter().enumerate() {
             fields.push(Field {
                 kind: FieldKind::StdDev(k, j),
-                text: number(*sd),
+                text: derived(*sd),
             });
         }
         if d == 2 {
             let rho = cov[1] / (sds[0] * sds[1]);
             fields.push(Field {
                 kind: FieldKind::Correlation(k),
-                text: number(rho),
+                text: derived(rho),
             });
         }
     } else {
@@ -742,6 +759,14 @@ mod tests {
         let back = parse_toml(&spec.to_toml(), "saved.toml").unwrap();
         assert_eq!(back, spec);
         assert_eq!(Editor::new(&back, Vec::new()).spec().unwrap(), spec);
+    }
+
+    #[test]
+    fn derived_values_show_six_significant_digits() {
+        assert_eq!(derived(1.224744871391589), "1.22474");
+        assert_eq!(derived(-0.24494897427831783), "-0.244949");
+        assert_eq!(derived(0.5), "0.5");
+        assert_eq!(derived(1234.5678901234), "1234.57");
     }
 
     #[test]

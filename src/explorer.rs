@@ -199,3 +199,52 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
         Err(error) => SaveOutcome::Failed(crate::cli::one_line(&format!("{error:#}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::spec::parse_toml;
+
+    #[test]
+    fn saves_write_specs_and_data_and_never_overwrite_unasked() {
+        let spec = parse_toml(include_str!("../assets/specs/bimodal-1d.toml"), "b").unwrap();
+        let source = Source::simulated(spec.clone(), "b");
+        let dir = tempfile::tempdir().unwrap();
+        let spec_path = dir.path().join("spec.toml");
+        let request = SaveRequest {
+            path: spec_path.clone(),
+            what: SaveWhat::Spec(spec.clone()),
+            overwrite: false,
+        };
+        assert_eq!(save(&request, &source), SaveOutcome::Saved);
+        let back = parse_toml(&std::fs::read_to_string(&spec_path).unwrap(), "spec").unwrap();
+        assert_eq!(back, spec);
+        assert_eq!(save(&request, &source), SaveOutcome::Exists);
+        let overwrite = SaveRequest {
+            overwrite: true,
+            ..request
+        };
+        assert_eq!(save(&overwrite, &source), SaveOutcome::Saved);
+
+        let data_path = dir.path().join("data.csv");
+        let request = SaveRequest {
+            path: data_path.clone(),
+            what: SaveWhat::Data,
+            overwrite: false,
+        };
+        assert_eq!(save(&request, &source), SaveOutcome::Saved);
+        let text = std::fs::read_to_string(&data_path).unwrap();
+        assert!(text.starts_with("x1,component\n"));
+        assert_eq!(text.lines().count(), spec.n + 1);
+
+        let missing = SaveRequest {
+            path: dir.path().join("no/such/dir/x.csv"),
+            what: SaveWhat::Data,
+            overwrite: false,
+        };
+        match save(&missing, &source) {
+            SaveOutcome::Failed(reason) => assert!(reason.contains("cannot write"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

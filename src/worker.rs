@@ -498,6 +498,24 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_carry_the_agreement_with_the_truth() {
+        let data = data();
+        // The data alternate between a cluster near 0 and one near 6 (see `data`).
+        let truth = TruthSample {
+            indices: (0..data.len()).collect(),
+            labels: (0..data.len()).map(|i| i % 2).collect(),
+        };
+        let (worker, rx) = spawn();
+        let mut request = request(5, 2);
+        request.truth = Some(Arc::new(truth));
+        worker.send(Command::Start(request));
+        let snapshot = next_snapshot(&rx);
+        assert_eq!(snapshot.agreement, Some(1.0));
+        worker.send(Command::Start(self::request(6, 2)));
+        assert_eq!(next_snapshot(&rx).agreement, None);
+    }
+
+    #[test]
     fn failures_are_reported_not_fatal() {
         let (worker, rx) = spawn();
         worker.send(Command::Start(request(3, 500)));

@@ -44,8 +44,18 @@ fn assert_valid(mixture: &Mixture) {
     }
 }
 
+/// A fixed seed: CI explores the same 128 cases every run (no flaky failures); change the seed
+/// or set PROPTEST_CASES to explore more.
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: 128,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6d69_7870_6c6f_7265),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(config())]
 
     /// With reg_covar = 0 (exact EM): regularisation moves θ(t) off the M-step's maximiser, so
     /// with it a tiny decrease is possible and no bug.

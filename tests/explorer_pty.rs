@@ -708,3 +708,71 @@ fn five_dimensions_cycle_the_plotted_pair() {
     session.send("n");
     session.expect_iter(1, 1, "paused");
 }
+
+#[test]
+fn the_simulation_editor_changes_n_and_a_mean_and_restarts() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("nn");
+    session.expect_iter(2, 2, "paused");
+    session.send("s");
+    session.expect_text("Simulation: Enter apply");
+    // n is the first field: 500 → 1234.
+    session.send("\x7f\x7f\x7f1234");
+    session.expect_text("1234");
+    // Fields: n, seed, D, components, then per component weight, 2 means, 2 sds, correlation.
+    // The second component's first mean coordinate is 11 Tabs on: 3 → 5.
+    session.send(&"\t".repeat(11));
+    session.send("\x7f5");
+    // An invalid value is refused in place, and Enter does nothing.
+    session.send("\t\x7f-");
+    session.expect_text("✗");
+    session.send("\r");
+    session.expect_text("cannot apply");
+    session.send("\x7f3\r");
+    let screen = session.expect("the new sample at iter 0", |s| {
+        status_of(s)
+            .is_some_and(|st| st.line.contains("n 1234 D 2 K 2") && (st.shown, st.newest) == (0, 0))
+            && !s.contains("Simulation: Enter apply")
+    });
+    assert!(screen.contains("true w 0.600 μ 5.00 3.00"), "{screen}");
+    session.send("q");
+    assert!(session.wait_exit(Duration::from_secs(10)).success());
+}
+
+#[test]
+fn saving_the_spec_writes_a_file_that_loads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("saved.toml");
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("S");
+    session.expect_text("mixplore-spec.toml");
+    session.send(&"\x7f".repeat("mixplore-spec.toml".len()));
+    session.send(path.to_str().unwrap());
+    session.send("\r");
+    session.expect_text("saved the spec");
+    let saved = std::fs::read_to_string(&path).unwrap();
+    let default = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/specs/default.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        mixplore::data::spec::parse_toml(&saved, "saved").unwrap(),
+        mixplore::data::spec::parse_toml(&default, "default").unwrap()
+    );
+    // Saving again asks before overwriting; n keeps the file as it was.
+    std::fs::write(&path, "keep me").unwrap();
+    session.send("S");
+    session.send(&"\x7f".repeat("mixplore-spec.toml".len()));
+    session.send(path.to_str().unwrap());
+    session.send("\r");
+    session.expect_text("overwrite it? y / n");
+    session.send("n\x1b");
+    session.expect("the dialog closed", |s| {
+        !s.contains("overwrite it?") && !s.contains("Save the")
+    });
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+    session.send("q");
+    assert!(session.wait_exit(Duration::from_secs(10)).success());
+}

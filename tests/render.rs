@@ -136,3 +136,67 @@ fn before_the_first_snapshot_and_after_a_failure() {
         "{failed}"
     );
 }
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
+    app.on_key(&ratatui::crossterm::event::KeyEvent::new(
+        code,
+        ratatui::crossterm::event::KeyModifiers::NONE,
+    ));
+}
+
+#[test]
+fn simulation_editor_80x24() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_after("default.toml", 2, 2);
+    app.presets = mixplore::editor::presets();
+    press(&mut app, KeyCode::Char('s'));
+    // An invalid weight, marked in place; the preview then waits for a valid spec.
+    for _ in 0..4 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Char('-'));
+    press(&mut app, KeyCode::Char('1'));
+    insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
+}
+
+#[test]
+fn simulation_editor_preview_and_presets_120x40() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_after("default.toml", 2, 2);
+    app.presets = mixplore::editor::presets();
+    press(&mut app, KeyCode::Char('s'));
+    // Move the second true mean: the dashed preview follows.
+    for _ in 0..9 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Backspace);
+    press(&mut app, KeyCode::Char('6'));
+    let with_preview = render(&app, 120, 40, COLOUR);
+    press(&mut app, KeyCode::Char('p'));
+    let presets = render(&app, 120, 40, COLOUR);
+    insta::assert_snapshot!(format!("{with_preview}\n{presets}"));
+}
+
+#[test]
+fn save_dialog_and_overwrite_question_80x24() {
+    use mixplore::app::SaveOutcome;
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_after("default.toml", 2, 1);
+    press(&mut app, KeyCode::Char('S'));
+    let asking = render(&app, 80, 24, COLOUR);
+    press(&mut app, KeyCode::Enter);
+    let request = app.take_save_request().unwrap();
+    app.save_finished(&request, SaveOutcome::Exists);
+    let confirming = render(&app, 80, 24, COLOUR);
+    insta::assert_snapshot!(format!("{asking}\n{confirming}"));
+}
+
+#[test]
+fn true_ellipses_overlay_80x24() {
+    let mut app = app_after("elongated.toml", 2, 4);
+    app.handle(Action::ToggleTruth);
+    insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
+}
