@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::error::ParamError;
 
 /// Mixture parameters in plain nested arrays, as read from and written to JSON:
-/// `weights` [K], `means` [K][D], `covariances` [K][D][D].
+/// `weights` [K], `means` [K][D], `covariances` [K][D][D]. Other fields are ignored, so a whole
+/// `mixplore fit --json` result (or a file with notes of its own) serves as starting parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct MixtureParams {
     /// Mixing weights, one per component (normalised when validated).
     pub weights: Vec<f64>,

@@ -113,14 +113,23 @@ fn invert_lower(dim: usize, lower: &[f64]) -> Vec<f64> {
     inverse
 }
 
-/// ln Σ_k exp(v_k) without overflow or underflow: exp is only taken of v_k − max ≤ 0.
+/// Turns joint log probabilities ln(λ_k φ_k) into responsibilities in place and returns their
+/// log-sum-exp (the point's log density). One exp per component: exp(v_k − max) serves both the
+/// sum and, divided by it, the responsibility.
 #[inline]
-pub(crate) fn log_sum_exp(values: &[f64]) -> f64 {
+pub(crate) fn normalise_log_probs(values: &mut [f64]) -> f64 {
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if !max.is_finite() {
         return max;
     }
-    max + values.iter().map(|v| (v - max).exp()).sum::<f64>().ln()
+    let mut sum = 0.0;
+    for v in values.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    let inverse = 1.0 / sum;
+    values.iter_mut().for_each(|v| *v *= inverse);
+    max + sum.ln()
 }
 
 /// Index into a packed lower triangle (row ≥ col), row-major.
@@ -282,10 +291,8 @@ pub(crate) fn e_step_stats_about(
                         *diff = x - c;
                     }
                 }
-                let log_density = log_sum_exp(&log_probs);
-                stats.log_likelihood += log_density;
-                for component in 0..k {
-                    let responsibility = (log_probs[component] - log_density).exp();
+                stats.log_likelihood += normalise_log_probs(&mut log_probs);
+                for (component, &responsibility) in log_probs.iter().enumerate() {
                     stats.add(
                         component,
                         responsibility,
@@ -316,9 +323,7 @@ pub(crate) fn responsibilities(data: &Dataset, prepared: &Prepared) -> (Vec<f64>
             let mut chunk_total = 0.0;
             for (row, point) in out.chunks_exact_mut(k).zip(chunk.chunks_exact(d)) {
                 prepared.joint_log_probs(point, &mut diffs, row);
-                let log_density = log_sum_exp(row);
-                chunk_total += log_density;
-                row.iter_mut().for_each(|v| *v = (*v - log_density).exp());
+                chunk_total += normalise_log_probs(row);
             }
             chunk_total
         })
