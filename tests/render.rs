@@ -101,7 +101,7 @@ fn help_overlay_80x24() {
 #[test]
 fn without_colour_components_are_letters() {
     insta::assert_snapshot!(render(
-        &app_after("separated.toml", 3, 2),
+        &app_after("separated.toml", 3, 1),
         80,
         24,
         Theme { colour: false }
