@@ -12,6 +12,7 @@ mod dataset;
 mod error;
 mod fit;
 mod init;
+mod kernel;
 mod matching;
 mod model;
 mod pass;

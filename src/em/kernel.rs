@@ -1,0 +1,118 @@
+//! The fused E-step + statistics pass over one chunk, specialised for small dimensions.
+//!
+//! With D a compile-time constant the per-point work (differences, the triangular solve, the
+//! outer products) is fixed-size arithmetic the compiler unrolls, and the points are handled in
+//! blocks so that the exponentials of a whole block are taken in one tight loop. The general-D
+//! path in `pass.rs` computes the same quantities in the same order up to rounding.
+
+use super::pass::{Prepared, SufficientStats, exp_nonpositive};
+
+/// Points handled together: their K·BLOCK log probabilities sit in a small buffer.
+const BLOCK: usize = 64;
+
+/// One chunk of points (row-major, D values each) at `prepared`'s parameters; statistics
+/// centred on `centres` (K·D values) or, if `None`, on the current means.
+// Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
+#[allow(clippy::needless_range_loop)]
+pub(crate) fn chunk_stats<const D: usize>(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
+    let k = prepared.k();
+    let means: Vec<[f64; D]> = (0..k).map(|c| fixed(prepared.mean(c))).collect();
+    let factors: Vec<[[f64; D]; D]> = (0..k)
+        .map(|c| {
+            let factor = prepared.precision_factor(c);
+            std::array::from_fn(|row| fixed(&factor[row * D..(row + 1) * D]))
+        })
+        .collect();
+    let log_normalisers = prepared.log_normalisers();
+    let centres: Vec<[f64; D]> = match centres {
+        Some(centres) => centres.chunks_exact(D).map(fixed).collect(),
+        None => means.clone(),
+    };
+
+    let mut mass = vec![0.0; k];
+    let mut first = vec![[0.0; D]; k];
+    let mut second = vec![[[0.0; D]; D]; k];
+    let mut log_likelihood = 0.0;
+    let mut log_probs = vec![0.0; BLOCK * k];
+    let mut maxima = [0.0; BLOCK];
+
+    for block in chunk.chunks(BLOCK * D) {
+        let points = block.len() / D;
+        // Joint log probabilities ln(λ_c φ_c(x)) of every point and component.
+        for p in 0..points {
+            let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
+            let mut max = f64::NEG_INFINITY;
+            for c in 0..k {
+                let diff: [f64; D] = std::array::from_fn(|j| x[j] - means[c][j]);
+                let mut mahalanobis = 0.0;
+                for row in 0..D {
+                    let mut y = 0.0;
+                    for col in 0..=row {
+                        y += factors[c][row][col] * diff[col];
+                    }
+                    mahalanobis += y * y;
+                }
+                let value = log_normalisers[c] - 0.5 * mahalanobis;
+                log_probs[p * k + c] = value;
+                max = max.max(value);
+            }
+            maxima[p] = max;
+        }
+        // exp(v − max) for the whole block in one loop, which vectorises.
+        for p in 0..points {
+            let max = maxima[p];
+            for value in &mut log_probs[p * k..(p + 1) * k] {
+                *value -= max;
+            }
+        }
+        for value in &mut log_probs[..points * k] {
+            *value = exp_nonpositive(*value);
+        }
+        // Log-likelihood and responsibility-weighted sums.
+        for p in 0..points {
+            let shares = &log_probs[p * k..(p + 1) * k];
+            let sum: f64 = shares.iter().sum();
+            log_likelihood += maxima[p] + sum.ln();
+            let inverse = 1.0 / sum;
+            let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
+            for c in 0..k {
+                let r = shares[c] * inverse;
+                let diff: [f64; D] = std::array::from_fn(|j| x[j] - centres[c][j]);
+                mass[c] += r;
+                for i in 0..D {
+                    let weighted = r * diff[i];
+                    first[c][i] += weighted;
+                    for j in 0..=i {
+                        second[c][i][j] += weighted * diff[j];
+                    }
+                }
+            }
+        }
+    }
+
+    let mut stats = SufficientStats::zeros(k, D, Vec::new());
+    stats.log_likelihood = log_likelihood;
+    stats.mass = mass;
+    let tri = D * (D + 1) / 2;
+    for c in 0..k {
+        stats.first[c * D..(c + 1) * D].copy_from_slice(&first[c]);
+        let mut index = c * tri;
+        for i in 0..D {
+            for j in 0..=i {
+                stats.second[index] = second[c][i][j];
+                index += 1;
+            }
+        }
+    }
+    stats
+}
+
+/// The first D values of `values` as an array (callers pass exactly D).
+#[inline(always)]
+fn fixed<const D: usize>(values: &[f64]) -> [f64; D] {
+    std::array::from_fn(|j| values[j])
+}
