@@ -146,8 +146,9 @@ fn invert_lower(dim: usize, lower: &[f64]) -> Vec<f64> {
 #[inline(always)]
 pub(crate) fn exp_nonpositive(x: f64) -> f64 {
     const LOG2_E: f64 = std::f64::consts::LOG2_E;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // fdlibm's split of ln 2: the high part has 32 significant bits, so n·LN2_HI is exact.
+    const LN2_HI: f64 = f64::from_bits(0x3FE6_2E42_FEE0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3DEA_39EF_3579_3C76);
     // Adding 1.5·2⁵² rounds to an integer, which then sits in the low bits of the mantissa.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
     let x = x.max(-745.2);
