@@ -1,2 +1,128 @@
-//! (being written)
-fn main() {}
+//! Explorer frame benchmarks (criterion): one whole frame of the explorer (`ui::draw` of every
+//! panel, ratatui's buffer diff and the write into the backend) at 120×40, into ratatui's
+//! `TestBackend`, for a simulated 2-D, K = 3 data set of n = 1 000 000, 20 000 and 10 000 points.
+//!
+//! Run: `cargo bench --bench explorer` (about a minute; see bench/README.md).
+//!
+//! The app is built as tests/render.rs builds it: `App::new` on a simulated source, the run it
+//! asks for is made in this thread (k-means++ start, a few EM iterations), and each iteration's
+//! snapshot is fed to the app. Every timed frame shows a different snapshot than the frame before
+//! (it alternates between the last two iterations, as a running fit changes the screen), so the
+//! point colours, the ellipses and the parameter text all change and the diff is not empty.
+//!
+//! The data panel draws every point up to `MAX_DRAWN_POINTS` (20 000) and a fixed sample of that
+//! many beyond, so the frame cost grows with n up to 20 000 and not after: n = 20 000 (all drawn)
+//! is the reference for n = 1 000 000 (20 000 of them drawn); n = 10 000 draws half as many.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use mixplore::app::{App, RunSettings, Source as AppSource};
+use mixplore::data::spec::Spec;
+use mixplore::em::{Em, Init, Mixture, MixtureParams, initialise};
+use mixplore::ui::{Theme, draw};
+use mixplore::worker::{Command, Snapshot, WorkerEvent};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// Terminal size of the benchmark.
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+
+/// EM iterations fed to the app as snapshots (after the start, iteration 0).
+const ITERATIONS: usize = 4;
+
+/// The data sizes: 10 000 (every point drawn), 20 000 (every point drawn: the cap) and
+/// 1 000 000 (a fixed sample of 20 000 drawn). The cost should follow the drawn count, not n:
+/// 1 000 000 should cost about what 20 000 does.
+const SIZES: &[usize] = &[10_000, 20_000, 1_000_000];
+
+/// Three 2-D components, separated with overlapping tails (as in benches/em.rs).
+fn mixture() -> Mixture {
+    let means = (0..3)
+        .map(|c| {
+            let angle = std::f64::consts::TAU * c as f64 / 3.0 + 0.3;
+            vec![3.5 * angle.cos(), 3.5 * angle.sin()]
+        })
+        .collect();
+    Mixture::from_params(&MixtureParams {
+        weights: vec![1.0, 1.5, 2.0],
+        means,
+        covariances: vec![
+            vec![vec![0.8, 0.4], vec![0.4, 1.0]],
+            vec![vec![1.1, -0.3], vec![-0.3, 1.4]],
+            vec![vec![1.4, 0.2], vec![0.2, 1.2]],
+        ],
+    })
+    .expect("the benchmark mixture is valid")
+}
+
+/// An app on n simulated points, K = 3, with the snapshots of iterations 0..=ITERATIONS.
+fn app_with_snapshots(n: usize) -> App {
+    let spec = Spec::from_mixture(mixture(), n, 42);
+    let source = AppSource::simulated(spec, format!("bench n={n}"));
+    let (mut app, commands) = App::new(source, RunSettings::new(3));
+    let request = commands
+        .into_iter()
+        .find_map(|c| match c {
+            Command::Start(request) => Some(request),
+            _ => None,
+        })
+        .expect("App::new starts a run");
+    let Init::Method(method) = request.init else {
+        unreachable!("RunSettings::new uses a seeded method")
+    };
+    let init = initialise(
+        &request.data,
+        request.k,
+        method,
+        request.config.reg_covar,
+        request.seed,
+    )
+    .expect("initialisation succeeds");
+    let mut em = Em::new(Arc::clone(&request.data), init, request.config).expect("EM starts");
+    let snapshot = |em: &Em| Snapshot::of(request.run_id, em, request.truth.as_deref());
+    app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+    for _ in 0..ITERATIONS {
+        em.step().expect("iteration succeeds");
+        app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+    }
+    assert_eq!(app.history.len(), ITERATIONS + 1);
+    app
+}
+
+fn frame(c: &mut Criterion) {
+    let theme = Theme { colour: true };
+    let mut group = c.benchmark_group("frame");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for &n in SIZES {
+        let mut app = app_with_snapshots(n);
+        app.follow = false;
+        let last = app.history.len() - 1;
+        let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).expect("a terminal");
+        // One frame first, so every timed frame is drawn over a previous one, as in the app.
+        terminal
+            .draw(|f| draw(f, &app, &theme))
+            .expect("draws into TestBackend");
+        let mut flip = false;
+        group.bench_function(BenchmarkId::new(format!("{WIDTH}x{HEIGHT}"), n), |b| {
+            b.iter(|| {
+                flip = !flip;
+                app.shown = if flip { last - 1 } else { last };
+                terminal
+                    .draw(|f| draw(f, &app, &theme))
+                    .expect("draws into TestBackend");
+                black_box(terminal.backend().buffer().content().len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame);
+criterion_main!(benches);

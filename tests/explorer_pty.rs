@@ -776,3 +776,222 @@ fn saving_the_spec_writes_a_file_that_loads_back() {
     session.send("q");
     assert!(session.wait_exit(Duration::from_secs(10)).success());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Measurement (not a check): bytes the explorer writes per frame, as an SSH link would carry
+// them. Run with
+//   cargo test --test explorer_pty -- --ignored --nocapture bytes_per_frame
+// It asserts nothing about speed or size; it prints the figures.
+//
+// Method: a session like `Session::spawn`, whose reader also keeps every byte the child wrote.
+// ratatui ends every frame (`Terminal::draw`) by hiding the cursor, `ESC [ ? 25 l`, written once
+// per draw after the cell diff, and the explorer never shows the cursor outside the editor and
+// the save dialog; so each occurrence of that sequence closes one frame. Between the moment the
+// run is started (space) and the moment the screen settles on the finished run, the bytes are
+// split at those markers: each piece is one frame's bytes (diff, colours, cursor moves, marker).
+// ---------------------------------------------------------------------------------------------
+
+/// The sequence ratatui writes at the end of every frame (crossterm's `Hide`).
+const FRAME_END: &[u8] = b"\x1b[?25l";
+
+/// A `Session` whose reader also records every byte the child writes.
+fn spawn_recording(args: &[&str], cols: u16, rows: u16) -> (Session, Arc<Mutex<Vec<u8>>>) {
+    let pair = native_pty_system()
+        .openpty(size(cols, rows))
+        .expect("cannot open a pty");
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
+    command.args(args);
+    command.cwd(env!("CARGO_MANIFEST_DIR"));
+    command.env("TERM", "xterm-256color");
+    command.env_remove("NO_COLOR");
+    let child = pair
+        .slave
+        .spawn_command(command)
+        .expect("cannot start mixplore in the pty");
+    drop(pair.slave);
+    let master = pair.master;
+    let writer = master.take_writer().expect("cannot take the pty writer");
+    let mut reader = master.try_clone_reader().expect("cannot read the pty");
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        non_zero(rows),
+        non_zero(cols),
+        0,
+    )));
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let reader_done = Arc::new(AtomicBool::new(false));
+    let (to_parser, to_log, done) = (
+        Arc::clone(&parser),
+        Arc::clone(&recorded),
+        Arc::clone(&reader_done),
+    );
+    thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        loop {
+            match reader.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(count) => {
+                    // Log first: once the screen shows something, its bytes are in the log.
+                    to_log.lock().unwrap().extend_from_slice(&buffer[..count]);
+                    to_parser.lock().unwrap().process(&buffer[..count]);
+                }
+            }
+        }
+        done.store(true, Ordering::SeqCst);
+    });
+    let session = Session {
+        master,
+        writer,
+        child,
+        parser,
+        reader_done,
+        status: None,
+    };
+    let first_frame = |screen: &vt100::Screen| {
+        screen.alternate_screen() && status_line(&screen.contents()).is_some()
+    };
+    if let Err(message) = session.wait_for_screen(first_frame, TIMEOUT) {
+        panic!("mixplore {args:?} never drew on the alternate screen: {message}");
+    }
+    (session, recorded)
+}
+
+/// Waits until nothing new has been written for `quiet`; returns the number of bytes so far.
+fn settled(recorded: &Mutex<Vec<u8>>, quiet: Duration) -> usize {
+    let mut seen = recorded.lock().unwrap().len();
+    let mut since = Instant::now();
+    let start = Instant::now();
+    while since.elapsed() < quiet && start.elapsed() < TIMEOUT {
+        thread::sleep(POLL);
+        let now = recorded.lock().unwrap().len();
+        if now != seen {
+            seen = now;
+            since = Instant::now();
+        }
+    }
+    seen
+}
+
+/// Each frame's size in bytes: `bytes` cut after every [`FRAME_END`]; the bytes after the last
+/// marker (none, when the screen settled on a finished frame) are returned apart.
+fn frame_sizes(bytes: &[u8]) -> (Vec<usize>, usize) {
+    let mut sizes = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i + FRAME_END.len() <= bytes.len() {
+        if &bytes[i..i + FRAME_END.len()] == FRAME_END {
+            i += FRAME_END.len();
+            sizes.push(i - start);
+            start = i;
+        } else {
+            i += 1;
+        }
+    }
+    (sizes, bytes.len() - start)
+}
+
+/// Starts a run with space from a settled, paused screen, waits for it to finish, and prints
+/// what was written in between.
+fn measure_run(session: &mut Session, recorded: &Mutex<Vec<u8>>, what: &str) {
+    let from = settled(recorded, Duration::from_millis(300));
+    let started = Instant::now();
+    session.send(" ");
+    session
+        .wait_for(
+            |s| {
+                status_of(s).is_some_and(|st| {
+                    matches!(st.state.as_str(), "converged" | "max-iter" | "failed")
+                        && st.shown == st.newest
+                })
+            },
+            Duration::from_secs(120),
+        )
+        .unwrap_or_else(|message| panic!("{what}: the run did not finish: {message}"));
+    let seconds = started.elapsed().as_secs_f64();
+    let to = settled(recorded, Duration::from_millis(500));
+    let bytes = recorded.lock().unwrap()[from..to].to_vec();
+    let screen = session.contents();
+    let status = status_of(&screen).expect("a status line");
+    let (mut sizes, trailing) = frame_sizes(&bytes);
+    let frames = sizes.len();
+    let total = bytes.len();
+    sizes.sort_unstable();
+    let median = sizes.get(frames / 2).copied().unwrap_or(0);
+    let (min, max) = (
+        sizes.first().copied().unwrap_or(0),
+        sizes.last().copied().unwrap_or(0),
+    );
+    println!("{what}:");
+    println!("  status at the end: {}", status.line);
+    println!(
+        "  {} iterations, {frames} frames ({:.1} iterations a frame) in {seconds:.2} s \
+         (≈ {:.1} frames/s; the wall time includes this test's polling of the screen)",
+        status.newest,
+        status.newest as f64 / frames.max(1) as f64,
+        frames as f64 / seconds.max(1e-9)
+    );
+    println!(
+        "  {total} bytes in all; per frame: mean {:.0}, median {median}, min {min}, max {max}; \
+         {trailing} bytes after the last frame",
+        total as f64 / frames.max(1) as f64
+    );
+    println!(
+        "  ≈ {:.1} KiB/s while running",
+        total as f64 / 1024.0 / seconds.max(1e-9)
+    );
+}
+
+#[test]
+#[ignore = "measurement: run with --ignored --nocapture bytes_per_frame"]
+fn bytes_per_frame() {
+    // 1. The default simulation (n 500, K 2) slowed to 5 it/s ('-' once from 10 it/s): every
+    //    iteration is one frame (the ~30 frames/s cap is far), for the two seconds or so the
+    //    run lasts. First, for scale, the size of the first frame, which paints every non-blank
+    //    cell.
+    let (mut session, recorded) = spawn_recording(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    let first = settled(&recorded, Duration::from_millis(300));
+    let (sizes, _) = frame_sizes(&recorded.lock().unwrap()[..first]);
+    println!(
+        "first frame at 80×24 (every non-blank cell, drawn over a blank screen; with the \
+         switch to the alternate screen): \
+         {} bytes",
+        sizes.first().copied().unwrap_or(0)
+    );
+    session.send("-");
+    session.expect("5 it/s", |s| {
+        status_of(s).is_some_and(|st| st.speed == "5 it/s")
+    });
+    measure_run(
+        &mut session,
+        &recorded,
+        "default simulation at 80×24, 5 it/s",
+    );
+    session.send("q");
+    session.wait_exit(TIMEOUT);
+
+    // 2. At full speed ('+' up to "max"), on the default mixture with n = 200 000, tol 0 and 300
+    //    iterations, so the run lasts long enough for the frame cap (~30 frames/s) to matter:
+    //    several iterations land in each frame.
+    let dir = tempfile::tempdir().unwrap();
+    let default = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/specs/default.toml"),
+    )
+    .unwrap();
+    let spec = dir.path().join("big.toml");
+    std::fs::write(&spec, default.replace("n = 500", "n = 200000")).unwrap();
+    let spec = spec.to_str().unwrap();
+    let args = ["explore", "--spec", spec, "--tol", "0", "--max-iter", "300"];
+    let (mut session, recorded) = spawn_recording(&args, 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("++++++++");
+    session.expect("the fastest speed", |s| {
+        status_of(s).is_some_and(|st| st.speed == "max speed")
+    });
+    measure_run(
+        &mut session,
+        &recorded,
+        "n 200 000 at 80×24, fastest speed, 300 iterations",
+    );
+    session.send("q");
+    session.wait_exit(TIMEOUT);
+}
