@@ -1,4 +1,5 @@
-//! The fused E-step + statistics pass over one chunk, specialised for small dimensions.
+//! The fused E-step + statistics pass over one chunk, compiled for each D up to 16 (`pass.rs`
+//! picks the kernel; larger D go point by point).
 //!
 //! With D a compile-time constant the per-point work (differences, the triangular solve, the
 //! outer products) is fixed-size arithmetic the compiler unrolls, and the points are handled in
@@ -6,6 +7,9 @@
 //! path in `pass.rs` computes the same quantities in the same order up to rounding.
 
 use super::pass::{Prepared, SufficientStats, exp_nonpositive};
+
+// Measured at 100k×10×5: 13 ms per iteration with the D = 10 kernel, 19.5 ms point by point,
+// 26 ms with nalgebra block products (their element-wise steps do not vectorise).
 
 /// Points handled together: their K·BLOCK log probabilities sit in a small buffer.
 const BLOCK: usize = 64;
