@@ -35,6 +35,8 @@ struct Session {
     reader_done: Arc<AtomicBool>,
     /// The exit status, once seen.
     status: Option<ExitStatus>,
+    /// Every byte the child wrote, in order (for the bytes-per-frame measurement).
+    recorded: Arc<Mutex<Vec<u8>>>,
 }
 
 fn size(cols: u16, rows: u16) -> PtySize {
@@ -90,13 +92,22 @@ impl Session {
             0,
         )));
         let reader_done = Arc::new(AtomicBool::new(false));
-        let (to_parser, done) = (Arc::clone(&parser), Arc::clone(&reader_done));
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let (to_parser, to_log, done) = (
+            Arc::clone(&parser),
+            Arc::clone(&recorded),
+            Arc::clone(&reader_done),
+        );
         thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             loop {
                 match reader.read(&mut buffer) {
                     Ok(0) | Err(_) => break,
-                    Ok(count) => to_parser.lock().unwrap().process(&buffer[..count]),
+                    Ok(count) => {
+                        // Log first: once the screen shows something, its bytes are in the log.
+                        to_log.lock().unwrap().extend_from_slice(&buffer[..count]);
+                        to_parser.lock().unwrap().process(&buffer[..count]);
+                    }
                 }
             }
             done.store(true, Ordering::SeqCst);
@@ -108,6 +119,7 @@ impl Session {
             parser,
             reader_done,
             status: None,
+            recorded,
         }
     }
 
@@ -794,64 +806,10 @@ fn saving_the_spec_writes_a_file_that_loads_back() {
 /// The sequence ratatui writes at the end of every frame (crossterm's `Hide`).
 const FRAME_END: &[u8] = b"\x1b[?25l";
 
-/// A `Session` whose reader also records every byte the child writes.
+/// A started `Session` and the log of every byte its child writes.
 fn spawn_recording(args: &[&str], cols: u16, rows: u16) -> (Session, Arc<Mutex<Vec<u8>>>) {
-    let pair = native_pty_system()
-        .openpty(size(cols, rows))
-        .expect("cannot open a pty");
-    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
-    command.args(args);
-    command.cwd(env!("CARGO_MANIFEST_DIR"));
-    command.env("TERM", "xterm-256color");
-    command.env_remove("NO_COLOR");
-    let child = pair
-        .slave
-        .spawn_command(command)
-        .expect("cannot start mixplore in the pty");
-    drop(pair.slave);
-    let master = pair.master;
-    let writer = master.take_writer().expect("cannot take the pty writer");
-    let mut reader = master.try_clone_reader().expect("cannot read the pty");
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        non_zero(rows),
-        non_zero(cols),
-        0,
-    )));
-    let recorded = Arc::new(Mutex::new(Vec::new()));
-    let reader_done = Arc::new(AtomicBool::new(false));
-    let (to_parser, to_log, done) = (
-        Arc::clone(&parser),
-        Arc::clone(&recorded),
-        Arc::clone(&reader_done),
-    );
-    thread::spawn(move || {
-        let mut buffer = [0u8; 8192];
-        loop {
-            match reader.read(&mut buffer) {
-                Ok(0) | Err(_) => break,
-                Ok(count) => {
-                    // Log first: once the screen shows something, its bytes are in the log.
-                    to_log.lock().unwrap().extend_from_slice(&buffer[..count]);
-                    to_parser.lock().unwrap().process(&buffer[..count]);
-                }
-            }
-        }
-        done.store(true, Ordering::SeqCst);
-    });
-    let session = Session {
-        master,
-        writer,
-        child,
-        parser,
-        reader_done,
-        status: None,
-    };
-    let first_frame = |screen: &vt100::Screen| {
-        screen.alternate_screen() && status_line(&screen.contents()).is_some()
-    };
-    if let Err(message) = session.wait_for_screen(first_frame, TIMEOUT) {
-        panic!("mixplore {args:?} never drew on the alternate screen: {message}");
-    }
+    let session = Session::start(args, cols, rows);
+    let recorded = Arc::clone(&session.recorded);
     (session, recorded)
 }
 

@@ -196,20 +196,28 @@ fn mean_marker(theme: &Theme, k: usize) -> Span<'static> {
     Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD))
 }
 
-/// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
-fn draw_components(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize), theme: &Theme) {
+/// A point of the canvas.
+type Point = (f64, f64);
+
+/// The mean of component k on dimensions (x, y) and its 1σ and 2σ ellipse outlines.
+fn outlines(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> (Point, [Vec<Point>; 2]) {
     let d = mixture.dim();
+    let mean = mixture.mean(k);
+    let cov = mixture.covariance(k);
+    let centre = (mean[x], mean[y]);
+    let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
+    (
+        centre,
+        [1.0, 2.0].map(|scale| ellipse(centre, a, b, c, scale)),
+    )
+}
+
+/// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
+fn draw_components(ctx: &mut Context, mixture: &Mixture, dims: (usize, usize), theme: &Theme) {
     for component in 0..mixture.k() {
-        let mean = mixture.mean(component);
-        let cov = mixture.covariance(component);
-        let centre = (mean[x], mean[y]);
-        let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
-        for scale in [1.0, 2.0] {
-            draw_outline(
-                ctx,
-                &ellipse(centre, a, b, c, scale),
-                theme.component_colour(component),
-            );
+        let (centre, ellipses) = outlines(mixture, component, dims);
+        for outline in &ellipses {
+            draw_outline(ctx, outline, theme.component_colour(component));
         }
         ctx.print(centre.0, centre.1, mean_marker(theme, component));
     }
@@ -235,20 +243,15 @@ fn reference_mixtures(app: &App) -> Vec<Mixture> {
 
 /// A true (or previewed) component: dashed 1σ and 2σ ellipses and a ◇ at the mean, in the
 /// terminal's default colour so they stand apart from the fitted ones.
-fn draw_reference(ctx: &mut Context, mixture: &Mixture, (x, y): (usize, usize), theme: &Theme) {
-    let d = mixture.dim();
+fn draw_reference(ctx: &mut Context, mixture: &Mixture, dims: (usize, usize), theme: &Theme) {
     let colour = if theme.colour {
         Color::White
     } else {
         Color::Reset
     };
     for component in 0..mixture.k() {
-        let mean = mixture.mean(component);
-        let cov = mixture.covariance(component);
-        let centre = (mean[x], mean[y]);
-        let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
-        for scale in [1.0, 2.0] {
-            let outline = ellipse(centre, a, b, c, scale);
+        let (centre, ellipses) = outlines(mixture, component, dims);
+        for outline in &ellipses {
             for pair in outline.windows(2).step_by(2) {
                 ctx.draw(&Segment::new(
                     pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
