@@ -155,17 +155,19 @@ fn usage_errors_are_one_line() {
 fn bad_init_params_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let faithful = asset("assets/datasets/faithful.csv");
-    let not_pd = write(
-        dir.path(),
+    let fit_from = |name: &str, contents: &str| {
+        let path = write(dir.path(), name, contents);
+        fails(
+            mixplore()
+                .arg("fit")
+                .arg(&faithful)
+                .args(["--k", "2", "--init-params"])
+                .arg(&path),
+        )
+    };
+    let line = fit_from(
         "bad.json",
         r#"{"weights":[1,1],"means":[[2,55],[4,80]],"covariances":[[[1,0],[0,1]],[[1,3],[3,1]]]}"#,
-    );
-    let line = fails(
-        mixplore()
-            .arg("fit")
-            .arg(&faithful)
-            .args(["--k", "2", "--init-params"])
-            .arg(&not_pd),
     );
     assert!(
         line.contains("bad.json")
@@ -173,26 +175,11 @@ fn bad_init_params_are_named() {
             && line.contains("positive definite"),
         "{line}"
     );
-    let garbage = write(dir.path(), "garbage.json", "{ weights: ");
-    let line = fails(
-        mixplore()
-            .arg("fit")
-            .arg(&faithful)
-            .args(["--k", "2", "--init-params"])
-            .arg(&garbage),
-    );
+    let line = fit_from("garbage.json", "{ weights: ");
     assert!(line.contains("garbage.json"), "{line}");
-    let one_d = write(
-        dir.path(),
+    let line = fit_from(
         "oned.json",
         r#"{"weights":[1,1],"means":[[2],[4]],"covariances":[[[1]],[[1]]]}"#,
-    );
-    let line = fails(
-        mixplore()
-            .arg("fit")
-            .arg(&faithful)
-            .args(["--k", "2", "--init-params"])
-            .arg(&one_d),
     );
     assert!(
         line.contains("dimension 1") && line.contains("2 columns"),

@@ -266,6 +266,13 @@ fn draw_reference(ctx: &mut Context, mixture: &Mixture, dims: (usize, usize), th
     }
 }
 
+/// The polyline through (xs[i], ys[i]); with `step` 2 every other segment (dashed).
+fn draw_curve(ctx: &mut Context, xs: &[f64], ys: &[f64], colour: Color, step: usize) {
+    for i in (1..xs.len().min(ys.len())).step_by(step) {
+        ctx.draw(&Segment::new(xs[i - 1], ys[i - 1], xs[i], ys[i], colour));
+    }
+}
+
 /// The normal density at `x`.
 fn normal_density(x: f64, mean: f64, variance: f64) -> f64 {
     (-(x - mean) * (x - mean) / (2.0 * variance)).exp() / (2.0 * PI * variance).sqrt()
@@ -355,16 +362,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             ctx.layer();
             for (k, curve) in curves.iter().enumerate() {
-                let colour = theme.component_colour(k);
-                for i in 1..xs.len() {
-                    ctx.draw(&Segment::new(
-                        xs[i - 1],
-                        curve[i - 1],
-                        xs[i],
-                        curve[i],
-                        colour,
-                    ));
-                }
+                draw_curve(ctx, &xs, curve, theme.component_colour(k), 1);
             }
             for curve in &reference_curves {
                 // Dashed: every other step, so the true density stands apart from the fit's.
@@ -373,15 +371,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     Color::Reset
                 };
-                for i in (1..xs.len()).step_by(2) {
-                    ctx.draw(&Segment::new(
-                        xs[i - 1],
-                        curve[i - 1],
-                        xs[i],
-                        curve[i],
-                        colour,
-                    ));
-                }
+                draw_curve(ctx, &xs, curve, colour, 2);
             }
             if !curves.is_empty() {
                 let colour = if theme.colour {
@@ -389,15 +379,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 } else {
                     Color::Reset
                 };
-                for i in 1..xs.len() {
-                    ctx.draw(&Segment::new(
-                        xs[i - 1],
-                        mixture_curve[i - 1],
-                        xs[i],
-                        mixture_curve[i],
-                        colour,
-                    ));
-                }
+                draw_curve(ctx, &xs, &mixture_curve, colour, 1);
                 if let Some(s) = snapshot {
                     for k in 0..s.params.k() {
                         ctx.print(s.params.mean(k)[0], 0.0, mean_marker(theme, k));
