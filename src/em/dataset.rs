@@ -3,6 +3,11 @@
 
 use super::error::EmError;
 
+/// The largest magnitude whose square is still comfortably a double (1e300 < f64::MAX).
+const MAX_MAGNITUDE: f64 = 1e150;
+/// The smallest largest-magnitude whose square is still a normal double.
+const MIN_MAGNITUDE: f64 = 1e-150;
+
 /// n points in D dimensions, row-major in one buffer. Every value is finite.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -33,6 +38,17 @@ impl Dataset {
             )));
         }
         Ok(Self { dim, values })
+    }
+
+    /// Fails if the values are so large, or all so small, that their squares (variances,
+    /// squared distances) leave double precision: beyond 1e150 they overflow, below 1e-150 they
+    /// underflow to zero and every point looks like every other. Scaling the data fixes both.
+    pub fn check_scale(&self) -> Result<(), EmError> {
+        let largest = self.values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if largest > MAX_MAGNITUDE || (largest > 0.0 && largest < MIN_MAGNITUDE) {
+            return Err(EmError::BadScale { largest });
+        }
+        Ok(())
     }
 
     /// Number of points n.
@@ -106,6 +122,42 @@ mod tests {
         assert!(Dataset::new(0, vec![]).is_err());
         let err = Dataset::new(2, vec![1.0, 2.0, f64::NAN, 4.0]).unwrap_err();
         assert!(err.to_string().contains("row 2, column 1"), "{err}");
+    }
+
+    #[test]
+    fn scale_check() {
+        assert!(
+            Dataset::new(1, vec![1e300, 1.0])
+                .unwrap()
+                .check_scale()
+                .is_err()
+        );
+        assert!(
+            Dataset::new(1, vec![1e-300, -2e-300])
+                .unwrap()
+                .check_scale()
+                .is_err()
+        );
+        assert!(
+            Dataset::new(1, vec![0.0, 0.0])
+                .unwrap()
+                .check_scale()
+                .is_ok()
+        );
+        assert!(
+            Dataset::new(1, vec![1e-200, 1.0])
+                .unwrap()
+                .check_scale()
+                .is_ok()
+        );
+        let err = Dataset::new(1, vec![-3e200])
+            .unwrap()
+            .check_scale()
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("3e200") && err.to_string().contains("divide"),
+            "{err}"
+        );
     }
 
     #[test]

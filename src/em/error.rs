@@ -142,7 +142,25 @@ pub enum EmError {
         /// The regularisation in force.
         reg_covar: f64,
     },
+    /// The data's values are too large or too small for their squares to be doubles.
+    #[error("{}", scale_message(*largest))]
+    BadScale {
+        /// The largest magnitude among the values.
+        largest: f64,
+    },
     /// A configuration value is out of range.
     #[error("{0}")]
     Config(String),
+}
+
+fn scale_message(largest: f64) -> String {
+    if largest > 1.0 {
+        format!(
+            "the data hold values as large as {largest:e}, whose squares overflow double precision: divide the data by a power of ten (to bring them below 1e150)"
+        )
+    } else {
+        format!(
+            "the data's values are at most {largest:e} in size, whose squares underflow to zero in double precision: multiply the data by a power of ten (to bring them above 1e-150)"
+        )
+    }
 }

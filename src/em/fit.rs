@@ -185,6 +185,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
             ));
         }
     }
+    warnings.extend(data_warnings(&data, em.params()));
     if let Some(decrease) = largest_decrease(em.trace()) {
         warnings.push(format!(
             "the log-likelihood decreased by {decrease:.3e} at some iteration; EM never does so in exact arithmetic, so the data may be badly scaled"
@@ -202,6 +203,37 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         n: data.len(),
         warnings,
     })
+}
+
+/// What about the data or the fit makes the numbers less meaningful than they look: constant
+/// columns (their variance is reg_covar alone) and components holding fewer points than a
+/// covariance needs (an outlier caught by its own component, or too many components).
+fn data_warnings(data: &Dataset, mixture: &Mixture) -> Vec<String> {
+    let d = data.dim();
+    let mut warnings = Vec::new();
+    for column in 0..d {
+        let mut values = data.rows().map(|row| row[column]);
+        if let Some(first) = values.next()
+            && values.all(|v| v == first)
+        {
+            warnings.push(format!(
+                "column {} is constant ({first}): its variance is --reg-covar alone, which sets the log-likelihood; drop the column",
+                column + 1
+            ));
+        }
+    }
+    let n = data.len() as f64;
+    for (k, weight) in mixture.weights().iter().enumerate() {
+        let points = weight * n;
+        if points < (d + 1) as f64 {
+            warnings.push(format!(
+                "component {} holds about {points:.1} points, fewer than D + 1 = {}: its covariance rests on --reg-covar (an outlier, or too many components?)",
+                k + 1,
+                d + 1
+            ));
+        }
+    }
+    warnings
 }
 
 /// The largest decrease between consecutive trace values beyond rounding (1e-9·|LL|), if any.

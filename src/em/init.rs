@@ -52,6 +52,7 @@ pub fn initialise(
     if data.len() < k {
         return Err(EmError::TooFewPoints { n: data.len(), k });
     }
+    data.check_scale()?;
     let mut rng = StdRng::seed_from_u64(seed);
     match method {
         InitMethod::KMeansPlusPlus => kmeans(data, k, reg_covar, &mut rng),

@@ -55,6 +55,7 @@ impl Em {
                 k: init.k(),
             });
         }
+        data.check_scale()?;
         let stats = pass(&data, &init, 0)?;
         Ok(Self {
             trace: vec![stats.log_likelihood],
