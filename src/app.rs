@@ -20,6 +20,13 @@ use crate::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEve
 /// The most points the data panel draws; more than a terminal can show apart at any size.
 pub const MAX_DRAWN_POINTS: usize = 20_000;
 
+/// The most snapshots kept of one run (see [`App::thin_history`]); a snapshot holds only
+/// parameters, so this is a few megabytes at most for small K and D.
+pub const MAX_HISTORY: usize = 4096;
+
+/// The values `c` steps reg_covar through: the default first, up by tens, then none at all.
+pub const REG_COVAR_STEPS: &[f64] = &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0];
+
 /// The most components `]` goes to.
 pub const MAX_COMPONENTS: usize = 12;
 
@@ -61,6 +68,8 @@ pub enum Action {
     FewerComponents,
     /// K + 1 and restart.
     MoreComponents,
+    /// Next reg_covar (×10, up to 0.1, then 0, then 1e-6 again) and restart.
+    CycleRegCovar,
     /// Next dimension on the x axis.
     NextX,
     /// Next dimension on the y axis.
@@ -372,9 +381,13 @@ impl App {
         self.history.last()
     }
 
-    /// The log-likelihood trace of the run so far.
-    pub fn trace(&self) -> Vec<f64> {
-        self.history.iter().map(|s| s.log_likelihood).collect()
+    /// The log-likelihood trace of the run so far, as (iteration, value): iterations, not
+    /// positions, since a long run's history is thinned.
+    pub fn trace(&self) -> Vec<(f64, f64)> {
+        self.history
+            .iter()
+            .map(|s| (s.iteration as f64, s.log_likelihood))
+            .collect()
     }
 
     /// The run speed as the worker takes it.
@@ -507,6 +520,18 @@ impl App {
                 self.settings.k = new_k;
                 // Fixed starting parameters have their own K; a new K needs a seeded start.
                 self.settings.use_init_params = false;
+                self.restart()
+            }
+            Action::CycleRegCovar => {
+                let current = self.settings.config.reg_covar;
+                let next = REG_COVAR_STEPS
+                    .iter()
+                    .position(|&v| v == current)
+                    .map_or(REG_COVAR_STEPS[0], |i| {
+                        REG_COVAR_STEPS[(i + 1) % REG_COVAR_STEPS.len()]
+                    });
+                self.settings.config.reg_covar = next;
+                self.note = Some(format!("reg_covar = {next:e}"));
                 self.restart()
             }
             Action::NextX | Action::NextY => {
@@ -768,6 +793,29 @@ impl App {
         commands
     }
 
+    /// Keeps the history under [`MAX_HISTORY`] snapshots however long a run goes: past it, every
+    /// other snapshot of the older half is dropped (θ(0) and the recent half stay whole), so a
+    /// very long run keeps ever sparser early history in bounded memory.
+    fn thin_history(&mut self) {
+        if self.history.len() <= MAX_HISTORY {
+            return;
+        }
+        let shown_iteration = self.history[self.shown].iteration;
+        let old_end = self.history.len() - MAX_HISTORY / 2;
+        let mut position = 0;
+        self.history.retain(|_| {
+            let keep = position == 0 || position >= old_end || position % 2 == 0;
+            position += 1;
+            keep
+        });
+        // Show the same iteration, or the nearest kept one before it.
+        self.shown = self
+            .history
+            .iter()
+            .rposition(|s| s.iteration <= shown_iteration)
+            .unwrap_or(0);
+    }
+
     /// Takes an event from the worker; returns whether anything visible changed.
     pub fn on_worker(&mut self, event: WorkerEvent) -> bool {
         match event {
@@ -782,6 +830,7 @@ impl App {
                 if self.follow {
                     self.shown = self.history.len() - 1;
                 }
+                self.thin_history();
                 true
             }
             WorkerEvent::Paused { run_id } => {
@@ -1177,6 +1226,56 @@ mod tests {
         let (mut app, mut worker) = simulated_app();
         type_keys(&mut app, &mut worker, "t");
         assert!(app.show_truth);
+    }
+
+    #[test]
+    fn reg_covar_steps_and_restarts() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::StepForward);
+        act(&mut app, &mut worker, Action::CycleRegCovar);
+        assert_eq!(app.settings.config.reg_covar, 1e-5);
+        assert_eq!((app.history.len(), app.run_id), (1, 2));
+        for _ in 0..5 {
+            act(&mut app, &mut worker, Action::CycleRegCovar);
+        }
+        assert_eq!(app.settings.config.reg_covar, 0.0);
+        act(&mut app, &mut worker, Action::CycleRegCovar);
+        assert_eq!(app.settings.config.reg_covar, 1e-6);
+    }
+
+    #[test]
+    fn long_runs_keep_a_bounded_thinned_history() {
+        let (mut app, _) = started();
+        let params = app.history[0].params.clone();
+        for iteration in 1..=10_000 {
+            app.on_worker(WorkerEvent::Snapshot(Snapshot {
+                run_id: app.run_id,
+                iteration,
+                params: params.clone(),
+                log_likelihood: -(10_000.0 - iteration as f64),
+                converged: false,
+                done: false,
+                agreement: None,
+            }));
+        }
+        assert!(app.history.len() <= MAX_HISTORY);
+        assert_eq!(app.history[0].iteration, 0);
+        assert_eq!(app.newest().unwrap().iteration, 10_000);
+        assert_eq!(app.shown_snapshot().unwrap().iteration, 10_000);
+        // The recent iterations are all there; iterations stay in order.
+        let tail: Vec<usize> = app.history[app.history.len() - 100..]
+            .iter()
+            .map(|s| s.iteration)
+            .collect();
+        assert_eq!(tail, (9_901..=10_000).collect::<Vec<_>>());
+        assert!(
+            app.history
+                .windows(2)
+                .all(|w| w[0].iteration < w[1].iteration)
+        );
+        // Going back lands on kept iterations.
+        app.handle(Action::First);
+        assert_eq!(app.shown_snapshot().unwrap().iteration, 0);
     }
 
     #[test]

@@ -99,6 +99,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "",
     },
     Binding {
+        keys: &[Key::Char('c')],
+        label: "c",
+        action: Action::CycleRegCovar,
+        help: "reg_covar ×10 (1e-6 … 0.1, then 0), and restart",
+    },
+    Binding {
         keys: &[Key::Char('x')],
         label: "x y",
         action: Action::NextX,

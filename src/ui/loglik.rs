@@ -27,7 +27,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let change = app.previous_snapshot().map(|p| value - p.log_likelihood);
     let decrease = trace
         .windows(2)
-        .position(|w| w[1] < w[0] - DECREASE_TOLERANCE * w[0].abs());
+        .find(|w| w[1].1 < w[0].1 - DECREASE_TOLERANCE * w[0].1.abs())
+        .map(|w| w[1].0);
     let state = if app.converged() {
         "converged"
     } else if app.newest().is_some_and(|s| s.done) {
@@ -41,7 +42,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ))];
     if let Some(simulation) = &app.source.simulation {
         title.push(Span::raw(format!(
-            "true LL {:.3} ",
+            "│ true LL {:.3} ",
             simulation.true_log_likelihood
         )));
     }
@@ -50,7 +51,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if let Some(at) = decrease {
         title.push(Span::styled(
-            format!(" ⚠ decreased at iteration {} ", at + 1),
+            format!(" ⚠ decreased at iteration {at} "),
             theme.warning(),
         ));
     }
@@ -60,11 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.dim()).block(block), area);
         return;
     }
-    let points: Vec<(f64, f64)> = trace
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| (i as f64, v))
-        .collect();
+    let points = trace.as_slice();
     let reference = app
         .source
         .simulation
@@ -73,13 +70,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Early iterations can sit far below the rest: scale to the values seen, padded.
     let (low, high) = trace
         .iter()
-        .chain(&reference)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+        .map(|&(_, v)| v)
+        .chain(reference)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
     let pad = ((high - low) * 0.05).max(high.abs() * 1e-12).max(1e-9);
     let (low, high) = (low - pad, high + pad);
-    let last = (trace.len() - 1) as f64;
+    let last = trace.last().map_or(0.0, |&(t, _)| t);
     let marker_line = [(t as f64, low), (t as f64, high)];
     let line_style = if theme.colour {
         Style::default().fg(ratatui::style::Color::Cyan)
@@ -98,7 +96,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(line_style)
-            .data(&points),
+            .data(points),
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
@@ -117,10 +115,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let chart = Chart::new(datasets)
         .block(block)
-        .x_axis(Axis::default().bounds([0.0, last.max(1.0)]).labels(vec![
-            Span::raw("0"),
-            Span::raw(format!("{}", trace.len() - 1)),
-        ]))
+        .x_axis(
+            Axis::default()
+                .bounds([0.0, last.max(1.0)])
+                .labels(vec![Span::raw("0"), Span::raw(format!("{last}"))]),
+        )
         .y_axis(
             Axis::default()
                 .bounds([low, high])
