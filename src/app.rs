@@ -434,12 +434,14 @@ impl App {
                         self.note = Some("the run is finished: n steps on, r restarts".into());
                         return Vec::new();
                     }
-                    if self.failure.is_some() || self.history.is_empty() {
+                    if self.failure.is_some() {
                         return Vec::new();
                     }
+                    // Before the first snapshot too: the worker takes Run after the Start
+                    // it is still working on, so a key pressed while starting is not lost.
                     self.mode = Mode::Running;
                     self.follow = true;
-                    self.shown = self.history.len() - 1;
+                    self.shown = self.history.len().saturating_sub(1);
                     vec![Command::Run]
                 }
             },

@@ -953,3 +953,118 @@ fn bytes_per_frame() {
     session.send("q");
     session.wait_exit(TIMEOUT);
 }
+
+/// Resident memory of a process in KiB (Linux /proc).
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
+}
+
+fn spec_file(dir: &std::path::Path, n: usize) -> String {
+    let path = dir.join("spec.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "n = {n}\nseed = 3\n[[components]]\nweight = 1\nmean = [0, 0]\ncov = [[1, 0.3], [0.3, 1]]\n\
+             [[components]]\nweight = 1\nmean = [3, 1]\ncov = [[1, -0.2], [-0.2, 2]]\n"
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_resize_storm_during_a_run_does_not_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = spec_file(dir.path(), 100_000);
+    let mut session = Session::start(
+        &[
+            "explore",
+            "--spec",
+            &spec,
+            "--tol",
+            "0",
+            "--max-iter",
+            "100000",
+        ],
+        80,
+        24,
+    );
+    session.send("++++ ");
+    session.expect("the run going", |s| {
+        status_of(s).is_some_and(|st| st.state == "running")
+    });
+    let sizes = [
+        (1, 1),
+        (20, 5),
+        (200, 60),
+        (40, 12),
+        (2, 1),
+        (120, 40),
+        (1, 30),
+        (80, 2),
+    ];
+    for i in 0..50 {
+        let (cols, rows) = sizes[i % sizes.len()];
+        session.resize(cols, rows);
+        thread::sleep(Duration::from_millis(20));
+    }
+    session.resize(80, 24);
+    session.expect("a whole frame at 80×24 again", |s| {
+        status_of(s).is_some_and(|st| st.state == "running")
+    });
+    assert!(session.alive(), "mixplore died during the storm");
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+    session.expect_restored();
+}
+
+#[test]
+fn a_thousand_queued_keys_do_not_freeze_the_display() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send(&"n".repeat(1000));
+    session.expect("all thousand steps shown", |s| {
+        status_of(s).is_some_and(|st| st.shown == 1000 && st.newest == 1000)
+    });
+    let resident = resident_kib(session.pid());
+    assert!(
+        resident < 200 * 1024,
+        "resident memory {resident} KiB after 1000 keys"
+    );
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+#[test]
+fn ten_thousand_iterations_keep_memory_bounded() {
+    let mut session = Session::start(&["explore", "--tol", "0", "--max-iter", "10000"], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    session.send("++++++++ ");
+    let deadline = Duration::from_secs(120);
+    let done = session.wait_for(
+        |s| status_of(s).is_some_and(|st| st.newest == 10_000),
+        deadline,
+    );
+    assert!(
+        done.is_ok(),
+        "the run did not reach 10000 iterations: {done:?}"
+    );
+    let resident = resident_kib(session.pid());
+    assert!(
+        resident < 100 * 1024,
+        "resident memory {resident} KiB after 10000 iterations"
+    );
+    // Going back through the thinned history still works.
+    session.send("g");
+    session.expect("θ(0) shown", |s| {
+        status_of(s).is_some_and(|st| st.shown == 0)
+    });
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
