@@ -26,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
     if let Err(error) = read(bytes, "fuzz.csv", &options) {
         let message = error.to_string();
         assert!(!message.contains('\n'), "multi-line error: {message:?}");
-        assert!(message.starts_with("fuzz.csv"), "error without the file name: {message:?}");
+        assert!(
+            message.starts_with("fuzz.csv"),
+            "error without the file name: {message:?}"
+        );
     }
 });

@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
             Err(error) => {
                 let message = error.to_string();
                 assert!(!message.contains('\n'), "multi-line error: {message:?}");
-                assert!(message.starts_with("fuzz.toml"), "error without the file name: {message:?}");
+                assert!(
+                    message.starts_with("fuzz.toml"),
+                    "error without the file name: {message:?}"
+                );
             }
         }
     }
