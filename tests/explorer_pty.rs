@@ -68,11 +68,16 @@ impl Session {
 
     /// Starts `mixplore ARGS` without waiting for anything.
     fn spawn(args: &[&str], cols: u16, rows: u16) -> Self {
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
+        command.args(args);
+        Self::spawn_command(command, cols, rows)
+    }
+
+    /// Starts any command in the pty (a shell around mixplore, say).
+    fn spawn_command(mut command: CommandBuilder, cols: u16, rows: u16) -> Self {
         let pair = native_pty_system()
             .openpty(size(cols, rows))
             .expect("cannot open a pty");
-        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
-        command.args(args);
         command.cwd(env!("CARGO_MANIFEST_DIR"));
         command.env("TERM", "xterm-256color");
         command.env_remove("NO_COLOR");
@@ -1066,5 +1071,24 @@ fn ten_thousand_iterations_keep_memory_bounded() {
         status_of(s).is_some_and(|st| st.shown == 0)
     });
     session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+#[test]
+fn quitting_turns_raw_mode_off() {
+    // A shell runs mixplore, then prints the terminal's settings once it has exited.
+    let mut command = CommandBuilder::new("sh");
+    command.args(["-c", concat!(env!("CARGO_BIN_EXE_mixplore"), "; stty -a")]);
+    let mut session = Session::spawn_command(command, 120, 40);
+    session.expect_iter(0, 0, "paused");
+    session.send("q");
+    let screen = session.expect("the settings after mixplore", |s| s.contains("icanon"));
+    let settings: Vec<&str> = screen.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            settings.contains(&flag),
+            "{flag} is off after quitting:\n{screen}"
+        );
+    }
     assert!(session.wait_exit(TIMEOUT).success());
 }
