@@ -93,7 +93,7 @@ fn warmed_em(n: usize, dim: usize, k: usize) -> Em {
         tol: 0.0,
         ..EmConfig::default()
     };
-    let init = initialise(&data, k, InitMethod::RandomFromData, config.reg_covar, 7)
+    let init = initialise(&data, k, InitMethod::RandomFromData, &config, 7)
         .expect("initialisation succeeds");
     let mut em = Em::new(data, init, config).expect("EM starts");
     for _ in 0..WARM_ITERATIONS {

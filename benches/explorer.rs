@@ -78,7 +78,7 @@ fn app_with_snapshots(n: usize) -> App {
         &request.data,
         request.k,
         method,
-        request.config.reg_covar,
+        &request.config,
         request.seed,
     )
     .expect("initialisation succeeds");

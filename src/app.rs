@@ -902,7 +902,7 @@ mod tests {
                             &request.data,
                             request.k,
                             method,
-                            1e-6,
+                            &request.config,
                             request.seed,
                         )
                         .unwrap();

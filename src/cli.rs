@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
-use crate::em::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, InitMethod};
+use crate::em::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, InitMethod};
 
 /// Exit status of every usage error and every bad input.
 pub const EXIT_FAILURE: u8 = 2;
@@ -82,6 +82,34 @@ pub struct EmArgs {
     /// Seed of every random choice (same seed, same result).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Covariance structure: a full matrix per component, diagonal, spherical, or one tied
+    /// full matrix shared by all.
+    #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
+    pub covariance: CovarianceArg,
+}
+
+/// `--covariance`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CovarianceArg {
+    /// Each component its own full matrix.
+    Full,
+    /// Each component its own diagonal matrix.
+    Diag,
+    /// Each component its own multiple of the identity.
+    Spherical,
+    /// One full matrix shared by all components.
+    Tied,
+}
+
+impl From<CovarianceArg> for CovarianceType {
+    fn from(arg: CovarianceArg) -> Self {
+        match arg {
+            CovarianceArg::Full => Self::Full,
+            CovarianceArg::Diag => Self::Diag,
+            CovarianceArg::Spherical => Self::Spherical,
+            CovarianceArg::Tied => Self::Tied,
+        }
+    }
 }
 
 /// Options for reading a CSV file.

@@ -370,7 +370,7 @@ fn start(request: RunRequest) -> Result<Em, EmError> {
             &request.data,
             request.k,
             method,
-            request.config.reg_covar,
+            &request.config,
             request.seed,
         )?,
     };

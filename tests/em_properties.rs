@@ -62,8 +62,9 @@ proptest! {
     #[test]
     fn log_likelihood_never_decreases((data, k, seed) in case()) {
         let data = Arc::new(data);
-        let config = EmConfig { reg_covar: 0.0, tol: 0.0, max_iter: 40 };
-        let init = match initialise(&data, k, InitMethod::KMeansPlusPlus, config.reg_covar, seed) {
+        let config = EmConfig { reg_covar: 0.0, tol: 0.0, max_iter: 40 ,..EmConfig::default()
+};
+        let init = match initialise(&data, k, InitMethod::KMeansPlusPlus, &config, seed) {
             Ok(init) => init,
             Err(error) => { prop_assert!(is_degenerate(&error), "{error}"); return Ok(()); }
         };
@@ -86,8 +87,9 @@ proptest! {
 
     #[test]
     fn row_order_does_not_matter((data, k, seed) in case(), shuffle_seed in any::<u64>()) {
-        let config = EmConfig { reg_covar: 1e-3, tol: 0.0, max_iter: 25 };
-        let Ok(init) = initialise(&data, k, InitMethod::RandomFromData, config.reg_covar, seed) else {
+        let config = EmConfig { reg_covar: 1e-3, tol: 0.0, max_iter: 25 ,..EmConfig::default()
+};
+        let Ok(init) = initialise(&data, k, InitMethod::RandomFromData, &config, seed) else {
             return Ok(());
         };
         // A permutation of the rows, drawn from the shuffle seed.

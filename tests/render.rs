@@ -36,7 +36,7 @@ fn app_after(file: &str, k: usize, iterations: usize) -> App {
         &request.data,
         request.k,
         method,
-        request.config.reg_covar,
+        &request.config,
         request.seed,
     )
     .unwrap();

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use mixplore::em::{Em, EmConfig, Mixture, MixtureParams};
+use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
 
 const TOLERANCE: f64 = 1e-6;
@@ -128,6 +128,7 @@ fn em_matches_scikit_learn_iteration_by_iteration() {
             reg_covar: 0.0,
             tol: 0.0,
             max_iter: case.iterations,
+            ..EmConfig::default()
         };
         let mut em = Em::new(data, init, config).unwrap();
         em.run().unwrap();
@@ -155,7 +156,7 @@ fn em_matches_scikit_learn_iteration_by_iteration() {
             "{}",
             case.name
         );
-        let p = em.params().free_parameters() as f64;
+        let p = CovarianceType::Full.free_parameters(case.k, em.params().dim()) as f64;
         let n = case.n as f64;
         let bic = -2.0 * ll + p * n.ln();
         let aic = -2.0 * ll + 2.0 * p;
@@ -180,6 +181,7 @@ fn early_checkpoints_match_scikit_learn() {
             reg_covar: 0.0,
             tol: 0.0,
             max_iter: case.iterations,
+            ..EmConfig::default()
         };
         let mut em = Em::new(data, Mixture::from_params(&case.init).unwrap(), config).unwrap();
         for checkpoint in &case.checkpoints {

@@ -38,6 +38,7 @@ pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
             reg_covar: args.reg_covar,
             tol: args.tol,
             max_iter: args.max_iter,
+            covariance: args.covariance.into(),
         }
         .check()?,
     })
@@ -166,6 +167,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             seed: options.seed,
             n_init: options.n_init,
             best_run: result.best_run,
+            covariance_type: options.config.covariance.name(),
             reg_covar: options.config.reg_covar,
             tol: options.config.tol,
             max_iter: options.config.max_iter,

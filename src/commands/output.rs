@@ -40,6 +40,7 @@ pub struct FitReport<'a> {
     pub seed: u64,
     pub n_init: usize,
     pub best_run: usize,
+    pub covariance_type: &'a str,
     pub reg_covar: f64,
     pub tol: f64,
     pub max_iter: usize,
@@ -80,8 +81,9 @@ pub fn summary(
         out.push('\n');
     };
     line(format!(
-        "mixplore fit {source}: n = {}, D = {d}, K = {k}, columns {}",
+        "mixplore fit {source}: n = {}, D = {d}, K = {k} ({} covariances), columns {}",
         result.n,
+        result.covariance.name(),
         columns.join(", ")
     ));
     if dropped_rows > 0 {

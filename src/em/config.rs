@@ -10,6 +10,77 @@ pub const DEFAULT_TOL: f64 = 1e-6;
 /// Default iteration cap.
 pub const DEFAULT_MAX_ITER: usize = 500;
 
+/// The structure the M-step gives the covariances (as scikit-learn's `covariance_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CovarianceType {
+    /// Each component its own full matrix.
+    #[default]
+    Full,
+    /// Each component its own diagonal matrix (independent coordinates).
+    Diag,
+    /// Each component its own multiple of the identity.
+    Spherical,
+    /// One full matrix shared by every component.
+    Tied,
+}
+
+impl CovarianceType {
+    /// Every type, in the order `select` lists them.
+    pub const ALL: [Self; 4] = [Self::Full, Self::Diag, Self::Spherical, Self::Tied];
+
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Diag => "diag",
+            Self::Spherical => "spherical",
+            Self::Tied => "tied",
+        }
+    }
+
+    /// The number of free parameters of a K-component, D-dimensional mixture:
+    /// (K − 1) weights + K·D means + the covariances (full K·D(D+1)/2, diag K·D, spherical K,
+    /// tied D(D+1)/2).
+    pub fn free_parameters(self, k: usize, d: usize) -> usize {
+        let covariances = match self {
+            Self::Full => k * d * (d + 1) / 2,
+            Self::Diag => k * d,
+            Self::Spherical => k,
+            Self::Tied => d * (d + 1) / 2,
+        };
+        (k - 1) + k * d + covariances
+    }
+
+    /// One component's D×D covariance (row-major, without regularisation) given this type's
+    /// structure, with `reg_covar` added to the diagonal. Tied covariances are pooled by the
+    /// M-step before this; here they pass through like full ones.
+    pub(crate) fn shape(self, d: usize, mut covariance: Vec<f64>, reg_covar: f64) -> Vec<f64> {
+        match self {
+            Self::Full | Self::Tied => {}
+            Self::Diag => {
+                for i in 0..d {
+                    for j in 0..d {
+                        if i != j {
+                            covariance[i * d + j] = 0.0;
+                        }
+                    }
+                }
+            }
+            Self::Spherical => {
+                let variance = (0..d).map(|j| covariance[j * d + j]).sum::<f64>() / d as f64;
+                covariance.iter_mut().for_each(|v| *v = 0.0);
+                for j in 0..d {
+                    covariance[j * d + j] = variance;
+                }
+            }
+        }
+        for j in 0..d {
+            covariance[j * d + j] += reg_covar;
+        }
+        covariance
+    }
+}
+
 /// How an EM run regularises and when it stops.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EmConfig {
@@ -20,6 +91,8 @@ pub struct EmConfig {
     pub tol: f64,
     /// The most iterations a fit runs.
     pub max_iter: usize,
+    /// The covariance structure.
+    pub covariance: CovarianceType,
 }
 
 impl Default for EmConfig {
@@ -28,6 +101,7 @@ impl Default for EmConfig {
             reg_covar: DEFAULT_REG_COVAR,
             tol: DEFAULT_TOL,
             max_iter: DEFAULT_MAX_ITER,
+            covariance: CovarianceType::Full,
         }
     }
 }
@@ -48,5 +122,36 @@ impl EmConfig {
             )));
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_parameters_per_type() {
+        // K = 3, D = 2: 2 weights + 6 means + covariances.
+        assert_eq!(CovarianceType::Full.free_parameters(3, 2), 8 + 9);
+        assert_eq!(CovarianceType::Diag.free_parameters(3, 2), 8 + 6);
+        assert_eq!(CovarianceType::Spherical.free_parameters(3, 2), 8 + 3);
+        assert_eq!(CovarianceType::Tied.free_parameters(3, 2), 8 + 3);
+    }
+
+    #[test]
+    fn shapes() {
+        let full = vec![4.0, 1.0, 1.0, 2.0];
+        assert_eq!(
+            CovarianceType::Full.shape(2, full.clone(), 0.5),
+            vec![4.5, 1.0, 1.0, 2.5]
+        );
+        assert_eq!(
+            CovarianceType::Diag.shape(2, full.clone(), 0.5),
+            vec![4.5, 0.0, 0.0, 2.5]
+        );
+        assert_eq!(
+            CovarianceType::Spherical.shape(2, full, 0.5),
+            vec![3.5, 0.0, 0.0, 3.5]
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-use super::config::EmConfig;
+use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::EmError;
 use super::init::{InitMethod, initialise};
@@ -61,6 +61,8 @@ pub struct FitResult {
     pub n: usize,
     /// Things the user should know (did not converge, runs that failed, ...).
     pub warnings: Vec<String>,
+    /// The covariance structure fitted.
+    pub covariance: CovarianceType,
 }
 
 impl FitResult {
@@ -74,14 +76,20 @@ impl FitResult {
         self.log_likelihood() / self.n as f64
     }
 
+    /// The number of free parameters of the fitted model (depends on the covariance type).
+    pub fn free_parameters(&self) -> usize {
+        self.covariance
+            .free_parameters(self.mixture.k(), self.mixture.dim())
+    }
+
     /// Bayesian information criterion −2·LL + p·ln n (lower is better).
     pub fn bic(&self) -> f64 {
-        -2.0 * self.log_likelihood() + self.mixture.free_parameters() as f64 * (self.n as f64).ln()
+        -2.0 * self.log_likelihood() + self.free_parameters() as f64 * (self.n as f64).ln()
     }
 
     /// Akaike information criterion −2·LL + 2p (lower is better).
     pub fn aic(&self) -> f64 {
-        -2.0 * self.log_likelihood() + 2.0 * self.mixture.free_parameters() as f64
+        -2.0 * self.log_likelihood() + 2.0 * self.free_parameters() as f64
     }
 }
 
@@ -136,9 +144,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         let attempt = (|| {
             let initial = match &options.init {
                 Init::Params(params) => params.clone(),
-                Init::Method(method) => {
-                    initialise(&data, options.k, *method, config.reg_covar, seed)?
-                }
+                Init::Method(method) => initialise(&data, options.k, *method, &config, seed)?,
             };
             let mut em = Em::new(Arc::clone(&data), initial.clone(), config)?;
             em.run()?;
@@ -202,6 +208,7 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         total_iterations,
         n: data.len(),
         warnings,
+        covariance: config.covariance,
     })
 }
 

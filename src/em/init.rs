@@ -4,6 +4,7 @@
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
+use super::config::EmConfig;
 use super::dataset::Dataset;
 use super::error::EmError;
 use super::model::Mixture;
@@ -41,7 +42,7 @@ pub fn initialise(
     data: &Dataset,
     k: usize,
     method: InitMethod,
-    reg_covar: f64,
+    config: &EmConfig,
     seed: u64,
 ) -> Result<Mixture, EmError> {
     if k == 0 {
@@ -55,9 +56,9 @@ pub fn initialise(
     data.check_scale()?;
     let mut rng = StdRng::seed_from_u64(seed);
     match method {
-        InitMethod::KMeansPlusPlus => kmeans(data, k, reg_covar, &mut rng),
-        InitMethod::RandomFromData => random_from_data(data, k, reg_covar, &mut rng),
-        InitMethod::Random => random_responsibilities(data, k, reg_covar, &mut rng),
+        InitMethod::KMeansPlusPlus => kmeans(data, k, config, &mut rng),
+        InitMethod::RandomFromData => random_from_data(data, k, config, &mut rng),
+        InitMethod::Random => random_responsibilities(data, k, config, &mut rng),
     }
 }
 
@@ -78,7 +79,12 @@ fn distinct_rows(data: &Dataset) -> usize {
 
 /// k-means++ seeding (each next centre drawn with probability ∝ squared distance to the nearest
 /// chosen one), Lloyd iterations, then the M-step of the hard assignments.
-fn kmeans(data: &Dataset, k: usize, reg_covar: f64, rng: &mut StdRng) -> Result<Mixture, EmError> {
+fn kmeans(
+    data: &Dataset,
+    k: usize,
+    config: &EmConfig,
+    rng: &mut StdRng,
+) -> Result<Mixture, EmError> {
     let (n, d) = (data.len(), data.dim());
     let mut centres = Vec::with_capacity(k * d);
     centres.extend_from_slice(data.row(rng.random_range(0..n)));
@@ -158,7 +164,7 @@ fn kmeans(data: &Dataset, k: usize, reg_covar: f64, rng: &mut StdRng) -> Result<
         }
         stats.add(label, 1.0, &diff);
     }
-    m_step(&stats, n, reg_covar, 0)
+    m_step(&stats, n, config, 0)
 }
 
 /// Assigns each point to its nearest centre; returns whether any label changed.
@@ -185,7 +191,7 @@ fn assign(data: &Dataset, centres: &[f64], labels: &mut [usize], nearest: &mut [
 fn random_from_data(
     data: &Dataset,
     k: usize,
-    reg_covar: f64,
+    config: &EmConfig,
     rng: &mut StdRng,
 ) -> Result<Mixture, EmError> {
     let (n, d) = (data.len(), data.dim());
@@ -209,10 +215,9 @@ fn random_from_data(
             k,
         });
     }
-    let (_, mut covariance) = data.mean_and_covariance();
-    for j in 0..d {
-        covariance[j * d + j] += reg_covar;
-    }
+    let reg_covar = config.reg_covar;
+    let (_, covariance) = data.mean_and_covariance();
+    let covariance = config.covariance.shape(d, covariance, reg_covar);
     let covariances = covariance.repeat(k);
     Mixture::from_flat(d, vec![1.0; k], means, covariances)
         .map_err(|_| EmError::SingularData { reg_covar })
@@ -222,7 +227,7 @@ fn random_from_data(
 fn random_responsibilities(
     data: &Dataset,
     k: usize,
-    reg_covar: f64,
+    config: &EmConfig,
     rng: &mut StdRng,
 ) -> Result<Mixture, EmError> {
     let d = data.dim();
@@ -240,7 +245,7 @@ fn random_responsibilities(
             stats.add(component, r / total, &diff);
         }
     }
-    m_step(&stats, data.len(), reg_covar, 0)
+    m_step(&stats, data.len(), config, 0)
 }
 
 #[cfg(test)]
@@ -264,8 +269,8 @@ mod tests {
             InitMethod::RandomFromData,
             InitMethod::Random,
         ] {
-            let a = initialise(&data, 2, method, 1e-6, 7).unwrap();
-            let b = initialise(&data, 2, method, 1e-6, 7).unwrap();
+            let a = initialise(&data, 2, method, &EmConfig::default(), 7).unwrap();
+            let b = initialise(&data, 2, method, &EmConfig::default(), 7).unwrap();
             assert_eq!(a, b, "{}", method.name());
             assert_eq!(a.k(), 2);
             assert!((a.weights().iter().sum::<f64>() - 1.0).abs() < 1e-12);
@@ -274,7 +279,14 @@ mod tests {
 
     #[test]
     fn kmeans_finds_the_two_blobs() {
-        let m = initialise(&two_blobs(), 2, InitMethod::KMeansPlusPlus, 1e-6, 3).unwrap();
+        let m = initialise(
+            &two_blobs(),
+            2,
+            InitMethod::KMeansPlusPlus,
+            &EmConfig::default(),
+            3,
+        )
+        .unwrap();
         let mut firsts: Vec<f64> = (0..2).map(|c| m.mean(c)[0]).collect();
         firsts.sort_by(f64::total_cmp);
         assert!(
@@ -289,12 +301,12 @@ mod tests {
         let data = Dataset::new(1, vec![1.0, 1.0, 2.0, 2.0, 2.0]).unwrap();
         for method in [InitMethod::KMeansPlusPlus, InitMethod::RandomFromData] {
             assert_eq!(
-                initialise(&data, 3, method, 1e-6, 1).unwrap_err(),
+                initialise(&data, 3, method, &EmConfig::default(), 1).unwrap_err(),
                 EmError::TooFewDistinctPoints { distinct: 2, k: 3 }
             );
         }
         assert_eq!(
-            initialise(&data, 6, InitMethod::Random, 1e-6, 1).unwrap_err(),
+            initialise(&data, 6, InitMethod::Random, &EmConfig::default(), 1).unwrap_err(),
             EmError::TooFewPoints { n: 5, k: 6 }
         );
     }

@@ -18,7 +18,7 @@ mod model;
 mod pass;
 mod stepper;
 
-pub use config::{DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
+pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{

@@ -217,12 +217,6 @@ impl Mixture {
         DMatrix::from_row_slice(self.dim, self.dim, self.covariance(k))
     }
 
-    /// The number of free parameters p = (K − 1) + K·D + K·D(D+1)/2 (full covariances).
-    pub fn free_parameters(&self) -> usize {
-        let (k, d) = (self.k(), self.dim);
-        (k - 1) + k * d + k * d * (d + 1) / 2
-    }
-
     /// The parameters as plain nested arrays (for JSON).
     pub fn to_params(&self) -> MixtureParams {
         let d = self.dim;
@@ -339,7 +333,6 @@ mod tests {
         assert_eq!(m.weights(), &[0.25, 0.75]);
         assert_eq!(m.mean(1), &[2.0, 3.0]);
         assert_eq!(m.covariance(0), &[1.0, 0.5, 0.5, 2.0]);
-        assert_eq!(m.free_parameters(), 1 + 4 + 6);
         let back = m.to_params();
         assert_eq!(back.means, p.means);
         assert_eq!(back.covariances, p.covariances);

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::config::EmConfig;
+use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::{EmError, ParamError};
 use super::model::Mixture;
@@ -80,7 +80,7 @@ impl Em {
         } else {
             &self.stats
         };
-        let params = m_step(stats, self.data.len(), self.config.reg_covar, iteration)?;
+        let params = m_step(stats, self.data.len(), &self.config, iteration)?;
         let stats = pass(&self.data, &params, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
@@ -166,14 +166,15 @@ fn pass(data: &Dataset, params: &Mixture, iteration: usize) -> Result<Sufficient
 pub(crate) fn m_step(
     stats: &SufficientStats,
     n: usize,
-    reg_covar: f64,
+    config: &EmConfig,
     iteration: usize,
 ) -> Result<Mixture, EmError> {
+    let reg_covar = config.reg_covar;
     let k = stats.mass.len();
     let d = stats.dim;
     let threshold = 10.0 * f64::EPSILON * n as f64;
     let mut means = Vec::with_capacity(k * d);
-    let mut covariances = Vec::with_capacity(k * d * d);
+    let mut covariances = Vec::with_capacity(k);
     for (component, &mass) in stats.mass.iter().enumerate() {
         if !(mass >= threshold && mass > 0.0) {
             return Err(EmError::ComponentCollapsed {
@@ -183,10 +184,25 @@ pub(crate) fn m_step(
                 n,
             });
         }
-        let (mean, covariance) = stats.mean_and_covariance(component, reg_covar);
+        let (mean, covariance) = stats.mean_and_covariance(component, 0.0);
         means.extend(mean);
-        covariances.extend(covariance);
+        covariances.push(covariance);
     }
+    if config.covariance == CovarianceType::Tied {
+        // One matrix for all: the components' covariances pooled by their masses.
+        let total: f64 = stats.mass.iter().sum();
+        let mut pooled = vec![0.0; d * d];
+        for (covariance, mass) in covariances.iter().zip(&stats.mass) {
+            for (p, c) in pooled.iter_mut().zip(covariance) {
+                *p += mass * c / total;
+            }
+        }
+        covariances.iter_mut().for_each(|c| c.clone_from(&pooled));
+    }
+    let covariances: Vec<f64> = covariances
+        .into_iter()
+        .flat_map(|c| config.covariance.shape(d, c, reg_covar))
+        .collect();
     let weights = stats.mass.iter().map(|m| m / n as f64).collect();
     Mixture::from_flat(d, weights, means, covariances).map_err(|error| match error {
         ParamError::NotPositiveDefinite { component }
@@ -226,6 +242,7 @@ mod tests {
             reg_covar: 0.5,
             tol: 0.0,
             max_iter: 3,
+            ..EmConfig::default()
         };
         let mut em = Em::new(
             data(&values),
@@ -260,6 +277,7 @@ mod tests {
             reg_covar: 1e-6,
             tol: 0.0,
             max_iter: 7,
+            ..EmConfig::default()
         };
         let mut em = Em::new(data(&values), start.clone(), config).unwrap();
         em.run().unwrap();
@@ -270,6 +288,7 @@ mod tests {
             reg_covar: 1e-6,
             tol: 1e-3,
             max_iter: 500,
+            ..EmConfig::default()
         };
         let mut em = Em::new(data(&values), start, config).unwrap();
         em.run().unwrap();
@@ -317,6 +336,7 @@ mod tests {
             reg_covar: 0.0,
             tol: 0.0,
             max_iter: 200,
+            ..EmConfig::default()
         };
         let mut em = Em::new(data(&values), start, config).unwrap();
         let error = em.run().unwrap_err();
@@ -347,6 +367,7 @@ mod tests {
             reg_covar: 0.0,
             tol: 0.0,
             max_iter: 1,
+            ..EmConfig::default()
         };
         let mut em = Em::new(
             data(&values),
