@@ -13,7 +13,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::data::simulate;
 use crate::data::spec::Spec;
 use crate::editor::{Editor, EditorKey, EditorOutcome, Preset};
-use crate::em::{Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of};
+use crate::em::{CovarianceType, Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of};
 use crate::keys::{action_for, editor_key_for};
 use crate::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
 
@@ -70,6 +70,8 @@ pub enum Action {
     MoreComponents,
     /// Next reg_covar (×10, up to 0.1, then 0, then 1e-6 again) and restart.
     CycleRegCovar,
+    /// Next covariance type (full, diag, spherical, tied) and restart.
+    CycleCovariance,
     /// Next dimension on the x axis.
     NextX,
     /// Next dimension on the y axis.
@@ -534,6 +536,15 @@ impl App {
                     });
                 self.settings.config.reg_covar = next;
                 self.note = Some(format!("reg_covar = {next:e}"));
+                self.restart()
+            }
+            Action::CycleCovariance => {
+                let types = CovarianceType::ALL;
+                let current = self.settings.config.covariance;
+                let position = types.iter().position(|&t| t == current).unwrap_or(0);
+                let next = types[(position + 1) % types.len()];
+                self.settings.config.covariance = next;
+                self.note = Some(format!("{} covariances", next.name()));
                 self.restart()
             }
             Action::NextX | Action::NextY => {
@@ -1243,6 +1254,19 @@ mod tests {
         assert_eq!(app.settings.config.reg_covar, 0.0);
         act(&mut app, &mut worker, Action::CycleRegCovar);
         assert_eq!(app.settings.config.reg_covar, 1e-6);
+    }
+
+    #[test]
+    fn covariance_types_cycle_and_restart() {
+        let (mut app, mut worker) = started();
+        let names: Vec<&str> = (0..4)
+            .map(|_| {
+                act(&mut app, &mut worker, Action::CycleCovariance);
+                app.settings.config.covariance.name()
+            })
+            .collect();
+        assert_eq!(names, ["diag", "spherical", "tied", "full"]);
+        assert_eq!(app.run_id, 5);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub enum Command {
     Fit(FitArgs),
     /// Draw data from a mixture spec (TOML or JSON) and write them as CSV.
     Simulate(SimulateArgs),
+    /// Fit every K in a range and every covariance type asked for; compare them by BIC.
+    Select(SelectArgs),
 }
 
 /// How EM starts.
@@ -168,6 +170,93 @@ pub struct ExploreArgs {
     pub csv: CsvArgs,
 }
 
+/// `mixplore select`.
+#[derive(Debug, Clone, Args)]
+pub struct SelectArgs {
+    /// The CSV file ("-" reads standard input).
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// The numbers of components to try: "1..8", "3", or "1,2,5".
+    #[arg(short, long, default_value = "1..8", value_parser = parse_k_range)]
+    pub k: KRange,
+    /// Covariance types to try: "all", or a list such as "full,diag".
+    #[arg(long, default_value = "full", value_parser = parse_covariance_list)]
+    pub covariance: CovarianceList,
+    /// How to choose the starting parameters of each run.
+    #[arg(long, value_enum, default_value_t = InitArg::KMeansPlusPlus)]
+    pub init: InitArg,
+    /// Initialisations per fit; the best log-likelihood is kept.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n_init: u32,
+    /// Stop after this many iterations.
+    #[arg(long, default_value_t = DEFAULT_MAX_ITER)]
+    pub max_iter: usize,
+    /// Convergence threshold on the log-likelihood gain per point (0: never).
+    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
+    pub tol: f64,
+    /// Added to every covariance diagonal after each M-step.
+    #[arg(long, default_value_t = DEFAULT_REG_COVAR, allow_negative_numbers = true)]
+    pub reg_covar: f64,
+    /// Seed of every random choice.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub csv: CsvArgs,
+    /// Print a JSON array (one object per fit) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The values of K `select` tries, in increasing order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KRange(pub Vec<usize>);
+
+/// The covariance types `select` tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CovarianceList(pub Vec<CovarianceType>);
+
+fn parse_k_range(text: &str) -> Result<KRange, String> {
+    let bad =
+        || format!("expected K as \"1..8\", \"3\" or \"1,2,5\" (each from 1 to 64), got {text:?}");
+    let number = |part: &str| {
+        part.trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|k| (1..=64).contains(k))
+    };
+    let mut values: Vec<usize> = if let Some((low, high)) = text.split_once("..") {
+        let (low, high) = (number(low).ok_or_else(bad)?, number(high).ok_or_else(bad)?);
+        if low > high {
+            return Err(bad());
+        }
+        (low..=high).collect()
+    } else {
+        text.split(',')
+            .map(|part| number(part).ok_or_else(bad))
+            .collect::<Result<_, _>>()?
+    };
+    values.sort_unstable();
+    values.dedup();
+    Ok(KRange(values))
+}
+
+fn parse_covariance_list(text: &str) -> Result<CovarianceList, String> {
+    if text.trim() == "all" {
+        return Ok(CovarianceList(CovarianceType::ALL.to_vec()));
+    }
+    let mut types = Vec::new();
+    for part in text.split(',') {
+        let found = CovarianceType::ALL
+            .into_iter()
+            .find(|t| t.name() == part.trim())
+            .ok_or_else(|| format!("unknown covariance type {part:?}: use all, or a list of full, diag, spherical, tied"))?;
+        if !types.contains(&found) {
+            types.push(found);
+        }
+    }
+    Ok(CovarianceList(types))
+}
+
 /// `mixplore simulate`.
 #[derive(Debug, Clone, Args)]
 pub struct SimulateArgs {
@@ -274,6 +363,21 @@ mod tests {
         assert_eq!(parse_delimiter(";"), Ok(b';'));
         assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
         assert!(parse_delimiter("ab").is_err());
+    }
+
+    #[test]
+    fn k_ranges_and_covariance_lists() {
+        assert_eq!(parse_k_range("1..4"), Ok(KRange(vec![1, 2, 3, 4])));
+        assert_eq!(parse_k_range("5,2,2"), Ok(KRange(vec![2, 5])));
+        assert_eq!(parse_k_range("3"), Ok(KRange(vec![3])));
+        assert!(parse_k_range("0..3").is_err() && parse_k_range("4..2").is_err());
+        assert!(parse_k_range("x").is_err());
+        assert_eq!(parse_covariance_list("all").unwrap().0.len(), 4);
+        assert_eq!(
+            parse_covariance_list("tied,full").unwrap().0,
+            vec![CovarianceType::Tied, CovarianceType::Full]
+        );
+        assert!(parse_covariance_list("round").is_err());
     }
 
     #[test]

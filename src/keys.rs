@@ -105,6 +105,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "reg_covar ×10 (1e-6 … 0.1, then 0), and restart",
     },
     Binding {
+        keys: &[Key::Char('v')],
+        label: "v",
+        action: Action::CycleCovariance,
+        help: "covariance type: full, diag, spherical, tied, and restart",
+    },
+    Binding {
         keys: &[Key::Char('x')],
         label: "x y",
         action: Action::NextX,

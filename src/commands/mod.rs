@@ -4,6 +4,7 @@
 mod explore;
 mod fit;
 mod output;
+mod select;
 mod simulate;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +19,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Explore(args)) => explore::run(&args),
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Select(args)) => select::run(&args),
         None => explore::run_default(),
     }
 }

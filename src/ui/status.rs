@@ -34,10 +34,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::raw(format!("/{newest} │ {state} │ {} │ ", app.speed_label())),
         // The source name goes last: it is the longest and the one a narrow terminal may cut.
         Span::raw(format!(
-            "n {} D {} K {} │ {} seed {} reg {:e} │ {}",
+            "n {} D {} K {} {} │ {} seed {} reg {:e} │ {}",
             data.len(),
             data.dim(),
             app.settings.k,
+            app.settings.config.covariance.name(),
             app.init_label(),
             app.settings.seed,
             app.settings.config.reg_covar,

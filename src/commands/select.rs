@@ -1,0 +1,150 @@
+//! `mixplore select`: fit every K in a range for every covariance type asked for, and compare
+//! the fits by BIC (lower is better), as one table or a JSON array.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::cli::SelectArgs;
+use crate::data::csv::{CsvOptions, Source, load};
+use crate::em::{EmConfig, FitOptions, Init, fit};
+
+/// One row of the comparison.
+#[derive(Debug, Serialize)]
+struct Row {
+    covariance: &'static str,
+    k: usize,
+    /// Total log-likelihood (None when the fit failed).
+    log_likelihood: Option<f64>,
+    bic: Option<f64>,
+    aic: Option<f64>,
+    iterations: Option<usize>,
+    converged: Option<bool>,
+    /// The lowest BIC of all rows.
+    best: bool,
+    /// Why the fit failed, if it did.
+    error: Option<String>,
+}
+
+/// `mixplore select FILE …`.
+pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
+    let table = load(
+        &Source::from_arg(&args.file),
+        &CsvOptions {
+            columns: args.csv.columns.clone(),
+            delimiter: args.csv.delimiter,
+            drop_invalid: args.csv.drop_invalid,
+            keep_rows: false,
+        },
+    )?;
+    let data = Arc::new(table.data);
+    let mut rows = Vec::new();
+    for &covariance in &args.covariance.0 {
+        for &k in &args.k.0 {
+            let config = EmConfig {
+                reg_covar: args.reg_covar,
+                tol: args.tol,
+                max_iter: args.max_iter,
+                covariance,
+            }
+            .check()?;
+            let options = FitOptions {
+                k,
+                init: Init::Method(args.init.into()),
+                n_init: args.n_init as usize,
+                seed: args.seed,
+                config,
+            };
+            let row = match fit(Arc::clone(&data), &options) {
+                Ok(result) => Row {
+                    covariance: covariance.name(),
+                    k,
+                    log_likelihood: Some(result.log_likelihood()),
+                    bic: Some(result.bic()),
+                    aic: Some(result.aic()),
+                    iterations: Some(result.iterations),
+                    converged: Some(result.converged),
+                    best: false,
+                    error: None,
+                },
+                Err(error) => Row {
+                    covariance: covariance.name(),
+                    k,
+                    log_likelihood: None,
+                    bic: None,
+                    aic: None,
+                    iterations: None,
+                    converged: None,
+                    best: false,
+                    error: Some(error.to_string()),
+                },
+            };
+            rows.push(row);
+        }
+    }
+    let best = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| row.bic.map(|bic| (i, bic)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i);
+    if let Some(i) = best {
+        rows[i].best = true;
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &rows)?;
+        writeln!(out)?;
+    } else {
+        write!(
+            out,
+            "mixplore select {}: n = {}, D = {}",
+            table.name,
+            data.len(),
+            data.dim()
+        )?;
+        match best.map(|i| &rows[i]) {
+            Some(row) => writeln!(
+                out,
+                "; lowest BIC: {} covariances, K = {} (BIC {:.3})",
+                row.covariance,
+                row.k,
+                row.bic.unwrap_or(f64::NAN)
+            )?,
+            None => writeln!(out, "; no fit succeeded")?,
+        }
+        writeln!(
+            out,
+            "{:<10} {:>3} {:>16} {:>14} {:>14} {:>6} {:>10}",
+            "covariance", "K", "log-likelihood", "BIC", "AIC", "iter", "converged"
+        )?;
+        for row in &rows {
+            let mark = if row.best { "  ← lowest BIC" } else { "" };
+            match (
+                row.log_likelihood,
+                row.bic,
+                row.aic,
+                row.iterations,
+                row.converged,
+            ) {
+                (Some(ll), Some(bic), Some(aic), Some(iterations), Some(converged)) => writeln!(
+                    out,
+                    "{:<10} {:>3} {:>16.3} {:>14.3} {:>14.3} {:>6} {:>10}{mark}",
+                    row.covariance, row.k, ll, bic, aic, iterations, converged
+                )?,
+                _ => writeln!(
+                    out,
+                    "{:<10} {:>3} failed: {}",
+                    row.covariance,
+                    row.k,
+                    row.error.as_deref().unwrap_or("unknown error")
+                )?,
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
