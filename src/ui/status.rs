@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::Theme;
 use crate::app::{App, Mode};
+use crate::em::{CovarianceType, DEFAULT_REG_COVAR};
 
 /// Draws the status line(s) into `area` (one or two rows).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -33,15 +34,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(format!("iter {iteration}"), bold),
         Span::raw(format!("/{newest} │ {state} │ {} │ ", app.speed_label())),
         // The source name goes last: it is the longest and the one a narrow terminal may cut.
+        // Covariance type and reg_covar show only when changed from their defaults.
         Span::raw(format!(
-            "n {} D {} K {} {} │ {} seed {} reg {:e} │ {}",
+            "n {} D {} K {}{} │ {} seed {}{} │ {}",
             data.len(),
             data.dim(),
             app.settings.k,
-            app.settings.config.covariance.name(),
+            match app.settings.config.covariance {
+                CovarianceType::Full => String::new(),
+                other => format!(" {}", other.name()),
+            },
             app.init_label(),
             app.settings.seed,
-            app.settings.config.reg_covar,
+            if app.settings.config.reg_covar == DEFAULT_REG_COVAR {
+                String::new()
+            } else {
+                format!(" reg {:e}", app.settings.config.reg_covar)
+            },
             app.source.name,
         )),
     ];
