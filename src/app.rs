@@ -13,7 +13,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 use crate::data::simulate;
 use crate::data::spec::Spec;
 use crate::editor::{Editor, EditorKey, EditorOutcome, Preset};
-use crate::em::{CovarianceType, Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of};
+use crate::em::{
+    CovarianceType, Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of,
+    match_components,
+};
 use crate::keys::{action_for, editor_key_for};
 use crate::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
 
@@ -310,6 +313,33 @@ pub struct App {
     pub save_request: Option<SaveRequest>,
     /// The example specs the editor offers.
     pub presets: Vec<Preset>,
+    /// The colour slot of each fitted component of the current run: a new run's components
+    /// take the slots of the previous run's components they match, so colours stay put across
+    /// restarts (within a run EM never reorders components).
+    pub palette: Vec<usize>,
+    /// The parameters and palette of the run before the current one, until the current one's
+    /// first snapshot has been matched to them.
+    previous_run: Option<(Mixture, Vec<usize>)>,
+}
+
+/// The colour slots of `new`'s components: each takes the slot of the `previous` component it
+/// matches (Hungarian matching of the means), the rest the lowest free slots.
+pub fn carry_palette(previous: &Mixture, palette: &[usize], new: &Mixture) -> Vec<usize> {
+    let k = new.k();
+    let mut slots: Vec<Option<usize>> = vec![None; k];
+    if previous.dim() == new.dim() {
+        for (old, matched) in match_components(previous, new).into_iter().enumerate() {
+            if let (Some(component), Some(&slot)) = (matched, palette.get(old)) {
+                slots[component] = Some(slot);
+            }
+        }
+    }
+    let mut free = (0..).filter(|slot| !slots.contains(&Some(*slot)));
+    let mut taken: Vec<Option<usize>> = slots.clone();
+    for slot in taken.iter_mut().filter(|s| s.is_none()) {
+        *slot = free.next();
+    }
+    taken.into_iter().map(|s| s.unwrap_or(0)).collect()
 }
 
 /// The points the data panel draws: all of them up to [`MAX_DRAWN_POINTS`], else a fixed
@@ -362,6 +392,8 @@ impl App {
             prompt: None,
             save_request: None,
             presets: Vec::new(),
+            palette: Vec::new(),
+            previous_run: None,
         };
         let mut commands = vec![Command::SetSpeed(app.speed_setting())];
         commands.extend(app.restart());
@@ -639,8 +671,16 @@ impl App {
         }
     }
 
+    /// The colour slot of fitted component `k`.
+    pub fn slot(&self, k: usize) -> usize {
+        self.palette.get(k).copied().unwrap_or(k)
+    }
+
     /// Abandons the current run and starts a new one with the current settings.
     fn restart(&mut self) -> Vec<Command> {
+        if let Some(snapshot) = self.shown_snapshot() {
+            self.previous_run = Some((snapshot.params.clone(), self.palette.clone()));
+        }
         self.run_id += 1;
         self.history.clear();
         self.shown = 0;
@@ -838,6 +878,14 @@ impl App {
                 }
                 if snapshot.done {
                     self.mode = Mode::Paused;
+                }
+                if self.history.is_empty() {
+                    self.palette = match self.previous_run.take() {
+                        Some((previous, palette)) => {
+                            carry_palette(&previous, &palette, &snapshot.params)
+                        }
+                        None => (0..snapshot.params.k()).collect(),
+                    };
                 }
                 self.history.push(snapshot);
                 if self.follow {
@@ -1254,6 +1302,42 @@ mod tests {
         assert_eq!(app.settings.config.reg_covar, 0.0);
         act(&mut app, &mut worker, Action::CycleRegCovar);
         assert_eq!(app.settings.config.reg_covar, 1e-6);
+    }
+
+    #[test]
+    fn colours_follow_components_across_restarts() {
+        let one_d = |means: &[f64]| {
+            Mixture::from_flat(
+                1,
+                vec![1.0; means.len()],
+                means.to_vec(),
+                vec![1.0; means.len()],
+            )
+            .unwrap()
+        };
+        // The old run's component 0 (slot 2) sat at 10, component 1 (slot 0) at 0.
+        let previous = one_d(&[10.0, 0.0]);
+        let new = one_d(&[0.2, 9.5, 30.0]);
+        assert_eq!(carry_palette(&previous, &[2, 0], &new), vec![0, 2, 1]);
+        // A restart in the app keeps the colours of matched components.
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::StepForward);
+        app.palette = vec![1, 0];
+        let before: Vec<(f64, usize)> = (0..2)
+            .map(|k| (app.shown_snapshot().unwrap().params.mean(k)[0], app.slot(k)))
+            .collect();
+        act(&mut app, &mut worker, Action::Restart);
+        let params = &app.shown_snapshot().unwrap().params;
+        for (mean, slot) in before {
+            let k = (0..2)
+                .min_by(|&a, &b| {
+                    (params.mean(a)[0] - mean)
+                        .abs()
+                        .total_cmp(&(params.mean(b)[0] - mean).abs())
+                })
+                .unwrap();
+            assert_eq!(app.slot(k), slot);
+        }
     }
 
     #[test]

@@ -135,15 +135,18 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .paint(|ctx| {
             if colour {
                 for (component, points) in groups.iter().enumerate() {
-                    ctx.draw(&Points::new(points, theme.component_colour(component)));
+                    ctx.draw(&Points::new(
+                        points,
+                        theme.component_colour(app.slot(component)),
+                    ));
                 }
             } else {
                 // Without colour, one letter per occupied cell tells the components apart.
-                letters(ctx, &groups, inner, x_range, y_range);
+                letters(ctx, &groups, &app.palette, inner, x_range, y_range);
             }
             ctx.layer();
             if let Some(snapshot) = snapshot {
-                draw_components(ctx, &snapshot.params, (x, y), theme);
+                draw_components(ctx, &snapshot.params, (x, y), theme, &app.palette);
             }
             for reference in &references {
                 draw_reference(ctx, reference, (x, y), theme);
@@ -156,6 +159,7 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn letters(
     ctx: &mut Context,
     groups: &[Vec<(f64, f64)>],
+    palette: &[usize],
     inner: Rect,
     x_range: (f64, f64),
     y_range: (f64, f64),
@@ -180,7 +184,7 @@ fn letters(
             ctx.print(
                 x_range.0 + (column as f64 + 0.5) * cell_width,
                 y_range.0 + (row as f64 + 0.5) * cell_height,
-                Theme::letter(*component).to_string(),
+                Theme::letter(palette.get(*component).copied().unwrap_or(*component)).to_string(),
             );
         }
     }
@@ -213,13 +217,20 @@ fn outlines(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> (Point, [Vec
 }
 
 /// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
-fn draw_components(ctx: &mut Context, mixture: &Mixture, dims: (usize, usize), theme: &Theme) {
+fn draw_components(
+    ctx: &mut Context,
+    mixture: &Mixture,
+    dims: (usize, usize),
+    theme: &Theme,
+    palette: &[usize],
+) {
     for component in 0..mixture.k() {
+        let slot = palette.get(component).copied().unwrap_or(component);
         let (centre, ellipses) = outlines(mixture, component, dims);
         for outline in &ellipses {
-            draw_outline(ctx, outline, theme.component_colour(component));
+            draw_outline(ctx, outline, theme.component_colour(slot));
         }
-        ctx.print(centre.0, centre.1, mean_marker(theme, component));
+        ctx.print(centre.0, centre.1, mean_marker(theme, slot));
     }
 }
 
@@ -362,7 +373,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             ctx.layer();
             for (k, curve) in curves.iter().enumerate() {
-                draw_curve(ctx, &xs, curve, theme.component_colour(k), 1);
+                draw_curve(ctx, &xs, curve, theme.component_colour(app.slot(k)), 1);
             }
             for curve in &reference_curves {
                 // Dashed: every other step, so the true density stands apart from the fit's.
@@ -382,7 +393,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 draw_curve(ctx, &xs, &mixture_curve, colour, 1);
                 if let Some(s) = snapshot {
                     for k in 0..s.params.k() {
-                        ctx.print(s.params.mean(k)[0], 0.0, mean_marker(theme, k));
+                        ctx.print(s.params.mean(k)[0], 0.0, mean_marker(theme, app.slot(k)));
                     }
                 }
             }

@@ -58,19 +58,21 @@ fn component_lines(
     previous: Option<&Mixture>,
     truth: Option<(&Mixture, usize)>,
     k: usize,
+    slot: usize,
     dims: &[usize],
     plotted: (usize, usize),
     theme: &Theme,
     detail: Detail,
 ) -> Vec<Line<'static>> {
+    // Named and coloured by colour slot, which stays with a component across restarts.
     let tag = if theme.colour {
-        format!("■ {}", k + 1)
+        format!("■ {}", slot + 1)
     } else {
-        format!("{} {}", Theme::letter(k), k + 1)
+        format!("{} {}", Theme::letter(slot), slot + 1)
     };
     let weight = mixture.weights()[k];
     let mut head = vec![
-        Span::styled(tag, theme.component(k).add_modifier(Modifier::BOLD)),
+        Span::styled(tag, theme.component(slot).add_modifier(Modifier::BOLD)),
         Span::raw(format!(" w {weight:.3}")),
     ];
     if detail == Detail::Compact {
@@ -201,7 +203,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         for (k, true_component) in true_of.iter().enumerate() {
             let truth = truth.zip(*true_component);
             candidate.extend(component_lines(
-                mixture, previous, truth, k, &dims, app.dims, theme, detail,
+                mixture,
+                previous,
+                truth,
+                k,
+                app.slot(k),
+                &dims,
+                app.dims,
+                theme,
+                detail,
             ));
         }
         let fits = candidate.len() <= available;
