@@ -75,6 +75,8 @@ pub enum Action {
     CycleRegCovar,
     /// Next covariance type (full, diag, spherical, tied) and restart.
     CycleCovariance,
+    /// Step by half-steps (E-step, then M-step) or by whole iterations.
+    ToggleHalfSteps,
     /// Next dimension on the x axis.
     NextX,
     /// Next dimension on the y axis.
@@ -313,6 +315,11 @@ pub struct App {
     pub save_request: Option<SaveRequest>,
     /// The example specs the editor offers.
     pub presets: Vec<Preset>,
+    /// Whether `n` and `p` move by half-steps (E-step, M-step) instead of whole iterations.
+    pub half_steps: bool,
+    /// In half-step mode: the shown θ(t) has just come out of its M-step, so the points keep
+    /// the colours of the E-step at θ(t−1); otherwise the E-step at θ(t) has coloured them.
+    pub after_m_step: bool,
     /// The colour slot of each fitted component of the current run: a new run's components
     /// take the slots of the previous run's components they match, so colours stay put across
     /// restarts (within a run EM never reorders components).
@@ -394,6 +401,8 @@ impl App {
             presets: Vec::new(),
             palette: Vec::new(),
             previous_run: None,
+            half_steps: false,
+            after_m_step: false,
         };
         let mut commands = vec![Command::SetSpeed(app.speed_setting())];
         commands.extend(app.restart());
@@ -481,6 +490,12 @@ impl App {
             },
             Action::StepForward => {
                 let mut commands = self.pause();
+                if self.half_steps && self.after_m_step {
+                    // The E-step at the shown θ(t): the points recolour, the ellipses stay.
+                    self.after_m_step = false;
+                    return commands;
+                }
+                self.after_m_step = self.half_steps;
                 if self.shown + 1 < self.history.len() {
                     self.shown += 1;
                     self.follow = self.shown + 1 == self.history.len();
@@ -492,9 +507,24 @@ impl App {
             }
             Action::StepBack => {
                 let commands = self.pause();
-                self.shown = self.shown.saturating_sub(1);
                 self.follow = false;
+                if self.half_steps && !self.after_m_step && self.shown > 0 {
+                    self.after_m_step = true;
+                } else {
+                    self.shown = self.shown.saturating_sub(1);
+                    self.after_m_step = false;
+                }
                 commands
+            }
+            Action::ToggleHalfSteps => {
+                self.half_steps = !self.half_steps;
+                self.after_m_step = false;
+                self.note = Some(if self.half_steps {
+                    "half-steps: n shows the E-step (points recolour), then the M-step (ellipses move)".into()
+                } else {
+                    "whole iterations".into()
+                });
+                Vec::new()
             }
             Action::First => {
                 let commands = self.pause();
@@ -668,6 +698,26 @@ impl App {
             vec![Command::Pause]
         } else {
             Vec::new()
+        }
+    }
+
+    /// The parameters whose E-step coloured the points on screen: θ(t−1) right after the
+    /// M-step of iteration t in half-step mode, else the shown θ(t).
+    pub fn colouring_params(&self) -> Option<&Mixture> {
+        let shown = self.shown_snapshot()?;
+        match self.previous_snapshot() {
+            Some(previous) if self.half_steps && self.after_m_step => Some(&previous.params),
+            _ => Some(&shown.params),
+        }
+    }
+
+    /// In half-step mode, right after an E-step: the parameters of the E-step before it, whose
+    /// colours the points had, so points that changed component can be marked.
+    pub fn recolour_reference(&self) -> Option<&Mixture> {
+        if self.half_steps && !self.after_m_step {
+            self.previous_snapshot().map(|s| &s.params)
+        } else {
+            None
         }
     }
 
@@ -890,6 +940,9 @@ impl App {
                 self.history.push(snapshot);
                 if self.follow {
                     self.shown = self.history.len() - 1;
+                    // A step asked for in half-step mode arrives as its M-step; a run shows
+                    // whole iterations.
+                    self.after_m_step = self.half_steps && self.mode == Mode::Paused;
                 }
                 self.thin_history();
                 true
@@ -1338,6 +1391,38 @@ mod tests {
                 .unwrap();
             assert_eq!(app.slot(k), slot);
         }
+    }
+
+    #[test]
+    fn half_steps_alternate_e_and_m() {
+        let (mut app, mut worker) = started();
+        act(&mut app, &mut worker, Action::ToggleHalfSteps);
+        // θ(0): colours from θ(0).
+        assert_eq!((app.shown, app.after_m_step), (0, false));
+        let theta0 = app.history[0].params.clone();
+        // n: the M-step of iteration 1 (new ellipses, colours still from θ(0)).
+        act(&mut app, &mut worker, Action::StepForward);
+        assert_eq!((app.shown, app.after_m_step), (1, true));
+        assert_eq!(app.colouring_params(), Some(&theta0));
+        assert!(app.recolour_reference().is_none());
+        // n: the E-step at θ(1) recolours; the points that changed are measured against θ(0).
+        act(&mut app, &mut worker, Action::StepForward);
+        assert_eq!((app.shown, app.after_m_step), (1, false));
+        assert_eq!(app.colouring_params(), Some(&app.history[1].params));
+        assert_eq!(app.recolour_reference(), Some(&theta0));
+        // n again moves to the next M-step; p walks back the same way.
+        act(&mut app, &mut worker, Action::StepForward);
+        assert_eq!((app.shown, app.after_m_step), (2, true));
+        act(&mut app, &mut worker, Action::StepBack);
+        assert_eq!((app.shown, app.after_m_step), (1, false));
+        act(&mut app, &mut worker, Action::StepBack);
+        assert_eq!((app.shown, app.after_m_step), (1, true));
+        act(&mut app, &mut worker, Action::StepBack);
+        assert_eq!((app.shown, app.after_m_step), (0, false));
+        // Whole iterations again.
+        act(&mut app, &mut worker, Action::ToggleHalfSteps);
+        act(&mut app, &mut worker, Action::StepForward);
+        assert_eq!((app.shown, app.after_m_step), (1, false));
     }
 
     #[test]

@@ -105,6 +105,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "reg_covar ×10 (1e-6 … 0.1, then 0), and restart",
     },
     Binding {
+        keys: &[Key::Char('h')],
+        label: "h",
+        action: Action::ToggleHalfSteps,
+        help: "half-steps: n shows the E-step (recolour), then the M-step (ellipses move)",
+    },
+    Binding {
         keys: &[Key::Char('v')],
         label: "v",
         action: Action::CycleCovariance,

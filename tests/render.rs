@@ -200,3 +200,16 @@ fn true_ellipses_overlay_80x24() {
     app.handle(Action::ToggleTruth);
     insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
 }
+
+#[test]
+fn half_steps_120x40() {
+    let mut app = app_after("overlapping.toml", 3, 2);
+    app.handle(Action::ToggleHalfSteps);
+    app.handle(Action::StepBack);
+    let after_m = render(&app, 120, 40, COLOUR);
+    assert!(after_m.contains("M-step 2: ellipses moved, colours from θ(1)"), "{after_m}");
+    app.handle(Action::StepForward);
+    let after_e = render(&app, 120, 40, COLOUR);
+    assert!(after_e.contains("E-step at θ(2):"), "{after_e}");
+    insta::assert_snapshot!(format!("{after_m}\n{after_e}"));
+}

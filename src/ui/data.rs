@@ -60,6 +60,22 @@ fn sample_note(app: &App) -> String {
     }
 }
 
+/// Where a half-step run stands, for the panel title (empty outside half-step mode).
+fn half_step_note(app: &App, changed: usize) -> String {
+    let Some(t) = app.shown_snapshot().map(|s| s.iteration) else {
+        return String::new();
+    };
+    if !app.half_steps {
+        String::new()
+    } else if app.after_m_step && t > 0 {
+        format!(" · M-step {t}: ellipses moved, colours from θ({})", t - 1)
+    } else if t > 0 {
+        format!(" · E-step at θ({t}): {changed} points changed (white)")
+    } else {
+        " · θ(0)".into()
+    }
+}
+
 /// The outline of the `scale`-σ ellipse of a 2×2 covariance [[a, b], [b, c]] around `centre`,
 /// from its eigen-decomposition (closed form for a symmetric 2×2 matrix).
 pub fn ellipse(centre: (f64, f64), a: f64, b: f64, c: f64, scale: f64) -> Vec<(f64, f64)> {
@@ -94,8 +110,27 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let columns = &app.source.columns;
     let x_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[x]));
     let y_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[y]));
+    let snapshot = app.shown_snapshot();
+    // Points grouped by the component their last E-step made most likely (all in one group
+    // before the first snapshot).
+    let labels = match app.colouring_params() {
+        Some(params) => most_likely_components(data, &app.drawn, params),
+        None => vec![0; app.drawn.len()],
+    };
+    // Right after an E-step in half-step mode: the points that changed component.
+    let changed: Vec<(f64, f64)> = match app.recolour_reference() {
+        Some(before) => most_likely_components(data, &app.drawn, before)
+            .iter()
+            .zip(&labels)
+            .zip(&app.drawn)
+            .filter(|((a, b), _)| a != b)
+            .map(|(_, &i)| (data.row(i)[x], data.row(i)[y]))
+            .collect(),
+        None => Vec::new(),
+    };
+    let phase = half_step_note(app, changed.len());
     let title = format!(
-        " Data: {} → vs {} ↑{} ",
+        " Data: {} → vs {} ↑{}{phase} ",
         columns[x],
         columns[y],
         sample_note(app)
@@ -112,13 +147,7 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .title(title)
         .title_bottom(Line::from(bottom));
-    let snapshot = app.shown_snapshot();
     let k = snapshot.map_or(1, |s| s.params.k());
-    // Points grouped by most likely component (all in one group before the first snapshot).
-    let labels = match snapshot {
-        Some(s) => most_likely_components(data, &app.drawn, &s.params),
-        None => vec![0; app.drawn.len()],
-    };
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
     for (&i, &label) in app.drawn.iter().zip(&labels) {
         let row = data.row(i);
@@ -143,6 +172,11 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             } else {
                 // Without colour, one letter per occupied cell tells the components apart.
                 letters(ctx, &groups, &app.palette, inner, x_range, y_range);
+            }
+            if !changed.is_empty() {
+                let highlight = if colour { Color::White } else { Color::Reset };
+                ctx.layer();
+                ctx.draw(&Points::new(&changed, highlight));
             }
             ctx.layer();
             if let Some(snapshot) = snapshot {
