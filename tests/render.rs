@@ -207,7 +207,10 @@ fn half_steps_120x40() {
     app.handle(Action::ToggleHalfSteps);
     app.handle(Action::StepBack);
     let after_m = render(&app, 120, 40, COLOUR);
-    assert!(after_m.contains("M-step 2: ellipses moved, colours from θ(1)"), "{after_m}");
+    assert!(
+        after_m.contains("M-step 2: ellipses moved, colours from θ(1)"),
+        "{after_m}"
+    );
     app.handle(Action::StepForward);
     let after_e = render(&app, 120, 40, COLOUR);
     assert!(after_e.contains("E-step at θ(2):"), "{after_e}");
