@@ -77,6 +77,8 @@ pub enum Action {
     CycleCovariance,
     /// Step by half-steps (E-step, then M-step) or by whole iterations.
     ToggleHalfSteps,
+    /// Open or close the point inspector.
+    ToggleInspector,
     /// Next dimension on the x axis.
     NextX,
     /// Next dimension on the y axis.
@@ -317,6 +319,8 @@ pub struct App {
     pub presets: Vec<Preset>,
     /// Whether `n` and `p` move by half-steps (E-step, M-step) instead of whole iterations.
     pub half_steps: bool,
+    /// The point inspector's cursor: a position in `drawn`, while the inspector is open.
+    pub inspected: Option<usize>,
     /// In half-step mode: the shown θ(t) has just come out of its M-step, so the points keep
     /// the colours of the E-step at θ(t−1); otherwise the E-step at θ(t) has coloured them.
     pub after_m_step: bool,
@@ -327,6 +331,17 @@ pub struct App {
     /// The parameters and palette of the run before the current one, until the current one's
     /// first snapshot has been matched to them.
     previous_run: Option<(Mixture, Vec<usize>)>,
+}
+
+/// The index of the point with the smallest finite `distance`, if any.
+fn nearest(points: &[(f64, f64)], distance: impl Fn((f64, f64)) -> f64) -> Option<usize> {
+    points
+        .iter()
+        .map(|&p| distance(p))
+        .enumerate()
+        .filter(|(_, d)| d.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 /// The colour slots of `new`'s components: each takes the slot of the `previous` component it
@@ -403,6 +418,7 @@ impl App {
             previous_run: None,
             half_steps: false,
             after_m_step: false,
+            inspected: None,
         };
         let mut commands = vec![Command::SetSpeed(app.speed_setting())];
         commands.extend(app.restart());
@@ -515,6 +531,18 @@ impl App {
                     self.after_m_step = false;
                 }
                 commands
+            }
+            Action::ToggleInspector => {
+                self.inspected = match self.inspected {
+                    Some(_) => None,
+                    None if self.drawn.is_empty() => None,
+                    None => Some(self.nearest_to_centre()),
+                };
+                if self.inspected.is_some() {
+                    self.note =
+                        Some("inspector: arrows move between points, o or Esc closes".into());
+                }
+                Vec::new()
             }
             Action::ToggleHalfSteps => {
                 self.half_steps = !self.half_steps;
@@ -676,7 +704,10 @@ impl App {
                 Vec::new()
             }
             Action::Escape => {
-                if self.help_open {
+                if self.inspected.is_some() {
+                    self.inspected = None;
+                    Vec::new()
+                } else if self.help_open {
                     self.help_open = false;
                     Vec::new()
                 } else {
@@ -780,9 +811,81 @@ impl App {
                 None => Vec::new(),
             };
         }
+        if self.inspected.is_some() {
+            let direction = match key.code {
+                KeyCode::Left => Some((-1.0, 0.0)),
+                KeyCode::Right => Some((1.0, 0.0)),
+                KeyCode::Up => Some((0.0, 1.0)),
+                KeyCode::Down => Some((0.0, -1.0)),
+                _ => None,
+            };
+            if let Some(direction) = direction {
+                self.move_inspector(direction);
+                return Vec::new();
+            }
+        }
         match action_for(key) {
             Some(action) => self.handle(action),
             None => Vec::new(),
+        }
+    }
+
+    /// The drawn point closest to the middle of the plotted data (where the inspector opens).
+    fn nearest_to_centre(&self) -> usize {
+        let points = self.plotted_points();
+        let n = points.len().max(1) as f64;
+        let centre = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+        nearest(&points, |(x, y)| {
+            (x - centre.0).powi(2) + (y - centre.1).powi(2)
+        })
+        .unwrap_or(0)
+    }
+
+    /// The drawn points on the plotted dimensions, scaled by each axis' spread so that
+    /// "nearest" means nearest on screen.
+    fn plotted_points(&self) -> Vec<(f64, f64)> {
+        let data = &self.source.data;
+        let (x, y) = self.dims;
+        let spread = |j: usize| {
+            let (low, high) = self
+                .drawn
+                .iter()
+                .map(|&i| data.row(i)[j])
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                    (lo.min(v), hi.max(v))
+                });
+            (high - low).max(f64::MIN_POSITIVE)
+        };
+        let (sx, sy) = (spread(x), spread(y));
+        self.drawn
+            .iter()
+            .map(|&i| (data.row(i)[x] / sx, data.row(i)[y] / sy))
+            .collect()
+    }
+
+    /// Moves the inspector to the nearest point lying within 45° of `direction` on screen.
+    fn move_inspector(&mut self, direction: (f64, f64)) {
+        let Some(current) = self.inspected else {
+            return;
+        };
+        let points = self.plotted_points();
+        let Some(&(cx, cy)) = points.get(current) else {
+            return;
+        };
+        let candidate = nearest(&points, |(px, py)| {
+            let (dx, dy) = (px - cx, py - cy);
+            let along = dx * direction.0 + dy * direction.1;
+            let across = (dx * direction.1 - dy * direction.0).abs();
+            if along > 0.0 && across <= along {
+                dx * dx + dy * dy
+            } else {
+                f64::INFINITY
+            }
+        });
+        if let Some(next) = candidate {
+            self.inspected = Some(next);
         }
     }
 
@@ -1391,6 +1494,48 @@ mod tests {
                 .unwrap();
             assert_eq!(app.slot(k), slot);
         }
+    }
+
+    #[test]
+    fn the_inspector_moves_between_points_by_direction() {
+        let source = Source {
+            name: "grid".into(),
+            columns: vec!["a".into(), "b".into()],
+            // A plus sign of points around (0, 0).
+            data: Arc::new(
+                Dataset::new(
+                    2,
+                    vec![
+                        0.0, 0.0, 1.0, 0.0, 2.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0, -2.0,
+                    ],
+                )
+                .unwrap(),
+            ),
+            simulation: None,
+        };
+        let (mut app, _) = App::new(source, settings());
+        app.handle(Action::ToggleInspector);
+        assert_eq!(app.inspected, Some(0));
+        let press = |app: &mut App, code| {
+            app.on_key(&key(code));
+        };
+        press(&mut app, KeyCode::Right);
+        assert_eq!(app.inspected, Some(1));
+        press(&mut app, KeyCode::Right);
+        assert_eq!(app.inspected, Some(2));
+        press(&mut app, KeyCode::Right);
+        assert_eq!(app.inspected, Some(2), "nothing further right");
+        press(&mut app, KeyCode::Left);
+        press(&mut app, KeyCode::Left);
+        press(&mut app, KeyCode::Down);
+        assert_eq!(app.inspected, Some(5));
+        press(&mut app, KeyCode::Down);
+        assert_eq!(app.inspected, Some(6));
+        // While inspecting, arrows do not step; Esc closes the inspector, not the app.
+        assert_eq!(app.shown, 0);
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(app.inspected, None);
+        assert!(!app.should_quit);
     }
 
     #[test]

@@ -111,6 +111,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "half-steps: n shows the E-step (recolour), then the M-step (ellipses move)",
     },
     Binding {
+        keys: &[Key::Char('o')],
+        label: "o",
+        action: Action::ToggleInspector,
+        help: "point inspector: the E-step at one point (arrows move, Esc closes)",
+    },
+    Binding {
         keys: &[Key::Char('v')],
         label: "v",
         action: Action::CycleCovariance,

@@ -216,3 +216,21 @@ fn half_steps_120x40() {
     assert!(after_e.contains("E-step at θ(2):"), "{after_e}");
     insta::assert_snapshot!(format!("{after_m}\n{after_e}"));
 }
+
+#[test]
+fn point_inspector_120x40() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_after("default.toml", 2, 3);
+    press(&mut app, KeyCode::Char('o'));
+    press(&mut app, KeyCode::Right);
+    let screen = render(&app, 120, 40, COLOUR);
+    assert!(screen.contains("Point inspector") && screen.contains("◎"), "{screen}");
+    // The responsibilities shown sum to one.
+    let total: f64 = screen
+        .lines()
+        .filter_map(|line| line.split(" r ").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .sum();
+    assert!((total - 1.0).abs() < 2e-4, "{total}");
+    insta::assert_snapshot!(screen);
+}

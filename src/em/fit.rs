@@ -270,3 +270,17 @@ pub fn most_likely_components(data: &Dataset, indices: &[usize], mixture: &Mixtu
 pub fn log_likelihood_of(data: &Dataset, mixture: &Mixture) -> f64 {
     super::pass::e_step_stats(data, &Prepared::new(mixture)).log_likelihood
 }
+
+/// ln φ(x; μ_k, Σ_k) of every component at one point (the E-step's ingredients, for the
+/// explorer's point inspector).
+pub fn component_log_densities(mixture: &Mixture, point: &[f64]) -> Vec<f64> {
+    let prepared = Prepared::new(mixture);
+    let mut diffs = vec![0.0; mixture.k() * mixture.dim()];
+    let mut joint = vec![0.0; mixture.k()];
+    prepared.joint_log_probs(point, &mut diffs, &mut joint);
+    joint
+        .iter()
+        .zip(mixture.weights())
+        .map(|(j, w)| j - w.ln())
+        .collect()
+}

@@ -22,8 +22,8 @@ pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TO
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{
-    FitOptions, FitResult, Init, fit, log_likelihood_of, most_likely_components,
-    responsibilities_of, run_seeds,
+    FitOptions, FitResult, Init, component_log_densities, fit, log_likelihood_of,
+    most_likely_components, responsibilities_of, run_seeds,
 };
 pub use init::{InitMethod, initialise};
 pub use matching::{adjusted_rand_index, assign, match_components};

@@ -80,7 +80,7 @@ impl Prepared {
     /// Writes ln(λ_k φ(x; μ_k, Σ_k)) for every k into `log_probs`, and x − μ_k into `diffs`
     /// (K·D values) for the M-step statistics.
     #[inline]
-    fn joint_log_probs(&self, point: &[f64], diffs: &mut [f64], log_probs: &mut [f64]) {
+    pub(crate) fn joint_log_probs(&self, point: &[f64], diffs: &mut [f64], log_probs: &mut [f64]) {
         let d = self.dim;
         for component in 0..self.k {
             let mean = &self.means[component * d..(component + 1) * d];

@@ -182,6 +182,17 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if let Some(snapshot) = snapshot {
                 draw_components(ctx, &snapshot.params, (x, y), theme, &app.palette);
             }
+            if let Some(&row) = app.inspected.and_then(|position| app.drawn.get(position)) {
+                let point = data.row(row);
+                ctx.print(
+                    point[x],
+                    point[y],
+                    Span::styled(
+                        "◎",
+                        Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+                    ),
+                );
+            }
             for reference in &references {
                 draw_reference(ctx, reference, (x, y), theme);
             }

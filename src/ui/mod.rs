@@ -5,6 +5,7 @@
 mod data;
 mod editor;
 mod help;
+mod inspector;
 mod loglik;
 mod params;
 mod prompt;
@@ -125,7 +126,11 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         let [data_area, params_area] =
             Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
         data::render(frame, data_area, app, theme);
-        params::render(frame, params_area, app, theme);
+        if app.inspected.is_some() {
+            inspector::render(frame, params_area, app, theme);
+        } else {
+            params::render(frame, params_area, app, theme);
+        }
         loglik::render(frame, trace_area, app, theme);
     }
     status::render(frame, status_area, app, theme);
