@@ -224,7 +224,10 @@ fn point_inspector_120x40() {
     press(&mut app, KeyCode::Char('o'));
     press(&mut app, KeyCode::Right);
     let screen = render(&app, 120, 40, COLOUR);
-    assert!(screen.contains("Point inspector") && screen.contains("◎"), "{screen}");
+    assert!(
+        screen.contains("Point inspector") && screen.contains("◎"),
+        "{screen}"
+    );
     // The responsibilities shown sum to one.
     let total: f64 = screen
         .lines()
