@@ -10,11 +10,12 @@ use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
+use crate::batch::{BatchEvent, FitSummary, Job};
 use crate::data::simulate;
 use crate::data::spec::Spec;
 use crate::editor::{Editor, EditorKey, EditorOutcome, Preset};
 use crate::em::{
-    CovarianceType, Dataset, EmConfig, Init, InitMethod, Mixture, log_likelihood_of,
+    CovarianceType, Dataset, EmConfig, FitOptions, Init, InitMethod, Mixture, log_likelihood_of,
     match_components,
 };
 use crate::keys::{action_for, editor_key_for};
@@ -79,6 +80,10 @@ pub enum Action {
     ToggleHalfSteps,
     /// Open or close the point inspector.
     ToggleInspector,
+    /// Run the BIC sweep (every K × covariance type) in the background and show it.
+    OpenSweep,
+    /// Run seeded restarts of the current model in the background and list them.
+    OpenRestarts,
     /// Next dimension on the x axis.
     NextX,
     /// Next dimension on the y axis.
@@ -178,6 +183,61 @@ impl Source {
         self.simulation.as_ref().map(|s| &s.spec.mixture)
     }
 }
+
+/// Which list a background batch fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchKind {
+    /// Every K × covariance type, compared by BIC.
+    Sweep,
+    /// The current model from several seeds: EM's local optima.
+    Restarts,
+}
+
+/// The panel of a background batch: what was asked and what has come back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchView {
+    /// Identifies the batch's results.
+    pub id: u64,
+    /// Sweep or restarts.
+    pub kind: BatchKind,
+    /// The fits asked for, in order.
+    pub jobs: Vec<Job>,
+    /// Their results as they arrive.
+    pub results: Vec<Option<Result<FitSummary, String>>>,
+    /// The highlighted row.
+    pub cursor: usize,
+}
+
+impl BatchView {
+    /// The finished fit with the lowest BIC (sweep) or highest log-likelihood (restarts).
+    pub fn best(&self) -> Option<usize> {
+        let key = |s: &FitSummary| match self.kind {
+            BatchKind::Sweep => s.bic,
+            BatchKind::Restarts => -s.log_likelihood,
+        };
+        self.results
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .map(|s| (i, key(s)))
+            })
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    }
+
+    /// How many fits have reported.
+    pub fn done(&self) -> usize {
+        self.results.iter().filter(|r| r.is_some()).count()
+    }
+}
+
+/// The largest K the BIC sweep tries.
+pub const MAX_SWEEP_K: usize = 8;
+
+/// How many restarts `R` runs.
+pub const RESTARTS: u64 = 10;
 
 /// What a save writes.
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +379,12 @@ pub struct App {
     pub presets: Vec<Preset>,
     /// Whether `n` and `p` move by half-steps (E-step, M-step) instead of whole iterations.
     pub half_steps: bool,
+    /// The id of the last batch asked for.
+    batch_id: u64,
+    /// The background batch's panel, while open.
+    pub batch: Option<BatchView>,
+    /// A batch for the caller to start (the app itself starts no threads).
+    pub batch_request: Option<(u64, Vec<Job>)>,
     /// The point inspector's cursor: a position in `drawn`, while the inspector is open.
     pub inspected: Option<usize>,
     /// In half-step mode: the shown θ(t) has just come out of its M-step, so the points keep
@@ -419,6 +485,9 @@ impl App {
             half_steps: false,
             after_m_step: false,
             inspected: None,
+            batch: None,
+            batch_request: None,
+            batch_id: 0,
         };
         let mut commands = vec![Command::SetSpeed(app.speed_setting())];
         commands.extend(app.restart());
@@ -531,6 +600,15 @@ impl App {
                     self.after_m_step = false;
                 }
                 commands
+            }
+            Action::OpenSweep | Action::OpenRestarts => {
+                let kind = if action == Action::OpenSweep {
+                    BatchKind::Sweep
+                } else {
+                    BatchKind::Restarts
+                };
+                self.open_batch(kind);
+                Vec::new()
             }
             Action::ToggleInspector => {
                 self.inspected = match self.inspected {
@@ -805,6 +883,9 @@ impl App {
             self.prompt_key(key);
             return Vec::new();
         }
+        if self.batch.is_some() {
+            return self.batch_key(key);
+        }
         if self.editor.is_some() {
             return match editor_key_for(key) {
                 Some(editor_key) => self.editor_key(editor_key),
@@ -828,6 +909,100 @@ impl App {
             Some(action) => self.handle(action),
             None => Vec::new(),
         }
+    }
+
+    /// Asks for a batch of fits and opens its panel.
+    fn open_batch(&mut self, kind: BatchKind) {
+        let n = self.source.data.len();
+        let settings = &self.settings;
+        let job = |k: usize, covariance: CovarianceType, seed: u64, n_init: usize| Job {
+            options: FitOptions {
+                k,
+                init: Init::Method(settings.init),
+                n_init,
+                seed,
+                config: EmConfig {
+                    covariance,
+                    ..settings.config
+                },
+            },
+        };
+        let jobs: Vec<Job> = match kind {
+            BatchKind::Sweep => CovarianceType::ALL
+                .into_iter()
+                .flat_map(|covariance| (1..=MAX_SWEEP_K.min(n)).map(move |k| (k, covariance)))
+                .map(|(k, covariance)| job(k, covariance, settings.seed, 3))
+                .collect(),
+            BatchKind::Restarts => (0..RESTARTS)
+                .map(|r| {
+                    job(
+                        settings.k,
+                        settings.config.covariance,
+                        settings.seed.wrapping_add(r),
+                        1,
+                    )
+                })
+                .collect(),
+        };
+        self.batch_id += 1;
+        self.batch = Some(BatchView {
+            id: self.batch_id,
+            kind,
+            results: vec![None; jobs.len()],
+            jobs: jobs.clone(),
+            cursor: 0,
+        });
+        self.batch_request = Some((self.batch_id, jobs));
+    }
+
+    /// Keys while a batch panel is open: ↑/↓ choose, Enter opens the fit in the main view,
+    /// Esc closes (and cancels what has not run).
+    fn batch_key(&mut self, key: &KeyEvent) -> Vec<Command> {
+        let Some(view) = self.batch.as_mut() else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Up => view.cursor = view.cursor.saturating_sub(1),
+            KeyCode::Down => view.cursor = (view.cursor + 1).min(view.jobs.len().saturating_sub(1)),
+            KeyCode::Esc | KeyCode::Char('b') | KeyCode::Char('R') => self.batch = None,
+            KeyCode::Enter => {
+                // Replays the chosen fit exactly: same K, type and seed, from the starting
+                // parameters of the run the batch kept.
+                if let Some(Some(Ok(fit))) = view.results.get(view.cursor).cloned() {
+                    self.batch = None;
+                    self.settings.k = fit.k;
+                    self.settings.config.covariance = fit.covariance;
+                    self.settings.seed = fit.seed;
+                    self.settings.init_params = Some(fit.initial);
+                    self.settings.use_init_params = true;
+                    return self.restart();
+                }
+            }
+            KeyCode::Char('q') => return self.quit(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Takes a batch result.
+    pub fn on_batch(&mut self, event: BatchEvent) -> bool {
+        let BatchEvent::Done {
+            batch,
+            index,
+            outcome,
+        } = event;
+        match self.batch.as_mut() {
+            Some(view) if view.id == batch && index < view.results.len() => {
+                view.results[index] = Some(outcome);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes the batch the app is waiting for the caller to start.
+    pub fn take_batch_request(&mut self) -> Option<(u64, Vec<Job>)> {
+        self.batch_request.take()
     }
 
     /// The drawn point closest to the middle of the plotted data (where the inspector opens).
@@ -1110,17 +1285,17 @@ mod tests {
             for command in commands {
                 let event = match command {
                     Command::Start(request) => {
-                        let Init::Method(method) = request.init else {
-                            unreachable!()
+                        let init = match request.init {
+                            Init::Params(params) => params,
+                            Init::Method(method) => crate::em::initialise(
+                                &request.data,
+                                request.k,
+                                method,
+                                &request.config,
+                                request.seed,
+                            )
+                            .unwrap(),
                         };
-                        let init = crate::em::initialise(
-                            &request.data,
-                            request.k,
-                            method,
-                            &request.config,
-                            request.seed,
-                        )
-                        .unwrap();
                         let em = Em::new(request.data, init, request.config).unwrap();
                         let event = WorkerEvent::Snapshot(Snapshot::of(
                             request.run_id,
@@ -1494,6 +1669,55 @@ mod tests {
                 .unwrap();
             assert_eq!(app.slot(k), slot);
         }
+    }
+
+    #[test]
+    fn batches_fill_their_panel_and_open_a_fit() {
+        let (mut app, mut worker) = started();
+        app.handle(Action::OpenSweep);
+        let (id, jobs) = app.take_batch_request().unwrap();
+        assert_eq!(jobs.len(), 4 * MAX_SWEEP_K);
+        // Results arrive (here made up), the best by BIC is found, Enter opens it.
+        for (index, job) in jobs.iter().enumerate() {
+            let summary = FitSummary {
+                k: job.options.k,
+                covariance: job.options.config.covariance,
+                seed: job.options.seed,
+                log_likelihood: -100.0,
+                bic: (job.options.k as f64 - 2.0).abs() + index as f64 * 0.001,
+                aic: 0.0,
+                iterations: 3,
+                converged: true,
+                trace: vec![-120.0, -100.0],
+                initial: app.history[0].params.clone(),
+            };
+            assert!(app.on_batch(BatchEvent::Done {
+                batch: id,
+                index,
+                outcome: Ok(summary)
+            }));
+        }
+        assert!(!app.on_batch(BatchEvent::Done {
+            batch: id + 1,
+            index: 0,
+            outcome: Err("x".into())
+        }));
+        let view = app.batch.as_ref().unwrap();
+        assert_eq!(view.done(), jobs.len());
+        assert_eq!(view.best(), Some(1));
+        app.on_key(&key(KeyCode::Down));
+        let commands = app.on_key(&key(KeyCode::Enter));
+        worker.serve(&mut app, commands);
+        assert!(app.batch.is_none());
+        assert_eq!(app.settings.k, 2);
+        assert!(app.settings.use_init_params);
+        // Restarts: 10 seeds of the current model; Esc closes.
+        app.handle(Action::OpenRestarts);
+        let (_, jobs) = app.take_batch_request().unwrap();
+        let seeds: Vec<u64> = jobs.iter().map(|j| j.options.seed).collect();
+        assert_eq!(seeds, (0..RESTARTS).collect::<Vec<_>>());
+        app.on_key(&key(KeyCode::Esc));
+        assert!(app.batch.is_none() && !app.should_quit);
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
 
 use std::io::IsTerminal;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -16,6 +17,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use crate::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
+use crate::batch::{Batch, BatchEvent};
 use crate::data::save::{write_atomically, write_data_csv};
 use crate::editor;
 use crate::ui::{self, Theme};
@@ -37,6 +39,8 @@ pub enum Event {
     Resize,
     /// The worker reported.
     Worker(WorkerEvent),
+    /// A background batch reported a fit.
+    Batch(BatchEvent),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(i32),
     /// The terminal input failed (closed).
@@ -82,6 +86,7 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
     let worker = Worker::spawn(move |event| to_loop.send(Event::Worker(event)).is_ok())
         .context("cannot start the EM thread")?;
 
+    let sender_for_batches = sender.clone();
     let to_loop = sender;
     // Blocks in the terminal read; it ends with the process.
     std::thread::Builder::new()
@@ -108,7 +113,16 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
         worker.send(command);
     }
     let theme = Theme::from_env();
-    let result = ratatui::run(|terminal| event_loop(terminal, &inbox, &mut app, &worker, &theme));
+    let result = ratatui::run(|terminal| {
+        event_loop(
+            terminal,
+            &inbox,
+            &sender_for_batches,
+            &mut app,
+            &worker,
+            &theme,
+        )
+    });
     signal_handle.close();
     drop(worker);
     result
@@ -117,11 +131,14 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
 fn event_loop(
     terminal: &mut DefaultTerminal,
     inbox: &Receiver<Event>,
+    sender: &Sender<Event>,
     app: &mut App,
     worker: &Worker,
     theme: &Theme,
 ) -> anyhow::Result<()> {
     let mut dirty = true;
+    // The running batch, if any; dropping it cancels the fits it has not started.
+    let mut batch: Option<Batch> = None;
     let mut last_draw: Option<Instant> = None;
     loop {
         let now = Instant::now();
@@ -155,6 +172,17 @@ fn event_loop(
                 return Ok(());
             }
         }
+        if let Some((id, jobs)) = app.take_batch_request() {
+            let to_loop = sender.clone();
+            batch = Batch::spawn(id, Arc::clone(&app.source.data), jobs, move |event| {
+                to_loop.send(Event::Batch(event)).is_ok()
+            })
+            .ok();
+        }
+        if app.batch.is_none() && batch.is_some() {
+            // The panel closed: cancel what has not run.
+            drop(batch.take());
+        }
     }
 }
 
@@ -173,6 +201,7 @@ fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
         }
         Event::Resize => true,
         Event::Worker(event) => app.on_worker(event),
+        Event::Batch(event) => app.on_batch(event),
         Event::Signal(_) | Event::InputClosed => {
             app.should_quit = true;
             true

@@ -111,6 +111,18 @@ pub const BINDINGS: &[Binding] = &[
         help: "half-steps: n shows the E-step (recolour), then the M-step (ellipses move)",
     },
     Binding {
+        keys: &[Key::Char('b')],
+        label: "b",
+        action: Action::OpenSweep,
+        help: "BIC sweep: K 1–8 × covariance types in the background; Enter opens a fit",
+    },
+    Binding {
+        keys: &[Key::Char('R')],
+        label: "R",
+        action: Action::OpenRestarts,
+        help: "10 seeded restarts of this model; their traces together; Enter opens one",
+    },
+    Binding {
         keys: &[Key::Char('o')],
         label: "o",
         action: Action::ToggleInspector,

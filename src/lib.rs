@@ -6,6 +6,7 @@
 //! - [`cli`]: the command line (`mixplore fit`, `mixplore simulate`) over the two above.
 
 pub mod app;
+pub mod batch;
 pub mod cli;
 mod commands;
 pub mod data;

@@ -1092,3 +1092,33 @@ fn quitting_turns_raw_mode_off() {
     }
     assert!(session.wait_exit(TIMEOUT).success());
 }
+
+#[test]
+fn the_bic_sweep_runs_in_the_background_and_opens_a_fit() {
+    let mut session = Session::start(&[], 120, 40);
+    session.expect_iter(0, 0, "paused");
+    session.send("b");
+    let screen = session.expect("the whole sweep", |s| s.contains("32/32 done"));
+    assert!(
+        screen.contains("BIC sweep") && screen.contains("◀ lowest BIC"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("diag") && screen.contains("spherical"),
+        "{screen}"
+    );
+    // Down to K = 3 full, Enter: the main view restarts on it.
+    session.send("\x1b[B\x1b[B\r");
+    session.expect("K 3 in the main view", |s| {
+        !s.contains("BIC sweep") && status_of(s).is_some_and(|st| st.line.contains("K 3"))
+    });
+    // Restarts: ten seeds, then Esc closes without leaving.
+    session.send("R");
+    session.expect("ten restarts", |s| {
+        s.contains("10/10 done") && s.contains("◀ best")
+    });
+    session.send("\x1b");
+    session.expect("the panel closed", |s| !s.contains("Restarts:"));
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}

@@ -237,3 +237,56 @@ fn point_inspector_120x40() {
     assert!((total - 1.0).abs() < 2e-4, "{total}");
     insta::assert_snapshot!(screen);
 }
+
+/// Runs the batch the app asked for in this thread and feeds its results back.
+fn run_batch(app: &mut App) {
+    use mixplore::batch::{BatchEvent, FitSummary};
+    let (id, jobs) = app.take_batch_request().unwrap();
+    for (index, job) in jobs.iter().enumerate() {
+        let outcome = mixplore::em::fit(Arc::clone(&app.source.data), &job.options)
+            .map(|result| FitSummary {
+                k: job.options.k,
+                covariance: job.options.config.covariance,
+                seed: job.options.seed,
+                log_likelihood: result.log_likelihood(),
+                bic: result.bic(),
+                aic: result.aic(),
+                iterations: result.iterations,
+                converged: result.converged,
+                trace: result.trace.clone(),
+                initial: result.initial.clone(),
+            })
+            .map_err(|e| e.to_string());
+        app.on_batch(BatchEvent::Done {
+            batch: id,
+            index,
+            outcome,
+        });
+    }
+}
+
+#[test]
+fn bic_sweep_panel_120x40() {
+    let mut app = app_after("default.toml", 2, 1);
+    app.handle(Action::OpenSweep);
+    run_batch(&mut app);
+    let screen = render(&app, 120, 40, COLOUR);
+    assert!(
+        screen.contains("32/32 done") && screen.contains("◀ lowest BIC"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn restarts_panel_120x40() {
+    let mut app = app_after("overlapping.toml", 3, 1);
+    app.handle(Action::OpenRestarts);
+    run_batch(&mut app);
+    let screen = render(&app, 120, 40, COLOUR);
+    assert!(
+        screen.contains("10/10 done") && screen.contains("◀ best"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

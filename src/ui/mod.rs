@@ -2,6 +2,7 @@
 //! changes state or does EM arithmetic beyond what the frame shows (the drawn points' most
 //! likely components, ellipse outlines, densities along the axis).
 
+mod batch;
 mod data;
 mod editor;
 mod help;
@@ -111,7 +112,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let status_height = if area.height >= 16 { 2 } else { 1 };
     let [main, status_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(status_height)]).areas(area);
-    if let Some(form) = &app.editor {
+    if let Some(view) = &app.batch {
+        let [data_area, panel_area] =
+            Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
+                .areas(main);
+        data::render(frame, data_area, app, theme);
+        batch::render(frame, panel_area, view, theme);
+    } else if let Some(form) = &app.editor {
         // The data panel stays in view to preview the true components being edited.
         let [data_area, editor_area] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])

@@ -1,0 +1,160 @@
+//! Background batches of whole fits for the explorer: the BIC sweep (every K × covariance type)
+//! and the restarts list (the same model from R seeds). A batch runs its fits one after another
+//! in its own thread, reports each as it finishes, and stops between fits once cancelled, so
+//! closing the panel never waits for the rest.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::em::{CovarianceType, Dataset, FitOptions, Mixture, fit};
+
+/// One fit of a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Its settings (K, init, seed, covariance type, …).
+    pub options: FitOptions,
+}
+
+/// What a finished fit reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSummary {
+    /// Number of components.
+    pub k: usize,
+    /// Covariance type.
+    pub covariance: CovarianceType,
+    /// Seed of the fit.
+    pub seed: u64,
+    /// Final total log-likelihood.
+    pub log_likelihood: f64,
+    /// BIC (lower is better).
+    pub bic: f64,
+    /// AIC (lower is better).
+    pub aic: f64,
+    /// Iterations of the best run.
+    pub iterations: usize,
+    /// Whether it met the convergence test.
+    pub converged: bool,
+    /// The log-likelihood at every iteration.
+    pub trace: Vec<f64>,
+    /// The starting parameters of the kept run, so the explorer can replay exactly this fit.
+    pub initial: Mixture,
+}
+
+/// What a batch tells the UI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchEvent {
+    /// Fit `index` of batch `batch` finished (or failed, with the reason).
+    Done {
+        /// The batch.
+        batch: u64,
+        /// Position of the fit in the batch.
+        index: usize,
+        /// The result.
+        outcome: Result<FitSummary, String>,
+    },
+}
+
+/// A running batch; dropping it cancels the fits not yet started.
+#[derive(Debug)]
+pub struct Batch {
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Batch {
+    /// Starts the fits of `jobs` on `data` in a new thread; `sink` gets every result and
+    /// returns false once nobody listens.
+    pub fn spawn<F>(
+        batch: u64,
+        data: Arc<Dataset>,
+        jobs: Vec<Job>,
+        mut sink: F,
+    ) -> std::io::Result<Self>
+    where
+        F: FnMut(BatchEvent) -> bool + Send + 'static,
+    {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancelled);
+        std::thread::Builder::new()
+            .name("mixplore-batch".into())
+            .spawn(move || {
+                for (index, job) in jobs.into_iter().enumerate() {
+                    if flag.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let options = &job.options;
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        fit(Arc::clone(&data), options)
+                    }))
+                    .map_err(|_| "internal error".to_owned())
+                    .and_then(|result| result.map_err(|e| e.to_string()))
+                    .map(|result| FitSummary {
+                        k: options.k,
+                        covariance: options.config.covariance,
+                        seed: options.seed,
+                        log_likelihood: result.log_likelihood(),
+                        bic: result.bic(),
+                        aic: result.aic(),
+                        iterations: result.iterations,
+                        converged: result.converged,
+                        trace: result.trace,
+                        initial: result.initial,
+                    });
+                    if !sink(BatchEvent::Done {
+                        batch,
+                        index,
+                        outcome,
+                    }) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(Self { cancelled })
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::em::{EmConfig, Init, InitMethod};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn reports_every_fit_and_stops_when_dropped() {
+        let values: Vec<f64> = (0..400)
+            .map(|i| (i % 2) as f64 * 6.0 + (i as f64 * 0.37).sin())
+            .collect();
+        let data = Arc::new(Dataset::new(1, values).unwrap());
+        let jobs: Vec<Job> = (1..=3)
+            .map(|k| Job {
+                options: FitOptions {
+                    k,
+                    init: Init::Method(InitMethod::KMeansPlusPlus),
+                    n_init: 1,
+                    seed: 0,
+                    config: EmConfig::default(),
+                },
+            })
+            .collect();
+        let (tx, rx) = mpsc::channel();
+        let batch = Batch::spawn(7, data, jobs, move |e| tx.send(e).is_ok()).unwrap();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let BatchEvent::Done {
+                batch,
+                index,
+                outcome,
+            } = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+            assert_eq!(batch, 7);
+            seen.push((index, outcome.unwrap().k));
+        }
+        assert_eq!(seen, vec![(0, 1), (1, 2), (2, 3)]);
+        drop(batch);
+    }
+}
