@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
+use crate::data::csv::CsvOptions;
 use crate::em::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, InitMethod};
 
 /// Exit status of every usage error and every bad input.
@@ -126,6 +127,18 @@ pub struct CsvArgs {
     /// Skip rows with a bad cell (and say how many) instead of failing.
     #[arg(long)]
     pub drop_invalid: bool,
+}
+
+impl CsvArgs {
+    /// The loader's options; `keep_rows` when the original rows are written back out.
+    pub fn options(&self, keep_rows: bool) -> CsvOptions {
+        CsvOptions {
+            columns: self.columns.clone(),
+            delimiter: self.delimiter,
+            drop_invalid: self.drop_invalid,
+            keep_rows,
+        }
+    }
 }
 
 /// `mixplore fit`.

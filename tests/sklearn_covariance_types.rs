@@ -8,8 +8,11 @@
 use std::sync::Arc;
 
 use assert_cmd::Command;
-use mixplore::em::{CovarianceType, Dataset, Em, EmConfig, Mixture, MixtureParams};
+use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
+
+mod common;
+use common::{load, relative, root};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-6;
@@ -62,10 +65,6 @@ struct Best {
     bic: f64,
 }
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn references() -> References {
     let path = root().join("tests/reference/sklearn_covariance_types.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -76,27 +75,6 @@ fn covariance_type(name: &str) -> CovarianceType {
         .into_iter()
         .find(|t| t.name() == name)
         .unwrap()
-}
-
-/// The named columns of a plain CSV data set (header row, commas, no quoting).
-fn load(file: &str, columns: &[String]) -> Dataset {
-    let text = std::fs::read_to_string(root().join(file)).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let picks: Vec<usize> = columns
-        .iter()
-        .map(|c| header.iter().position(|h| h == c).unwrap())
-        .collect();
-    let mut values = Vec::new();
-    for line in lines.filter(|l| !l.is_empty()) {
-        let cells: Vec<&str> = line.split(',').collect();
-        values.extend(picks.iter().map(|&p| cells[p].parse::<f64>().unwrap()));
-    }
-    Dataset::new(columns.len(), values).unwrap()
-}
-
-fn relative(actual: f64, expected: f64, scale: f64) -> f64 {
-    (actual - expected).abs() / scale.max(f64::MIN_POSITIVE)
 }
 
 #[test]

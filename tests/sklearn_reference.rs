@@ -10,6 +10,9 @@ use std::sync::Arc;
 use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
 
+mod common;
+use common::{load, relative, root};
+
 const TOLERANCE: f64 = 1e-6;
 
 #[derive(Deserialize)]
@@ -46,34 +49,9 @@ struct Final {
     aic: f64,
 }
 
-fn root() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn references() -> References {
     let text = std::fs::read_to_string(root().join("tests/reference/sklearn_refs.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-/// The named columns of a plain CSV data set (header row, commas, no quoting).
-fn load(file: &str, columns: &[String]) -> mixplore::em::Dataset {
-    let text = std::fs::read_to_string(root().join(file)).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let picks: Vec<usize> = columns
-        .iter()
-        .map(|c| header.iter().position(|h| h == c).unwrap())
-        .collect();
-    let mut values = Vec::new();
-    for line in lines.filter(|l| !l.is_empty()) {
-        let cells: Vec<&str> = line.split(',').collect();
-        values.extend(picks.iter().map(|&p| cells[p].parse::<f64>().unwrap()));
-    }
-    mixplore::em::Dataset::new(columns.len(), values).unwrap()
-}
-
-fn relative(actual: f64, expected: f64, scale: f64) -> f64 {
-    (actual - expected).abs() / scale.max(f64::MIN_POSITIVE)
 }
 
 fn assert_params_match(case: &str, iteration: usize, actual: &Mixture, expected: &MixtureParams) {

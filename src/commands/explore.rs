@@ -9,7 +9,7 @@ use anyhow::bail;
 use super::fit::fit_options;
 use crate::app::{RunSettings, Source};
 use crate::cli::{EmArgs, ExploreArgs};
-use crate::data::csv::{CsvOptions, Source as CsvSource, load};
+use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;
@@ -28,15 +28,7 @@ pub fn run_default() -> anyhow::Result<()> {
 pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
     let (source, default_k) = match (&args.file, &args.spec) {
         (Some(file), _) => {
-            let table = load(
-                &CsvSource::from_arg(file),
-                &CsvOptions {
-                    columns: args.csv.columns.clone(),
-                    delimiter: args.csv.delimiter,
-                    drop_invalid: args.csv.drop_invalid,
-                    keep_rows: false,
-                },
-            )?;
+            let table = load(&CsvSource::from_arg(file), &args.csv.options(false))?;
             let source = Source {
                 name: table.name,
                 columns: table.columns,

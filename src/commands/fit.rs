@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 
 use super::output::{FitReport, Timing, summary, write_atomically};
 use crate::cli::{EmArgs, FitArgs};
-use crate::data::csv::{CsvOptions, Source, Table, load};
+use crate::data::csv::{Source, Table, load};
 use crate::em::{
     Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, fit,
     responsibilities_of,
@@ -83,15 +83,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let options = fit_options(args.k, &args.em)?;
     let started = Instant::now();
     let source = Source::from_arg(&args.file);
-    let table = load(
-        &source,
-        &CsvOptions {
-            columns: args.csv.columns.clone(),
-            delimiter: args.csv.delimiter,
-            drop_invalid: args.csv.drop_invalid,
-            keep_rows: args.labels.is_some(),
-        },
-    )?;
+    let table = load(&source, &args.csv.options(args.labels.is_some()))?;
     let load_ms = started.elapsed().as_secs_f64() * 1e3;
     let Table {
         name,

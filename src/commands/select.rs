@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::cli::SelectArgs;
-use crate::data::csv::{CsvOptions, Source, load};
+use crate::data::csv::{Source, load};
 use crate::em::{EmConfig, FitOptions, Init, fit};
 
 /// One row of the comparison.
@@ -29,15 +29,7 @@ struct Row {
 
 /// `mixplore select FILE …`.
 pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
-    let table = load(
-        &Source::from_arg(&args.file),
-        &CsvOptions {
-            columns: args.csv.columns.clone(),
-            delimiter: args.csv.delimiter,
-            drop_invalid: args.csv.drop_invalid,
-            keep_rows: false,
-        },
-    )?;
+    let table = load(&Source::from_arg(&args.file), &args.csv.options(false))?;
     let data = Arc::new(table.data);
     let mut rows = Vec::new();
     for &covariance in &args.covariance.0 {
