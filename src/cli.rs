@@ -11,7 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
 use crate::data::csv::CsvOptions;
-use crate::em::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, InitMethod};
+use crate::em::{
+    CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig, EmError, InitMethod,
+};
 
 /// Exit status of every usage error and every bad input.
 pub const EXIT_FAILURE: u8 = 2;
@@ -61,6 +63,33 @@ impl From<InitArg> for InitMethod {
     }
 }
 
+/// Regularisation and stopping rule, shared by every command that fits.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Stop after this many iterations.
+    #[arg(long, default_value_t = DEFAULT_MAX_ITER)]
+    pub max_iter: usize,
+    /// Stop at the first iteration whose log-likelihood gain per point is below this (0: never).
+    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
+    pub tol: f64,
+    /// Added to every covariance diagonal after each M-step (0 allowed).
+    #[arg(long, default_value_t = DEFAULT_REG_COVAR, allow_negative_numbers = true)]
+    pub reg_covar: f64,
+}
+
+impl StopArgs {
+    /// The engine's settings for `covariance` (checked).
+    pub fn config(&self, covariance: CovarianceType) -> Result<EmConfig, EmError> {
+        EmConfig {
+            reg_covar: self.reg_covar,
+            tol: self.tol,
+            max_iter: self.max_iter,
+            covariance,
+        }
+        .check()
+    }
+}
+
 /// Options of the EM run itself, shared by every command that fits.
 #[derive(Debug, Clone, Args)]
 pub struct EmArgs {
@@ -73,15 +102,8 @@ pub struct EmArgs {
     /// Number of initialisations; the one with the highest final log-likelihood is kept.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub n_init: u32,
-    /// Stop after this many iterations.
-    #[arg(long, default_value_t = DEFAULT_MAX_ITER)]
-    pub max_iter: usize,
-    /// Stop at the first iteration whose log-likelihood gain per point is below this (0: never).
-    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
-    pub tol: f64,
-    /// Added to every covariance diagonal after each M-step (0 allowed).
-    #[arg(long, default_value_t = DEFAULT_REG_COVAR, allow_negative_numbers = true)]
-    pub reg_covar: f64,
+    #[command(flatten)]
+    pub stop: StopArgs,
     /// Seed of every random choice (same seed, same result).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -201,15 +223,8 @@ pub struct SelectArgs {
     /// Initialisations per fit; the best log-likelihood is kept.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub n_init: u32,
-    /// Stop after this many iterations.
-    #[arg(long, default_value_t = DEFAULT_MAX_ITER)]
-    pub max_iter: usize,
-    /// Convergence threshold on the log-likelihood gain per point (0: never).
-    #[arg(long, default_value_t = DEFAULT_TOL, allow_negative_numbers = true)]
-    pub tol: f64,
-    /// Added to every covariance diagonal after each M-step.
-    #[arg(long, default_value_t = DEFAULT_REG_COVAR, allow_negative_numbers = true)]
-    pub reg_covar: f64,
+    #[command(flatten)]
+    pub stop: StopArgs,
     /// Seed of every random choice.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -12,7 +12,7 @@ use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
 
 mod common;
-use common::{load, relative, root};
+use common::{assert_params_match, load, relative, root};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-6;
@@ -101,36 +101,13 @@ fn every_covariance_type_matches_scikit_learn() {
                 case.name
             );
         }
-        let actual = em.params().to_params();
-        let expected = &case.last.params;
-        for (a, e) in actual.weights.iter().zip(&expected.weights) {
-            assert!(
-                relative(*a, *e, e.abs()) < TOLERANCE,
-                "{} weight {a} vs {e}",
-                case.name
-            );
-        }
-        for (a, e) in actual
-            .means
-            .iter()
-            .flatten()
-            .zip(expected.means.iter().flatten())
-        {
-            assert!(
-                relative(*a, *e, e.abs()) < TOLERANCE,
-                "{} mean {a} vs {e}",
-                case.name
-            );
-        }
-        for (a_cov, e_cov) in actual.covariances.iter().zip(&expected.covariances) {
-            for i in 0..e_cov.len() {
-                for j in 0..e_cov.len() {
-                    let scale = (e_cov[i][i] * e_cov[j][j]).sqrt();
-                    let error = relative(a_cov[i][j], e_cov[i][j], scale);
-                    assert!(error < TOLERANCE, "{} cov[{i}][{j}] ({error:e})", case.name);
-                }
-            }
-        }
+        assert_params_match(
+            &case.name,
+            case.iterations,
+            em.params(),
+            &case.last.params,
+            TOLERANCE,
+        );
         let p = kind.free_parameters(em.params().k(), em.params().dim());
         assert_eq!(p, case.last.n_parameters, "{}", case.name);
         let ll = em.log_likelihood();

@@ -11,7 +11,7 @@ use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
 
 mod common;
-use common::{load, relative, root};
+use common::{assert_params_match, load, relative, root};
 
 const TOLERANCE: f64 = 1e-6;
 
@@ -54,45 +54,6 @@ fn references() -> References {
     serde_json::from_str(&text).unwrap()
 }
 
-fn assert_params_match(case: &str, iteration: usize, actual: &Mixture, expected: &MixtureParams) {
-    let actual = actual.to_params();
-    for (k, (a, e)) in actual.weights.iter().zip(&expected.weights).enumerate() {
-        let error = relative(*a, *e, e.abs());
-        assert!(
-            error < TOLERANCE,
-            "{case} t={iteration} weight {k}: {a} vs {e} ({error:e})"
-        );
-    }
-    for (k, (a_mean, e_mean)) in actual.means.iter().zip(&expected.means).enumerate() {
-        for (j, (a, e)) in a_mean.iter().zip(e_mean).enumerate() {
-            let error = relative(*a, *e, e.abs());
-            assert!(
-                error < TOLERANCE,
-                "{case} t={iteration} mean[{k}][{j}]: {a} vs {e} ({error:e})"
-            );
-        }
-    }
-    for (k, (a_cov, e_cov)) in actual
-        .covariances
-        .iter()
-        .zip(&expected.covariances)
-        .enumerate()
-    {
-        for i in 0..e_cov.len() {
-            for j in 0..e_cov.len() {
-                let scale = (e_cov[i][i] * e_cov[j][j]).sqrt();
-                let error = relative(a_cov[i][j], e_cov[i][j], scale);
-                assert!(
-                    error < TOLERANCE,
-                    "{case} t={iteration} cov[{k}][{i}][{j}]: {} vs {} ({error:e})",
-                    a_cov[i][j],
-                    e_cov[i][j]
-                );
-            }
-        }
-    }
-}
-
 #[test]
 fn em_matches_scikit_learn_iteration_by_iteration() {
     let references = references();
@@ -127,7 +88,13 @@ fn em_matches_scikit_learn_iteration_by_iteration() {
         }
         let last = &case.checkpoints[case.checkpoints.len() - 1];
         assert_eq!(last.iteration, case.iterations);
-        assert_params_match(&case.name, last.iteration, em.params(), &last.params);
+        assert_params_match(
+            &case.name,
+            last.iteration,
+            em.params(),
+            &last.params,
+            TOLERANCE,
+        );
         let ll = em.log_likelihood();
         assert!(
             relative(ll, case.last.log_likelihood, ll.abs()) < TOLERANCE,
@@ -171,6 +138,7 @@ fn early_checkpoints_match_scikit_learn() {
                 checkpoint.iteration,
                 em.params(),
                 &checkpoint.params,
+                TOLERANCE,
             );
         }
     }

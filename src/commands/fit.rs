@@ -11,8 +11,7 @@ use super::output::{FitReport, Timing, summary, write_atomically};
 use crate::cli::{EmArgs, FitArgs};
 use crate::data::csv::{Source, Table, load};
 use crate::em::{
-    Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, fit,
-    responsibilities_of,
+    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, fit, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
@@ -34,13 +33,7 @@ pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
         init,
         n_init: args.n_init as usize,
         seed: args.seed,
-        config: EmConfig {
-            reg_covar: args.reg_covar,
-            tol: args.tol,
-            max_iter: args.max_iter,
-            covariance: args.covariance.into(),
-        }
-        .check()?,
+        config: args.stop.config(args.covariance.into())?,
     })
 }
 

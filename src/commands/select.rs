@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::cli::SelectArgs;
 use crate::data::csv::{Source, load};
-use crate::em::{EmConfig, FitOptions, Init, fit};
+use crate::em::{FitOptions, Init, fit};
 
 /// One row of the comparison.
 #[derive(Debug, Serialize)]
@@ -34,13 +34,7 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for &covariance in &args.covariance.0 {
         for &k in &args.k.0 {
-            let config = EmConfig {
-                reg_covar: args.reg_covar,
-                tol: args.tol,
-                max_iter: args.max_iter,
-                covariance,
-            }
-            .check()?;
+            let config = args.stop.config(covariance)?;
             let options = FitOptions {
                 k,
                 init: Init::Method(args.init.into()),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use mixplore::em::Dataset;
+use mixplore::em::{Dataset, Mixture, MixtureParams};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -32,4 +32,52 @@ pub fn load(file: &str, columns: &[String]) -> Dataset {
 /// |actual − expected| / scale.
 pub fn relative(actual: f64, expected: f64, scale: f64) -> f64 {
     (actual - expected).abs() / scale.max(f64::MIN_POSITIVE)
+}
+
+/// Asserts fitted parameters equal the reference to `tolerance` relative: weights and means
+/// entry by entry, covariance entries relative to √(Σ_ii Σ_jj) (an off-diagonal entry near zero
+/// has no meaningful relative error of its own).
+pub fn assert_params_match(
+    case: &str,
+    iteration: usize,
+    actual: &Mixture,
+    expected: &MixtureParams,
+    tolerance: f64,
+) {
+    let actual = actual.to_params();
+    for (k, (a, e)) in actual.weights.iter().zip(&expected.weights).enumerate() {
+        let error = relative(*a, *e, e.abs());
+        assert!(
+            error < tolerance,
+            "{case} t={iteration} weight {k}: {a} vs {e} ({error:e})"
+        );
+    }
+    for (k, (a_mean, e_mean)) in actual.means.iter().zip(&expected.means).enumerate() {
+        for (j, (a, e)) in a_mean.iter().zip(e_mean).enumerate() {
+            let error = relative(*a, *e, e.abs());
+            assert!(
+                error < tolerance,
+                "{case} t={iteration} mean[{k}][{j}]: {a} vs {e} ({error:e})"
+            );
+        }
+    }
+    for (k, (a_cov, e_cov)) in actual
+        .covariances
+        .iter()
+        .zip(&expected.covariances)
+        .enumerate()
+    {
+        for i in 0..e_cov.len() {
+            for j in 0..e_cov.len() {
+                let scale = (e_cov[i][i] * e_cov[j][j]).sqrt();
+                let error = relative(a_cov[i][j], e_cov[i][j], scale);
+                assert!(
+                    error < tolerance,
+                    "{case} t={iteration} cov[{k}][{i}][{j}]: {} vs {} ({error:e})",
+                    a_cov[i][j],
+                    e_cov[i][j]
+                );
+            }
+        }
+    }
 }
