@@ -19,11 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use mixplore::app::{App, RunSettings, Source as AppSource};
 use mixplore::data::spec::Spec;
 use mixplore::em::{Em, Init, Mixture, MixtureParams, initialise};
-use mixplore::ui::{Theme, draw};
-use mixplore::worker::{Command, Snapshot, WorkerEvent};
+use mixplore::explorer::app::{App, RunSettings, Source as AppSource};
+use mixplore::explorer::ui::{Theme, draw};
+use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

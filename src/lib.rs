@@ -1,18 +1,14 @@
 //! mixplore: explore the Expectation-Maximization algorithm on Gaussian mixture models.
 //!
-//! The crate is split into rooms that do not reach into each other:
+//! The crate is split into rooms; every dependency points down this list:
+//! - [`cli`]: the command line (`mixplore fit`, `simulate`, `select`, `explore`).
+//! - [`explorer`]: the terminal explorer (event loop, reducer state, keys, worker, panels).
+//! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling, writing files).
 //! - [`em`]: the engine (model, E/M passes, initialisation, errors). No I/O, no terminal.
-//! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling).
-//! - [`cli`]: the command line (`mixplore fit`, `mixplore simulate`) over the two above.
+//! - [`text`]: small text helpers any room may use.
 
-pub mod app;
-pub mod batch;
 pub mod cli;
-mod commands;
 pub mod data;
-pub mod editor;
 pub mod em;
 pub mod explorer;
-pub mod keys;
-pub mod ui;
-pub mod worker;
+pub mod text;

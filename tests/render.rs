@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use mixplore::app::{Action, App, RunSettings, Source};
 use mixplore::data::spec;
 use mixplore::em::{Em, Init, initialise};
-use mixplore::ui::{Theme, draw};
-use mixplore::worker::{Command, Snapshot, WorkerEvent};
+use mixplore::explorer::app::{Action, App, RunSettings, Source};
+use mixplore::explorer::ui::{Theme, draw};
+use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -148,7 +148,7 @@ fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
 fn simulation_editor_80x24() {
     use ratatui::crossterm::event::KeyCode;
     let mut app = app_after("default.toml", 2, 2);
-    app.presets = mixplore::editor::presets();
+    app.presets = mixplore::explorer::editor::presets();
     press(&mut app, KeyCode::Char('s'));
     // An invalid weight, marked in place; the preview then waits for a valid spec.
     for _ in 0..4 {
@@ -166,7 +166,7 @@ fn simulation_editor_80x24() {
 fn simulation_editor_preview_and_presets_120x40() {
     use ratatui::crossterm::event::KeyCode;
     let mut app = app_after("default.toml", 2, 2);
-    app.presets = mixplore::editor::presets();
+    app.presets = mixplore::explorer::editor::presets();
     press(&mut app, KeyCode::Char('s'));
     // Move the second true mean: the dashed preview follows.
     for _ in 0..9 {
@@ -182,7 +182,7 @@ fn simulation_editor_preview_and_presets_120x40() {
 
 #[test]
 fn save_dialog_and_overwrite_question_80x24() {
-    use mixplore::app::SaveOutcome;
+    use mixplore::explorer::app::SaveOutcome;
     use ratatui::crossterm::event::KeyCode;
     let mut app = app_after("default.toml", 2, 1);
     press(&mut app, KeyCode::Char('S'));
@@ -240,7 +240,7 @@ fn point_inspector_120x40() {
 
 /// Runs the batch the app asked for in this thread and feeds its results back.
 fn run_batch(app: &mut App) {
-    use mixplore::batch::{BatchEvent, FitSummary};
+    use mixplore::explorer::batch::{BatchEvent, FitSummary};
     let (id, jobs) = app.take_batch_request().unwrap();
     for (index, job) in jobs.iter().enumerate() {
         let outcome = mixplore::em::fit(Arc::clone(&app.source.data), &job.options)

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{Theme, compact, signed};
-use crate::app::App;
 use crate::em::{Mixture, match_components};
+use crate::explorer::app::App;
 
 /// Standard deviations and correlation of dimensions (a, b) of component k.
 fn spread(mixture: &Mixture, k: usize, a: usize, b: usize) -> (f64, f64, f64) {

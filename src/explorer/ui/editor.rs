@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, List, ListItem, ListState, Paragraph};
 
 use super::Theme;
-use crate::editor::{Editor, FieldKind};
+use crate::explorer::editor::{Editor, FieldKind};
 
 /// Draws the editor into `area`.
 pub fn render(frame: &mut Frame, area: Rect, editor: &Editor, theme: &Theme) {

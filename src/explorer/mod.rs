@@ -1,9 +1,18 @@
-//! The explorer's terminal loop: one inbound channel carries keys, resizes, signals and the
-//! worker's snapshots; the loop drains what is queued, updates the app state, and redraws only
-//! when something changed, at most about 30 times a second.
+//! The explorer: its terminal loop (this file), reducer state (`app`), the key table (`keys`),
+//! the simulation editor form, the EM worker and background batches, and the panels (`ui`).
+//!
+//! The loop: one inbound channel carries keys, resizes, signals and the worker's snapshots; the
+//! loop drains what is queued, updates the app state, and redraws only when something changed, at most about 30 times a second.
 //!
 //! The terminal is restored on every way out: normal quit, error, panic (ratatui's hook),
 //! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
+
+pub mod app;
+pub mod batch;
+pub mod editor;
+pub mod keys;
+pub mod ui;
+pub mod worker;
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -16,12 +25,11 @@ use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use crate::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
-use crate::batch::{Batch, BatchEvent};
+use self::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
+use self::batch::{Batch, BatchEvent};
+use self::ui::Theme;
+use self::worker::{Worker, WorkerEvent};
 use crate::data::save::{write_atomically, write_data_csv};
-use crate::editor;
-use crate::ui::{self, Theme};
-use crate::worker::{Worker, WorkerEvent};
 
 /// The shortest time between two frames (about 30 frames per second).
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
@@ -225,7 +233,7 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
     });
     match written {
         Ok(()) => SaveOutcome::Saved,
-        Err(error) => SaveOutcome::Failed(crate::cli::one_line(&format!("{error:#}"))),
+        Err(error) => SaveOutcome::Failed(crate::text::one_line(&format!("{error:#}"))),
     }
 }
 
@@ -236,7 +244,7 @@ mod tests {
 
     #[test]
     fn saves_write_specs_and_data_and_never_overwrite_unasked() {
-        let spec = parse_toml(include_str!("../assets/specs/bimodal-1d.toml"), "b").unwrap();
+        let spec = parse_toml(include_str!("../../assets/specs/bimodal-1d.toml"), "b").unwrap();
         let source = Source::simulated(spec.clone(), "b");
         let dir = tempfile::tempdir().unwrap();
         let spec_path = dir.path().join("spec.toml");

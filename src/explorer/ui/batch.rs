@@ -11,8 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Clear, Dataset, GraphType, Paragraph};
 
 use super::{Theme, short};
-use crate::app::{BatchKind, BatchView};
 use crate::em::CovarianceType;
+use crate::explorer::app::{BatchKind, BatchView};
 
 /// Draws the panel into `area`.
 pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{Theme, centred};
-use crate::keys::{BINDINGS, EDITOR_KEYS};
+use crate::explorer::keys::{BINDINGS, EDITOR_KEYS};
 
 /// Draws the overlay over `area`.
 pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {

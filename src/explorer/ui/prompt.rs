@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{Theme, centred};
-use crate::app::{Prompt, SaveWhat};
+use crate::explorer::app::{Prompt, SaveWhat};
 
 /// Draws the dialog centred in `area`.
 pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {

@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::bail;
 
+use super::args::{EmArgs, ExploreArgs};
 use super::fit::fit_options;
-use crate::app::{RunSettings, Source};
-use crate::cli::{EmArgs, ExploreArgs};
 use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;
+use crate::explorer::app::{RunSettings, Source};
 
 /// K when neither --k nor a spec says.
 const DEFAULT_K: u32 = 2;

@@ -621,7 +621,7 @@ mod tests {
     use super::*;
     use crate::data::spec::parse_toml;
 
-    const DEFAULT: &str = include_str!("../assets/specs/default.toml");
+    const DEFAULT: &str = include_str!("../../assets/specs/default.toml");
 
     fn editor() -> Editor {
         Editor::new(&parse_toml(DEFAULT, "default.toml").unwrap(), Vec::new())
@@ -771,7 +771,7 @@ mod tests {
 
     #[test]
     fn presets_replace_the_form() {
-        let other = parse_toml(include_str!("../assets/specs/bimodal-1d.toml"), "b").unwrap();
+        let other = parse_toml(include_str!("../../assets/specs/bimodal-1d.toml"), "b").unwrap();
         let mut editor = Editor::new(
             &parse_toml(DEFAULT, "default.toml").unwrap(),
             vec![
@@ -798,18 +798,24 @@ mod tests {
 /// The example specs shipped in assets/specs/, compiled in so the list works anywhere.
 pub fn presets() -> Vec<Preset> {
     const SPECS: [(&str, &str); 6] = [
-        ("default", include_str!("../assets/specs/default.toml")),
-        ("separated", include_str!("../assets/specs/separated.toml")),
+        ("default", include_str!("../../assets/specs/default.toml")),
+        (
+            "separated",
+            include_str!("../../assets/specs/separated.toml"),
+        ),
         (
             "overlapping",
-            include_str!("../assets/specs/overlapping.toml"),
+            include_str!("../../assets/specs/overlapping.toml"),
         ),
-        ("elongated", include_str!("../assets/specs/elongated.toml")),
+        (
+            "elongated",
+            include_str!("../../assets/specs/elongated.toml"),
+        ),
         (
             "bimodal-1d",
-            include_str!("../assets/specs/bimodal-1d.toml"),
+            include_str!("../../assets/specs/bimodal-1d.toml"),
         ),
-        ("five-d", include_str!("../assets/specs/five-d.toml")),
+        ("five-d", include_str!("../../assets/specs/five-d.toml")),
     ];
     SPECS
         .iter()

@@ -18,7 +18,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::Paragraph;
 
-use crate::app::App;
+use crate::explorer::app::App;
 
 /// Below this size the explorer shows only a "terminal too small" note.
 pub const MIN_WIDTH: u16 = 40;

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
+use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, Timing, summary, write_atomically};
-use crate::cli::{EmArgs, FitArgs};
 use crate::data::csv::{Source, Table, load};
 use crate::em::{
     Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, fit, responsibilities_of,

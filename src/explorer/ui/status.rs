@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
-use crate::app::{App, Mode};
 use crate::em::{CovarianceType, DEFAULT_REG_COVAR};
+use crate::explorer::app::{App, Mode};
 
 /// Draws the status line(s) into `area` (one or two rows).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

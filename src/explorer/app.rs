@@ -10,16 +10,16 @@ use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
 
-use crate::batch::{BatchEvent, FitSummary, Job};
 use crate::data::simulate;
 use crate::data::spec::Spec;
-use crate::editor::{Editor, EditorKey, EditorOutcome, Preset};
 use crate::em::{
     CovarianceType, Dataset, EmConfig, FitOptions, Init, InitMethod, Mixture, log_likelihood_of,
     match_components,
 };
-use crate::keys::{action_for, editor_key_for};
-use crate::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
+use crate::explorer::batch::{BatchEvent, FitSummary, Job};
+use crate::explorer::editor::{Editor, EditorKey, EditorOutcome, Preset};
+use crate::explorer::keys::{action_for, editor_key_for};
+use crate::explorer::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
 
 /// The most points the data panel draws; more than a terminal can show apart at any size.
 pub const MAX_DRAWN_POINTS: usize = 20_000;
@@ -1494,12 +1494,12 @@ mod tests {
 
     fn simulated_app() -> (App, FakeWorker) {
         let spec = crate::data::spec::parse_toml(
-            include_str!("../assets/specs/default.toml"),
+            include_str!("../../assets/specs/default.toml"),
             "default.toml",
         )
         .unwrap();
         let (mut app, commands) = App::new(Source::simulated(spec, "default"), settings());
-        app.presets = crate::editor::presets();
+        app.presets = crate::explorer::editor::presets();
         let mut worker = FakeWorker { em: None };
         worker.serve(&mut app, commands);
         (app, worker)

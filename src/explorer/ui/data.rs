@@ -14,8 +14,8 @@ use ratatui::widgets::Block;
 use ratatui::widgets::canvas::{Canvas, Context, Line as Segment, Points};
 
 use super::{Theme, short};
-use crate::app::{App, MarkerKind};
 use crate::em::{Mixture, most_likely_components};
+use crate::explorer::app::{App, MarkerKind};
 
 /// Segments per ellipse outline: smooth at any panel size a terminal has.
 const ELLIPSE_SEGMENTS: usize = 72;

@@ -1,15 +1,12 @@
-//! The command line: argument definitions (clap) and the dispatch to the commands.
+//! The command line's argument definitions (clap), checked into engine types at this edge.
 //!
 //! Every failure, from a usage error to a bad cell in a CSV file, ends the same way: one line on
 //! standard error naming where the problem is, and exit status 2.
 
-use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::commands;
 use crate::data::csv::CsvOptions;
 use crate::em::{
     CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig, EmError, InitMethod,
@@ -315,67 +312,6 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
     }
 }
 
-/// Parses the arguments, runs the command and returns the process's exit status.
-pub fn main_with_args<I, T>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(error) => return usage_error(&error),
-    };
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            if commands::is_broken_pipe(&error) {
-                // The reader went away (`| head`): nothing more to say to it.
-                return ExitCode::SUCCESS;
-            }
-            eprintln!("mixplore: error: {}", one_line(&format!("{error:#}")));
-            ExitCode::from(EXIT_FAILURE)
-        }
-    }
-}
-
-/// Help and version go to standard output with status 0; a usage error becomes one line.
-fn usage_error(error: &clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        error.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    {
-        let _ = error.print();
-        return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            ExitCode::from(EXIT_FAILURE)
-        } else {
-            ExitCode::SUCCESS
-        };
-    }
-    let rendered = error.render().to_string();
-    // Clap's message runs until the usage block; keep that part, on one line.
-    let message: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .take_while(|line| !line.starts_with("Usage:"))
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with("tip:")
-                && !line.starts_with("For more information")
-        })
-        .collect();
-    let message = message.join(" ");
-    let message = message.strip_prefix("error: ").unwrap_or(&message);
-    eprintln!("mixplore: error: {message} (see mixplore --help)");
-    ExitCode::from(EXIT_FAILURE)
-}
-
-/// Collapses any line breaks so that a message stays on one line.
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,10 +342,5 @@ mod tests {
             vec![CovarianceType::Tied, CovarianceType::Full]
         );
         assert!(parse_covariance_list("round").is_err());
-    }
-
-    #[test]
-    fn one_line_collapses_breaks() {
-        assert_eq!(one_line("a\n  b\r\nc"), "a b c");
     }
 }

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use super::{Theme, short};
-use crate::app::App;
+use crate::explorer::app::App;
 
 /// A decrease smaller than this fraction of |LL| is rounding, not a problem.
 const DECREASE_TOLERANCE: f64 = 1e-9;

@@ -3,7 +3,7 @@
 
 use std::io::{BufWriter, Write};
 
-use crate::cli::SimulateArgs;
+use super::args::SimulateArgs;
 use crate::data::simulate::Sampler;
 use crate::data::spec;
 

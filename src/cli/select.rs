@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::cli::SelectArgs;
+use super::args::SelectArgs;
 use crate::data::csv::{Source, load};
 use crate::em::{FitOptions, Init, fit};
 

@@ -9,8 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{Theme, compact};
-use crate::app::App;
 use crate::em::component_log_densities;
+use crate::explorer::app::App;
 
 /// Draws the panel (in place of the parameters panel while the inspector is open).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
