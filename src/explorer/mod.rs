@@ -10,6 +10,7 @@
 pub mod app;
 pub mod batch;
 pub mod editor;
+pub mod input;
 pub mod keys;
 pub mod ui;
 pub mod worker;
