@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::bail;
 
-use super::args::{EmArgs, ExploreArgs};
+use super::args::{CsvArgs, EmArgs, ExploreArgs};
 use super::fit::fit_options;
 use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;
-use crate::explorer::app::{RunSettings, Source};
+use crate::explorer::app::{Origin, RunSettings, Source, shell_word};
 
 /// K when neither --k nor a spec says.
 const DEFAULT_K: u32 = 2;
@@ -20,7 +20,7 @@ const DEFAULT_K: u32 = 2;
 /// `mixplore` with no arguments: the default simulation, K = 2.
 pub fn run_default() -> anyhow::Result<()> {
     let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
-    let source = Source::simulated(spec, "default simulation");
+    let source = Source::simulated(spec, "default simulation", Origin::Default);
     explorer::run(source, RunSettings::new(DEFAULT_K as usize))
 }
 
@@ -29,12 +29,15 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
     let (source, default_k) = match (&args.file, &args.spec) {
         (Some(file), _) => {
             let table = load(&CsvSource::from_arg(file), &args.csv.options(false))?;
-            let source = Source {
-                name: table.name,
-                columns: table.columns,
-                data: Arc::new(table.data),
-                simulation: None,
-            };
+            let source = Source::loaded(
+                table.name,
+                Origin::File {
+                    path: file.clone(),
+                    options: csv_words(&args.csv),
+                },
+                table.columns,
+                table.data,
+            );
             (source, DEFAULT_K)
         }
         (None, Some(path)) => {
@@ -44,11 +47,14 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
                 |n| n.to_string_lossy().into_owned(),
             );
             let k = spec.k() as u32;
-            (Source::simulated(spec, name), k)
+            (Source::simulated(spec, name, Origin::Spec(path.clone())), k)
         }
         (None, None) => {
             let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
-            (Source::simulated(spec, "default simulation"), DEFAULT_K)
+            (
+                Source::simulated(spec, "default simulation", Origin::Default),
+                DEFAULT_K,
+            )
         }
     };
     let k = args.k.unwrap_or(default_k);
@@ -82,7 +88,7 @@ fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings>
                     options.k
                 );
             }
-            (InitMethod::KMeansPlusPlus, Some(params))
+            (InitMethod::KMeansPlusPlus, Some(Arc::new(params)))
         }
         Init::Method(method) => (method, None),
     };
@@ -94,4 +100,24 @@ fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings>
         seed: options.seed,
         config: options.config,
     })
+}
+
+/// The CSV options as they would be written on a `mixplore fit` command line.
+fn csv_words(csv: &CsvArgs) -> Vec<String> {
+    let mut words = Vec::new();
+    if let Some(columns) = &csv.columns {
+        words.push(format!("--columns {}", shell_word(&columns.join(","))));
+    }
+    if csv.delimiter != b',' {
+        let delimiter = if csv.delimiter == b'\t' {
+            "tab".to_owned()
+        } else {
+            shell_word(&char::from(csv.delimiter).to_string())
+        };
+        words.push(format!("--delimiter {delimiter}"));
+    }
+    if csv.drop_invalid {
+        words.push("--drop-invalid".to_owned());
+    }
+    words
 }

@@ -1,21 +1,9 @@
 //! The one table from keys to actions. The explorer's event loop and the help overlay both read
 //! it, so what the help says is what the keys do.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
-use crate::explorer::app::Action;
-use crate::explorer::editor::EditorKey;
-
-/// A key as the table names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    /// A printable character (case matters).
-    Char(char),
-    /// Ctrl plus a character.
-    Ctrl(char),
-    /// A named key.
-    Code(KeyCode),
-}
+use super::action::Action;
+use super::editor::EditorKey;
+use super::input::Key;
 
 /// One row of the table: the keys, how the help shows them, the action, what it does.
 #[derive(Debug, Clone, Copy)]
@@ -39,25 +27,25 @@ pub const BINDINGS: &[Binding] = &[
         help: "run / pause",
     },
     Binding {
-        keys: &[Key::Char('n'), Key::Code(KeyCode::Right)],
+        keys: &[Key::Char('n'), Key::Right],
         label: "n →",
         action: Action::StepForward,
         help: "one iteration forward (asks for a new one at the newest)",
     },
     Binding {
-        keys: &[Key::Char('p'), Key::Code(KeyCode::Left)],
+        keys: &[Key::Char('p'), Key::Left],
         label: "p ←",
         action: Action::StepBack,
         help: "one iteration back through the history",
     },
     Binding {
-        keys: &[Key::Char('g'), Key::Code(KeyCode::Home)],
+        keys: &[Key::Char('g'), Key::Home],
         label: "g Home",
         action: Action::First,
         help: "first iteration (θ(0))",
     },
     Binding {
-        keys: &[Key::Char('G'), Key::Code(KeyCode::End)],
+        keys: &[Key::Char('G'), Key::End],
         label: "G End",
         action: Action::Newest,
         help: "newest iteration",
@@ -183,16 +171,34 @@ pub const BINDINGS: &[Binding] = &[
         help: "this help",
     },
     Binding {
-        keys: &[Key::Code(KeyCode::Esc)],
+        keys: &[Key::Char('!')],
+        label: "!",
+        action: Action::OpenMessages,
+        help: "every warning and error so far, with its iteration",
+    },
+    Binding {
+        keys: &[Key::Char('e')],
+        label: "e",
+        action: Action::OpenReproduce,
+        help: "the mixplore fit command reproducing this run; w there saves θ(0)",
+    },
+    Binding {
+        keys: &[Key::Esc],
         label: "Esc",
         action: Action::Escape,
-        help: "close help; quit when nothing is open",
+        help: "close the top panel (never quits)",
     },
     Binding {
         keys: &[Key::Char('q'), Key::Ctrl('c')],
         label: "q ^C",
         action: Action::Quit,
-        help: "quit",
+        help: "quit (Ctrl-C from anywhere)",
+    },
+    Binding {
+        keys: &[Key::Ctrl('z')],
+        label: "^Z",
+        action: Action::Suspend,
+        help: "suspend to the shell (from anywhere); fg resumes",
     },
 ];
 
@@ -206,39 +212,32 @@ pub const EDITOR_KEYS: &[(&str, &str)] = &[
     ("S", "save the spec as TOML"),
 ];
 
-/// The editor's meaning of a key press, if any.
-pub fn editor_key_for(event: &KeyEvent) -> Option<EditorKey> {
-    if event.kind == KeyEventKind::Release {
-        return None;
-    }
-    match event.code {
-        KeyCode::Tab | KeyCode::Down => Some(EditorKey::Next),
-        KeyCode::BackTab | KeyCode::Up => Some(EditorKey::Previous),
-        KeyCode::Enter => Some(EditorKey::Enter),
-        KeyCode::Esc => Some(EditorKey::Escape),
-        KeyCode::Backspace => Some(EditorKey::Backspace),
-        KeyCode::Char('c') if event.modifiers.contains(KeyModifiers::CONTROL) => {
-            Some(EditorKey::Escape)
-        }
-        KeyCode::Char('p') => Some(EditorKey::Presets),
-        KeyCode::Char('S') => Some(EditorKey::Save),
-        KeyCode::Char(c) => Some(EditorKey::Char(c)),
+/// The editor's meaning of a key (the global keys, Ctrl-C and Ctrl-Z, never reach it).
+pub fn editor_key_for(key: Key) -> Option<EditorKey> {
+    match key {
+        Key::Tab | Key::Down => Some(EditorKey::Next),
+        Key::BackTab | Key::Up => Some(EditorKey::Previous),
+        Key::Enter => Some(EditorKey::Enter),
+        Key::Esc => Some(EditorKey::Escape),
+        Key::Backspace => Some(EditorKey::Backspace),
+        Key::Char('p') => Some(EditorKey::Presets),
+        Key::Char('S') => Some(EditorKey::Save),
+        Key::Char(c) => Some(EditorKey::Char(c)),
         _ => None,
     }
 }
 
-/// The action for a key press, if any. Releases and repeats of non-repeatable keys are ignored.
-pub fn action_for(event: &KeyEvent) -> Option<Action> {
-    if event.kind == KeyEventKind::Release {
-        return None;
+/// The keys that act whatever is open: quit and suspend.
+pub fn global_action(key: Key) -> Option<Action> {
+    match key {
+        Key::Ctrl('c') => Some(Action::Quit),
+        Key::Ctrl('z') => Some(Action::Suspend),
+        _ => None,
     }
-    let key = match event.code {
-        KeyCode::Char(c) if event.modifiers.contains(KeyModifiers::CONTROL) => {
-            Key::Ctrl(c.to_ascii_lowercase())
-        }
-        KeyCode::Char(c) => Key::Char(c),
-        code => Key::Code(code),
-    };
+}
+
+/// The action for a key, if the table has one.
+pub fn action_for(key: Key) -> Option<Action> {
     BINDINGS
         .iter()
         .find(|binding| binding.keys.contains(&key))
@@ -249,29 +248,19 @@ pub fn action_for(event: &KeyEvent) -> Option<Action> {
 mod tests {
     use super::*;
 
-    fn press(code: KeyCode, modifiers: KeyModifiers) -> Option<Action> {
-        action_for(&KeyEvent::new(code, modifiers))
+    fn press(key: Key) -> Option<Action> {
+        action_for(key)
     }
 
     #[test]
     fn the_table_maps_keys() {
-        assert_eq!(
-            press(KeyCode::Char(' '), KeyModifiers::NONE),
-            Some(Action::ToggleRun)
-        );
-        assert_eq!(
-            press(KeyCode::Right, KeyModifiers::NONE),
-            Some(Action::StepForward)
-        );
-        assert_eq!(
-            press(KeyCode::Char('G'), KeyModifiers::SHIFT),
-            Some(Action::Newest)
-        );
-        assert_eq!(
-            press(KeyCode::Char('c'), KeyModifiers::CONTROL),
-            Some(Action::Quit)
-        );
-        assert_eq!(press(KeyCode::Char('z'), KeyModifiers::NONE), None);
+        assert_eq!(press(Key::Char(' ')), Some(Action::ToggleRun));
+        assert_eq!(press(Key::Right), Some(Action::StepForward));
+        assert_eq!(press(Key::Char('G')), Some(Action::Newest));
+        assert_eq!(press(Key::Ctrl('c')), Some(Action::Quit));
+        assert_eq!(press(Key::Char('z')), None);
+        assert_eq!(global_action(Key::Ctrl('z')), Some(Action::Suspend));
+        assert_eq!(global_action(Key::Char('q')), None);
     }
 
     #[test]

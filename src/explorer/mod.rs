@@ -7,6 +7,7 @@
 //! The terminal is restored on every way out: normal quit, error, panic (ratatui's hook),
 //! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
 
+pub mod action;
 pub mod app;
 pub mod batch;
 pub mod editor;
@@ -16,7 +17,7 @@ pub mod ui;
 pub mod worker;
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
@@ -26,8 +27,11 @@ use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use self::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
+use self::app::{
+    App, Effect, Msg, Origin, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source,
+};
 use self::batch::{Batch, BatchEvent};
+use self::input::Key;
 use self::ui::Theme;
 use self::worker::{Worker, WorkerEvent};
 use crate::data::save::{write_atomically, write_data_csv};
@@ -50,6 +54,10 @@ pub enum Event {
     Worker(WorkerEvent),
     /// A background batch reported a fit.
     Batch(BatchEvent),
+    /// A background save finished.
+    Saved(SaveRequest, SaveOutcome),
+    /// A background simulation finished.
+    Simulated(u64, Result<Box<Source>, String>),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(i32),
     /// The terminal input failed (closed).
@@ -116,38 +124,123 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
         })
         .context("cannot start the input thread")?;
 
-    let (mut app, commands) = App::new(source, settings);
-    app.presets = editor::presets();
-    for command in commands {
-        worker.send(command);
-    }
+    let (mut app, effects) = App::new(source, settings);
     let theme = Theme::from_env();
+    let mut executor = Executor {
+        worker,
+        batch: None,
+        sender: sender_for_batches,
+    };
     let result = ratatui::run(|terminal| {
-        event_loop(
-            terminal,
-            &inbox,
-            &sender_for_batches,
-            &mut app,
-            &worker,
-            &theme,
-        )
+        for effect in effects {
+            if let Flow::Quit = executor.run(effect, terminal, &app)? {
+                return Ok(());
+            }
+        }
+        event_loop(terminal, &inbox, &mut app, &mut executor, &theme)
     });
     signal_handle.close();
-    drop(worker);
+    // Quitting never waits for the EM thread: it may be in the middle of a long iteration.
+    executor.worker.detach();
     result
+}
+
+/// Whether the loop goes on.
+enum Flow {
+    Continue,
+    Quit,
+}
+
+/// Carries out the reducer's effects: the worker, the running batch, background saves and
+/// simulations, suspend and quit.
+struct Executor {
+    worker: Worker,
+    /// The running batch, if any; dropping it cancels it.
+    batch: Option<Batch>,
+    sender: Sender<Event>,
+}
+
+impl Executor {
+    fn run(
+        &mut self,
+        effect: Effect,
+        terminal: &mut DefaultTerminal,
+        app: &App,
+    ) -> anyhow::Result<Flow> {
+        match effect {
+            Effect::Worker(command) => self.worker.send(command),
+            Effect::StartBatch { id, data, jobs } => {
+                let to_loop = self.sender.clone();
+                self.batch = Batch::spawn(id, data, jobs, move |event| {
+                    to_loop.send(Event::Batch(event)).is_ok()
+                })
+                .ok();
+            }
+            Effect::CancelBatch => self.batch = None,
+            Effect::Simulate { id, spec } => {
+                let to_loop = self.sender.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("mixplore-simulate".into())
+                    .spawn(move || {
+                        let name = spec
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| "edited simulation".into());
+                        let drawn = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            Source::simulated(*spec, name, Origin::Edited)
+                        }))
+                        .map(Box::new)
+                        .map_err(|_| "internal error while sampling".to_owned());
+                        let _ = to_loop.send(Event::Simulated(id, drawn));
+                    });
+                if let Err(error) = spawned {
+                    let _ = self.sender.send(Event::Simulated(
+                        id,
+                        Err(format!("cannot start a thread: {error}")),
+                    ));
+                }
+            }
+            Effect::Save(request) => {
+                let to_loop = self.sender.clone();
+                let source = app.source().clone();
+                let spawned = std::thread::Builder::new()
+                    .name("mixplore-save".into())
+                    .spawn(move || {
+                        let outcome = save(&request, &source);
+                        let _ = to_loop.send(Event::Saved(request, outcome));
+                    });
+                if let Err(error) = spawned {
+                    bail!("cannot start a thread to save: {error}");
+                }
+            }
+            Effect::Suspend => {
+                suspend(terminal).context("cannot suspend")?;
+                let _ = self.sender.send(Event::Resize);
+            }
+            Effect::Quit => return Ok(Flow::Quit),
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// Restores the terminal, stops the process like a shell's Ctrl-Z, and takes the terminal
+/// back when the shell continues it (`fg`).
+fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
+    ratatui::restore();
+    signal_hook::low_level::raise(signal_hook::consts::SIGSTOP)?;
+    // Continued: raw mode and the alternate screen again, and a full redraw.
+    *terminal = ratatui::init();
+    terminal.clear()
 }
 
 fn event_loop(
     terminal: &mut DefaultTerminal,
     inbox: &Receiver<Event>,
-    sender: &Sender<Event>,
     app: &mut App,
-    worker: &Worker,
+    executor: &mut Executor,
     theme: &Theme,
 ) -> anyhow::Result<()> {
     let mut dirty = true;
-    // The running batch, if any; dropping it cancels the fits it has not started.
-    let mut batch: Option<Batch> = None;
     let mut last_draw: Option<Instant> = None;
     loop {
         let now = Instant::now();
@@ -176,49 +269,29 @@ fn event_loop(
             .into_iter()
             .chain(inbox.try_iter().take(MAX_EVENTS_PER_FRAME));
         for event in pending {
-            dirty |= apply(event, app, worker);
-            if app.should_quit {
-                return Ok(());
+            let msg = match event {
+                Event::Key(key) => match Key::from_crossterm(&key) {
+                    Some(key) => Msg::Key(key),
+                    None => continue,
+                },
+                Event::Resize => Msg::Resize,
+                Event::Worker(event) => Msg::Worker(event),
+                Event::Batch(event) => Msg::Batch(event),
+                Event::Saved(request, outcome) => Msg::Saved { request, outcome },
+                Event::Simulated(id, source) => Msg::Simulated { id, source },
+                Event::Signal(_) | Event::InputClosed => return Ok(()),
+            };
+            dirty = true;
+            for effect in app.update(msg) {
+                if let Flow::Quit = executor.run(effect, terminal, app)? {
+                    return Ok(());
+                }
             }
-        }
-        if let Some((id, jobs)) = app.take_batch_request() {
-            let to_loop = sender.clone();
-            batch = Batch::spawn(id, Arc::clone(&app.source.data), jobs, move |event| {
-                to_loop.send(Event::Batch(event)).is_ok()
-            })
-            .ok();
-        }
-        if app.batch.is_none() && batch.is_some() {
-            // The panel closed: cancel what has not run.
-            drop(batch.take());
         }
     }
 }
 
-/// Applies one event; returns whether the screen must change.
-fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
-    match event {
-        Event::Key(key) => {
-            for command in app.on_key(&key) {
-                worker.send(command);
-            }
-            if let Some(request) = app.take_save_request() {
-                let outcome = save(&request, &app.source);
-                app.save_finished(&request, outcome);
-            }
-            true
-        }
-        Event::Resize => true,
-        Event::Worker(event) => app.on_worker(event),
-        Event::Batch(event) => app.on_batch(event),
-        Event::Signal(_) | Event::InputClosed => {
-            app.should_quit = true;
-            true
-        }
-    }
-}
-
-/// Carries out a save the app asked for; an existing file is only replaced once confirmed.
+/// Carries out a save; an existing file is only replaced once confirmed.
 fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
     if !request.overwrite && request.path.exists() {
         return SaveOutcome::Exists;
@@ -229,8 +302,18 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
             out,
             &source.data,
             &source.columns,
-            source.simulation.as_ref().map(|s| s.labels.as_slice()),
+            source
+                .simulation
+                .as_ref()
+                .and(source.truth.as_ref())
+                .map(|t| t.labels.as_slice()),
         ),
+        SaveWhat::Start(mixture) => {
+            let text = serde_json::to_string_pretty(&mixture.to_params())
+                .map_err(std::io::Error::other)?;
+            std::io::Write::write_all(out, text.as_bytes())?;
+            std::io::Write::write_all(out, b"\n")
+        }
     });
     match written {
         Ok(()) => SaveOutcome::Saved,
@@ -246,7 +329,7 @@ mod tests {
     #[test]
     fn saves_write_specs_and_data_and_never_overwrite_unasked() {
         let spec = parse_toml(include_str!("../../assets/specs/bimodal-1d.toml"), "b").unwrap();
-        let source = Source::simulated(spec.clone(), "b");
+        let source = Source::simulated(spec.clone(), "b", Origin::Default);
         let dir = tempfile::tempdir().unwrap();
         let spec_path = dir.path().join("spec.toml");
         let request = SaveRequest {

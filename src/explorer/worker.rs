@@ -2,11 +2,15 @@
 //!
 //! The worker owns the data and the EM stepper. The UI sends [`Command`]s on a channel; the
 //! worker answers with [`WorkerEvent`]s through a sink the UI provides (so they arrive on the
-//! UI's one inbound channel): one [`Snapshot`] per iteration, carrying parameters only — never
-//! per-point arrays — so the UI can keep the whole history at any n. Every snapshot carries the
-//! run id of the run it belongs to, so the UI can ignore the tail of a run it abandoned.
+//! UI's one inbound channel): one [`Snapshot`] per iteration, carrying the parameters and the
+//! most likely component of each point the data panel draws (a bounded sample), so the UI never
+//! runs an E-step itself. Every snapshot carries the run id of the run it belongs to, so the UI
+//! can ignore the tail of a run it abandoned.
+//!
 //! Commands are read between iterations, so pausing, restarting or quitting never waits for
-//! more than one iteration.
+//! more than one iteration; queued commands are coalesced so the latest start wins and a
+//! superseded run never starts. The worker can also re-derive an iteration the UI no longer keeps
+//! from an earlier one (runs are deterministic), see [`Command::Derive`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -19,6 +23,9 @@ use crate::em::{
     most_likely_components,
 };
 
+/// The component labels of the drawn sample, one small integer per point.
+pub type Labels = Arc<[u16]>;
+
 /// The true components of some of the points (simulated data), so each snapshot can say how
 /// well the fit's labels agree with the truth.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,10 +37,9 @@ pub struct TruthSample {
 }
 
 impl TruthSample {
-    /// The adjusted Rand index between the true labels and the most likely components under
-    /// `params`.
-    pub fn agreement(&self, data: &Dataset, params: &Mixture) -> f64 {
-        let fitted = most_likely_components(data, &self.indices, params);
+    /// The adjusted Rand index between the true labels and fitted `labels` of the same points.
+    pub fn agreement(&self, labels: &[u16]) -> f64 {
+        let fitted: Vec<usize> = labels.iter().map(|&l| usize::from(l)).collect();
         adjusted_rand_index(&self.labels, &fitted)
     }
 }
@@ -53,7 +59,9 @@ pub struct RunRequest {
     pub seed: u64,
     /// Regularisation and stopping rule.
     pub config: EmConfig,
-    /// The true labels of a sample of points, for simulated data.
+    /// The points the data panel draws: every snapshot carries their most likely components.
+    pub drawn: Arc<Vec<usize>>,
+    /// The true labels of the drawn points, when the data have a truth.
     pub truth: Option<Arc<TruthSample>>,
 }
 
@@ -79,6 +87,18 @@ pub enum Command {
     Pause,
     /// Pace of [`Command::Run`].
     SetSpeed(Speed),
+    /// Recompute θ(`to`) of run `run_id` from θ(`from_iteration`) = `from`, answered by
+    /// [`WorkerEvent::Derived`]; the UI asks when it no longer keeps an iteration it must show.
+    Derive {
+        /// The run.
+        run_id: u64,
+        /// The iteration of `from`.
+        from_iteration: usize,
+        /// Parameters of that iteration.
+        from: Arc<Mixture>,
+        /// The iteration wanted (≥ `from_iteration`).
+        to: usize,
+    },
     /// End the thread.
     Shutdown,
 }
@@ -91,7 +111,9 @@ pub struct Snapshot {
     /// t of θ(t).
     pub iteration: usize,
     /// θ(t).
-    pub params: Mixture,
+    pub params: Arc<Mixture>,
+    /// The most likely component under θ(t) of each drawn point (the E-step at θ(t)).
+    pub labels: Labels,
     /// trace[t], the total log-likelihood at θ(t).
     pub log_likelihood: f64,
     /// Whether iteration t met the convergence test.
@@ -104,16 +126,22 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The current state of `em`, as run `run_id`, with the agreement with `truth` if given.
-    pub fn of(run_id: u64, em: &Em, truth: Option<&TruthSample>) -> Self {
+    /// The current state of `em`, as run `run_id`: the labels of the `drawn` points, and their
+    /// agreement with `truth` if given.
+    pub fn of(run_id: u64, em: &Em, drawn: &[usize], truth: Option<&TruthSample>) -> Self {
+        let labels: Labels = most_likely_components(em.data(), drawn, em.params())
+            .into_iter()
+            .map(|k| u16::try_from(k).unwrap_or(u16::MAX))
+            .collect();
         Self {
             run_id,
             iteration: em.iteration(),
-            params: em.params().clone(),
+            params: Arc::new(em.params().clone()),
             log_likelihood: em.log_likelihood(),
             converged: em.converged(),
             done: em.is_done(),
-            agreement: truth.map(|truth| truth.agreement(em.data(), em.params())),
+            agreement: truth.map(|truth| truth.agreement(&labels)),
+            labels,
         }
     }
 }
@@ -123,6 +151,8 @@ impl Snapshot {
 pub enum WorkerEvent {
     /// A new iteration.
     Snapshot(Snapshot),
+    /// An iteration re-derived on request ([`Command::Derive`]); not a new one.
+    Derived(Snapshot),
     /// The worker stopped iterating because running finished or was paused.
     Paused {
         /// The run concerned.
@@ -169,6 +199,15 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Lets the thread go without waiting for it: it ends after its current iteration, or with
+    /// the process. Quitting uses this, so it never waits for a long iteration.
+    pub fn detach(mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        self.handle.take();
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         let _ = self.commands.send(Command::Shutdown);
@@ -182,7 +221,10 @@ struct WorkerLoop<F> {
     inbox: Receiver<Command>,
     sink: F,
     run: Option<(u64, Em)>,
+    drawn: Arc<Vec<usize>>,
     truth: Option<Arc<TruthSample>>,
+    /// Commands taken from the channel while coalescing, not yet handled.
+    queued: std::collections::VecDeque<Command>,
     running: bool,
     speed: Speed,
     next_step_at: Instant,
@@ -200,7 +242,9 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
             inbox,
             sink,
             run: None,
+            drawn: Arc::new(Vec::new()),
             truth: None,
+            queued: std::collections::VecDeque::new(),
             running: false,
             speed: Speed::PerSecond(10.0),
             next_step_at: Instant::now(),
@@ -209,7 +253,9 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
 
     fn run(mut self) {
         loop {
-            let command = if self.running {
+            let command = if let Some(command) = self.queued.pop_front() {
+                Some(command)
+            } else if self.running {
                 let wait = self.next_step_at.saturating_duration_since(Instant::now());
                 if wait.is_zero() {
                     match self.inbox.try_recv() {
@@ -258,16 +304,43 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
         }
     }
 
+    /// Takes everything already queued, so that of several starts only the latest runs (with
+    /// the commands sent after it); a shutdown anywhere in the queue wins at once.
+    fn coalesce(&mut self) -> Result<(), ()> {
+        loop {
+            match self.inbox.try_recv() {
+                Ok(Command::Shutdown) => return Err(()),
+                Ok(Command::Start(request)) => {
+                    // Everything before a newer start is superseded, except the speed.
+                    self.queued.retain(|c| matches!(c, Command::SetSpeed(_)));
+                    self.queued.push_back(Command::Start(request));
+                }
+                Ok(command) => self.queued.push_back(command),
+                Err(TryRecvError::Empty) => return Ok(()),
+                Err(TryRecvError::Disconnected) => return Err(()),
+            }
+        }
+    }
+
     fn handle(&mut self, command: Command) -> Flow {
         match command {
             Command::Start(request) => {
                 self.running = false;
                 self.run = None;
+                if self.coalesce().is_err() {
+                    return Flow::Stop;
+                }
+                if self.queued.iter().any(|c| matches!(c, Command::Start(_))) {
+                    // A newer start is waiting: this one never begins.
+                    return Flow::Continue;
+                }
                 let run_id = request.run_id;
                 self.truth = request.truth.clone();
+                self.drawn = Arc::clone(&request.drawn);
                 match catch_unwind(AssertUnwindSafe(|| start(request))) {
                     Ok(Ok(em)) => {
-                        let snapshot = Snapshot::of(run_id, &em, self.truth.as_deref());
+                        let snapshot =
+                            Snapshot::of(run_id, &em, &self.drawn, self.truth.as_deref());
                         self.run = Some((run_id, em));
                         self.emit(WorkerEvent::Snapshot(snapshot))
                     }
@@ -309,7 +382,49 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 self.next_step_at = Instant::now();
                 Flow::Continue
             }
+            Command::Derive {
+                run_id,
+                from_iteration,
+                from,
+                to,
+            } => self.derive(run_id, from_iteration, &from, to),
             Command::Shutdown => Flow::Stop,
+        }
+    }
+
+    /// Re-runs the current run's iterations from `from` (θ(from_iteration)) to θ(to): the same
+    /// M-steps on the same data, so the same numbers as the first time.
+    fn derive(&mut self, run_id: u64, from_iteration: usize, from: &Mixture, to: usize) -> Flow {
+        let Some((current, em)) = self.run.as_ref() else {
+            return Flow::Continue;
+        };
+        if *current != run_id {
+            return Flow::Continue;
+        }
+        let (data, config) = (Arc::clone(em.data()), *em.config());
+        let drawn = Arc::clone(&self.drawn);
+        let truth = self.truth.clone();
+        let derived = catch_unwind(AssertUnwindSafe(|| -> Result<Snapshot, EmError> {
+            let mut replay = Em::new(data, from.clone(), config)?;
+            for _ in from_iteration..to {
+                replay.step()?;
+            }
+            let mut snapshot = Snapshot::of(run_id, &replay, &drawn, truth.as_deref());
+            snapshot.iteration = to;
+            Ok(snapshot)
+        }));
+        match derived {
+            Ok(Ok(snapshot)) => self.emit(WorkerEvent::Derived(snapshot)),
+            Ok(Err(error)) => self.emit(WorkerEvent::Failed {
+                run_id,
+                iteration: to,
+                message: format!("cannot re-derive this iteration: {error}"),
+            }),
+            Err(panic) => self.emit(WorkerEvent::Failed {
+                run_id,
+                iteration: to,
+                message: format!("internal error: {}", panic_text(&panic)),
+            }),
         }
     }
 
@@ -334,7 +449,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
         let outcome = catch_unwind(AssertUnwindSafe(|| em.step()));
         let event = match outcome {
             Ok(Ok(_)) => {
-                let snapshot = Snapshot::of(run_id, em, self.truth.as_deref());
+                let snapshot = Snapshot::of(run_id, em, &self.drawn, self.truth.as_deref());
                 if snapshot.done && self.running {
                     self.running = false;
                 }
@@ -410,6 +525,7 @@ mod tests {
             init: Init::Method(InitMethod::KMeansPlusPlus),
             seed: 1,
             config: EmConfig::default(),
+            drawn: Arc::new((0..200).collect()),
             truth: None,
         }
     }
@@ -424,7 +540,7 @@ mod tests {
         loop {
             match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
                 WorkerEvent::Snapshot(snapshot) => return snapshot,
-                WorkerEvent::Paused { .. } => {}
+                WorkerEvent::Paused { .. } | WorkerEvent::Derived(_) => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }
@@ -491,7 +607,7 @@ mod tests {
                     assert_eq!(run_id, 2);
                     break;
                 }
-                WorkerEvent::Snapshot(_) => {}
+                WorkerEvent::Snapshot(_) | WorkerEvent::Derived(_) => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }
@@ -530,5 +646,82 @@ mod tests {
         }
         worker.send(Command::Start(request(4, 2)));
         assert_eq!(next_snapshot(&rx).run_id, 4);
+    }
+}
+
+#[cfg(test)]
+mod coalescing {
+    use super::*;
+    use crate::em::InitMethod;
+
+    fn request(run_id: u64, n: usize) -> RunRequest {
+        let values: Vec<f64> = (0..n * 2)
+            .map(|i| (i % 7) as f64 + (i as f64 * 0.37).sin())
+            .collect();
+        RunRequest {
+            run_id,
+            data: Arc::new(Dataset::new(2, values).unwrap()),
+            k: 3,
+            init: Init::Method(InitMethod::KMeansPlusPlus),
+            seed: run_id,
+            config: EmConfig::default(),
+            drawn: Arc::new((0..n.min(1000)).collect()),
+            truth: None,
+        }
+    }
+
+    #[test]
+    fn of_many_queued_starts_only_the_latest_runs() {
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker::spawn(move |event| tx.send(event).is_ok()).unwrap();
+        let requests: Vec<RunRequest> = (1..=20).map(|id| request(id, 20_000)).collect();
+        for request in requests {
+            worker.send(Command::Start(request));
+        }
+        let mut started = Vec::new();
+        while let Ok(event) = rx.recv_timeout(Duration::from_secs(2)) {
+            if let WorkerEvent::Snapshot(snapshot) = event {
+                started.push(snapshot.run_id);
+            }
+        }
+        // The first may have begun before the rest were queued; the last always runs, and
+        // nothing between them is started once a newer start is waiting.
+        assert_eq!(started.last(), Some(&20), "{started:?}");
+        assert!(started.len() <= 3, "{started:?}");
+    }
+
+    #[test]
+    fn derived_iterations_equal_the_original_ones() {
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker::spawn(move |event| tx.send(event).is_ok()).unwrap();
+        worker.send(Command::Start(request(1, 2_000)));
+        let mut snapshots = Vec::new();
+        for _ in 0..6 {
+            worker.send(Command::Step);
+        }
+        while snapshots.len() < 7 {
+            if let WorkerEvent::Snapshot(s) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                snapshots.push(s);
+            }
+        }
+        worker.send(Command::Derive {
+            run_id: 1,
+            from_iteration: 2,
+            from: Arc::clone(&snapshots[2].params),
+            to: 6,
+        });
+        let derived = loop {
+            if let WorkerEvent::Derived(s) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                break s;
+            }
+        };
+        assert_eq!(derived.iteration, 6);
+        // Bit for bit: the same M-steps on the same data.
+        assert_eq!(*derived.params, *snapshots[6].params);
+        assert_eq!(derived.labels, snapshots[6].labels);
+        assert_eq!(
+            derived.log_likelihood.to_bits(),
+            snapshots[6].log_likelihood.to_bits()
+        );
     }
 }

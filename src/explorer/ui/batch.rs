@@ -22,7 +22,8 @@ pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
         BatchKind::Restarts => "Restarts: the same model from other seeds",
     };
     let title = format!(
-        " {what} · {}/{} done · ↑↓ Enter opens · Esc ",
+        " {what} · init {} · {}/{} done · ↑↓ Enter opens · Esc ",
+        view.init.name(),
         view.done(),
         view.jobs.len()
     );

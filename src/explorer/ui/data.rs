@@ -3,7 +3,7 @@
 //! and 2σ ellipses of each component's covariance on that pair. For D = 1: a histogram of the
 //! data with each weighted component density and the mixture density over it.
 
-use std::f64::consts::{PI, TAU};
+use std::f64::consts::PI;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -14,11 +14,7 @@ use ratatui::widgets::Block;
 use ratatui::widgets::canvas::{Canvas, Context, Line as Segment, Points};
 
 use super::{Theme, short};
-use crate::em::{Mixture, most_likely_components};
-use crate::explorer::app::{App, MarkerKind};
-
-/// Segments per ellipse outline: smooth at any panel size a terminal has.
-const ELLIPSE_SEGMENTS: usize = 72;
+use crate::explorer::app::{App, MarkerKind, Outline, Phase};
 
 fn marker(kind: MarkerKind) -> Marker {
     match kind {
@@ -28,23 +24,9 @@ fn marker(kind: MarkerKind) -> Marker {
     }
 }
 
-/// The range of `values`, padded by 5% (and widened if all are equal).
-fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-        (lo.min(v), hi.max(v))
-    });
-    if !low.is_finite() || !high.is_finite() {
-        return (0.0, 1.0);
-    }
-    let pad = ((high - low) * 0.05)
-        .max(low.abs().max(high.abs()) * 1e-9)
-        .max(1e-12);
-    (low - pad, high + pad)
-}
-
 /// Draws the panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.source.data.dim() == 1 {
+    if app.source().data.dim() == 1 {
         histogram(frame, area, app, theme);
     } else {
         scatter(frame, area, app, theme);
@@ -52,9 +34,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn sample_note(app: &App) -> String {
-    let n = app.source.data.len();
-    if app.drawn.len() < n {
-        format!(" (sample of {} of {n} points)", app.drawn.len())
+    let n = app.source().data.len();
+    if app.drawn().len() < n {
+        format!(" (sample of {} of {n} points)", app.drawn().len())
     } else {
         String::new()
     }
@@ -62,38 +44,22 @@ fn sample_note(app: &App) -> String {
 
 /// Where a half-step run stands, for the panel title (empty outside half-step mode).
 fn half_step_note(app: &App, changed: usize) -> String {
-    let Some(t) = app.shown_snapshot().map(|s| s.iteration) else {
-        return String::new();
-    };
-    if !app.half_steps {
-        String::new()
-    } else if app.after_m_step && t > 0 {
-        format!(" · M-step {t}: ellipses moved, colours from θ({})", t - 1)
-    } else if t > 0 {
-        format!(" · E-step at θ({t}): {changed} points changed (white)")
-    } else {
-        " · θ(0)".into()
+    let view = app.view();
+    let t = view.iteration;
+    match view.phase {
+        None => String::new(),
+        Some(Phase::AfterMStep) if t > 0 => {
+            format!(
+                " · M-step {t}: θ({t}), colours from the E-step at θ({})",
+                t - 1
+            )
+        }
+        Some(Phase::AfterMStep) => " · θ(0): n runs the first E-step".into(),
+        Some(Phase::AfterEStep) if t > 0 => {
+            format!(" · E-step at θ({t}): {changed} points changed (white)")
+        }
+        Some(Phase::AfterEStep) => " · E-step at θ(0)".into(),
     }
-}
-
-/// The outline of the `scale`-σ ellipse of a 2×2 covariance [[a, b], [b, c]] around `centre`,
-/// from its eigen-decomposition (closed form for a symmetric 2×2 matrix).
-pub fn ellipse(centre: (f64, f64), a: f64, b: f64, c: f64, scale: f64) -> Vec<(f64, f64)> {
-    let half_trace = 0.5 * (a + c);
-    let radius = (0.25 * (a - c) * (a - c) + b * b).sqrt();
-    let (major, minor) = (
-        (half_trace + radius).max(0.0).sqrt(),
-        (half_trace - radius).max(0.0).sqrt(),
-    );
-    let angle = 0.5 * (2.0 * b).atan2(a - c);
-    let (sin, cos) = angle.sin_cos();
-    (0..=ELLIPSE_SEGMENTS)
-        .map(|i| {
-            let t = TAU * i as f64 / ELLIPSE_SEGMENTS as f64;
-            let (u, v) = (scale * major * t.cos(), scale * minor * t.sin());
-            (centre.0 + u * cos - v * sin, centre.1 + u * sin + v * cos)
-        })
-        .collect()
 }
 
 fn draw_outline(ctx: &mut Context, outline: &[(f64, f64)], color: Color) {
@@ -105,32 +71,21 @@ fn draw_outline(ctx: &mut Context, outline: &[(f64, f64)], color: Color) {
 }
 
 fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let data = &app.source.data;
-    let (x, y) = app.dims;
-    let columns = &app.source.columns;
-    let x_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[x]));
-    let y_range = padded_range(app.drawn.iter().map(|&i| data.row(i)[y]));
-    let snapshot = app.shown_snapshot();
-    // Points grouped by the component their last E-step made most likely (all in one group
-    // before the first snapshot).
-    let labels = match app.colouring_params() {
-        Some(params) => most_likely_components(data, &app.drawn, params),
-        None => vec![0; app.drawn.len()],
+    let source = app.source();
+    let data = &source.data;
+    let view = app.view();
+    let (x, y) = app.display().dims;
+    let columns = &source.columns;
+    let (x_range, y_range) = (view.x_range, view.y_range);
+    let drawn = app.drawn();
+    let phase = half_step_note(app, view.changed.len());
+    let pending = if view.pending {
+        " · re-deriving…"
+    } else {
+        ""
     };
-    // Right after an E-step in half-step mode: the points that changed component.
-    let changed: Vec<(f64, f64)> = match app.recolour_reference() {
-        Some(before) => most_likely_components(data, &app.drawn, before)
-            .iter()
-            .zip(&labels)
-            .zip(&app.drawn)
-            .filter(|((a, b), _)| a != b)
-            .map(|(_, &i)| (data.row(i)[x], data.row(i)[y]))
-            .collect(),
-        None => Vec::new(),
-    };
-    let phase = half_step_note(app, changed.len());
     let title = format!(
-        " Data: {} → vs {} ↑{}{phase} ",
+        " Data: {} → vs {} ↑{}{phase}{pending} ",
         columns[x],
         columns[y],
         sample_note(app)
@@ -147,31 +102,47 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let block = Block::bordered()
         .title(title)
         .title_bottom(Line::from(bottom));
-    let k = snapshot.map_or(1, |s| s.params.k());
-    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
-    for (&i, &label) in app.drawn.iter().zip(&labels) {
+    // Points grouped by the component their last E-step made most likely; one neutral group
+    // before the first E-step.
+    let k = view.params.as_ref().map_or(1, |p| p.k()).max(1);
+    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k + 1];
+    let neutral = k;
+    for (position, &i) in drawn.iter().enumerate() {
         let row = data.row(i);
-        groups[label].push((row[x], row[y]));
+        let group = view
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(position))
+            .map_or(neutral, |&l| usize::from(l).min(neutral));
+        groups[group].push((row[x], row[y]));
     }
+    let changed: Vec<(f64, f64)> = view
+        .changed
+        .iter()
+        .filter_map(|&position| drawn.get(position))
+        .map(|&i| (data.row(i)[x], data.row(i)[y]))
+        .collect();
     let inner = block.inner(area);
     let colour = theme.colour;
-    let references = reference_mixtures(app);
+    let palette: Vec<usize> = (0..k).map(|c| app.slot(c)).collect();
     let canvas = Canvas::default()
         .block(block)
-        .marker(marker(app.marker))
+        .marker(marker(app.display().marker))
         .x_bounds([x_range.0, x_range.1])
         .y_bounds([y_range.0, y_range.1])
         .paint(|ctx| {
             if colour {
                 for (component, points) in groups.iter().enumerate() {
-                    ctx.draw(&Points::new(
-                        points,
-                        theme.component_colour(app.slot(component)),
-                    ));
+                    let colour = if component == neutral {
+                        Color::Gray
+                    } else {
+                        theme.component_colour(app.slot(component))
+                    };
+                    ctx.draw(&Points::new(points, colour));
                 }
             } else {
                 // Without colour, one letter per occupied cell tells the components apart.
-                letters(ctx, &groups, &app.palette, inner, x_range, y_range);
+                letters(ctx, &groups, &palette, inner, x_range, y_range);
             }
             if !changed.is_empty() {
                 let highlight = if colour { Color::White } else { Color::Reset };
@@ -179,22 +150,21 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 ctx.draw(&Points::new(&changed, highlight));
             }
             ctx.layer();
-            if let Some(snapshot) = snapshot {
-                draw_components(ctx, &snapshot.params, (x, y), theme, &app.palette);
+            for (component, outline) in view.outlines.iter().enumerate() {
+                draw_component(ctx, outline, theme, app.slot(component));
             }
-            if let Some(&row) = app.inspected.and_then(|position| app.drawn.get(position)) {
-                let point = data.row(row);
+            if let Some(inspection) = &view.inspection {
                 ctx.print(
-                    point[x],
-                    point[y],
+                    inspection.point[x],
+                    inspection.point[y],
                     Span::styled(
                         "◎",
                         Style::default().add_modifier(Modifier::BOLD | Modifier::REVERSED),
                     ),
                 );
             }
-            for reference in &references {
-                draw_reference(ctx, reference, (x, y), theme);
+            for reference in &view.references {
+                draw_reference(ctx, reference, theme);
             }
         });
     frame.render_widget(canvas, area);
@@ -229,7 +199,10 @@ fn letters(
             ctx.print(
                 x_range.0 + (column as f64 + 0.5) * cell_width,
                 y_range.0 + (row as f64 + 0.5) * cell_height,
-                Theme::letter(palette.get(*component).copied().unwrap_or(*component)).to_string(),
+                match palette.get(*component) {
+                    Some(&slot) => Theme::letter(slot).to_string(),
+                    None => "·".to_string(),
+                },
             );
         }
     }
@@ -245,81 +218,34 @@ fn mean_marker(theme: &Theme, k: usize) -> Span<'static> {
     Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD))
 }
 
-/// A point of the canvas.
-type Point = (f64, f64);
-
-/// The mean of component k on dimensions (x, y) and its 1σ and 2σ ellipse outlines.
-fn outlines(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> (Point, [Vec<Point>; 2]) {
-    let d = mixture.dim();
-    let mean = mixture.mean(k);
-    let cov = mixture.covariance(k);
-    let centre = (mean[x], mean[y]);
-    let (a, b, c) = (cov[x * d + x], cov[x * d + y], cov[y * d + y]);
-    (
-        centre,
-        [1.0, 2.0].map(|scale| ellipse(centre, a, b, c, scale)),
-    )
-}
-
-/// Means and 1σ/2σ ellipses of each component on dimensions (x, y).
-fn draw_components(
-    ctx: &mut Context,
-    mixture: &Mixture,
-    dims: (usize, usize),
-    theme: &Theme,
-    palette: &[usize],
-) {
-    for component in 0..mixture.k() {
-        let slot = palette.get(component).copied().unwrap_or(component);
-        let (centre, ellipses) = outlines(mixture, component, dims);
-        for outline in &ellipses {
-            draw_outline(ctx, outline, theme.component_colour(slot));
-        }
-        ctx.print(centre.0, centre.1, mean_marker(theme, slot));
+/// A component's mean and its 1σ and 2σ ellipses.
+fn draw_component(ctx: &mut Context, outline: &Outline, theme: &Theme, slot: usize) {
+    for ellipse in &outline.ellipses {
+        draw_outline(ctx, ellipse, theme.component_colour(slot));
     }
-}
-
-/// Mixtures drawn for reference in a dashed style: the draft of the simulation editor while
-/// it is open (a preview), else the true components when `t` turned them on.
-/// Only mixtures of the data's dimension can be drawn over it.
-fn reference_mixtures(app: &App) -> Vec<Mixture> {
-    let d = app.source.data.dim();
-    if let Some(editor) = &app.editor {
-        return editor
-            .preview()
-            .into_iter()
-            .filter(|m| m.dim() == d)
-            .collect();
-    }
-    match app.source.truth() {
-        Some(truth) if app.show_truth && truth.dim() == d => vec![truth.clone()],
-        _ => Vec::new(),
-    }
+    ctx.print(outline.centre.0, outline.centre.1, mean_marker(theme, slot));
 }
 
 /// A true (or previewed) component: dashed 1σ and 2σ ellipses and a ◇ at the mean, in the
 /// terminal's default colour so they stand apart from the fitted ones.
-fn draw_reference(ctx: &mut Context, mixture: &Mixture, dims: (usize, usize), theme: &Theme) {
+fn draw_reference(ctx: &mut Context, reference: &Outline, theme: &Theme) {
     let colour = if theme.colour {
         Color::White
     } else {
         Color::Reset
     };
-    for component in 0..mixture.k() {
-        let (centre, ellipses) = outlines(mixture, component, dims);
-        for outline in &ellipses {
-            for pair in outline.windows(2).step_by(2) {
-                ctx.draw(&Segment::new(
-                    pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
-                ));
-            }
+    for outline in &reference.ellipses {
+        for pair in outline.windows(2).step_by(2) {
+            ctx.draw(&Segment::new(
+                pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
+            ));
         }
-        ctx.print(
-            centre.0,
-            centre.1,
-            Span::styled("◇", Style::default().fg(colour)),
-        );
     }
+    ctx.print(
+        reference.centre.0,
+        reference.centre.1,
+        Span::styled("◇", Style::default().fg(colour)),
+    );
 }
 
 /// The polyline through (xs[i], ys[i]); with `step` 2 every other segment (dashed).
@@ -335,9 +261,10 @@ fn normal_density(x: f64, mean: f64, variance: f64) -> f64 {
 }
 
 fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let data = &app.source.data;
-    let name = &app.source.columns[0];
-    let range = padded_range(app.drawn.iter().map(|&i| data.row(i)[0]));
+    let data = &app.source().data;
+    let name = &app.source().columns[0];
+    let view = app.view();
+    let range = view.x_range;
     let block = Block::bordered()
         .title(format!(" Data: histogram of {name}{} ", sample_note(app)))
         .title_bottom(Line::from(format!(
@@ -349,21 +276,20 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let bins = (inner.width as usize).clamp(4, 80);
     let width = (range.1 - range.0) / bins as f64;
     let mut counts = vec![0usize; bins];
-    for &i in &app.drawn {
+    for &i in app.drawn() {
         let bin = ((data.row(i)[0] - range.0) / width) as usize;
         counts[bin.min(bins - 1)] += 1;
     }
-    let total = app.drawn.len().max(1) as f64;
+    let total = app.drawn().len().max(1) as f64;
     let heights: Vec<f64> = counts.iter().map(|&c| c as f64 / (total * width)).collect();
-    let snapshot = app.shown_snapshot();
+    let shown = view.params.as_deref();
     // Densities along the axis, one column of the panel apart.
     let steps = (inner.width as usize * 2).max(8);
     let xs: Vec<f64> = (0..=steps)
         .map(|i| range.0 + (range.1 - range.0) * i as f64 / steps as f64)
         .collect();
-    let curves: Vec<Vec<f64>> = snapshot
-        .map(|s| {
-            let m = &s.params;
+    let curves: Vec<Vec<f64>> = shown
+        .map(|m| {
             (0..m.k())
                 .map(|k| {
                     xs.iter()
@@ -375,7 +301,8 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .collect()
         })
         .unwrap_or_default();
-    let reference_curves: Vec<Vec<f64>> = reference_mixtures(app)
+    let reference_curves: Vec<Vec<f64>> = app
+        .reference_mixtures()
         .iter()
         .filter(|m| m.dim() == 1)
         .map(|m| {
@@ -408,7 +335,7 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let canvas = Canvas::default()
         .block(block)
-        .marker(marker(app.marker))
+        .marker(marker(app.display().marker))
         .x_bounds([range.0, range.1])
         .y_bounds([0.0, top])
         .paint(|ctx| {
@@ -436,34 +363,12 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     Color::Reset
                 };
                 draw_curve(ctx, &xs, &mixture_curve, colour, 1);
-                if let Some(s) = snapshot {
-                    for k in 0..s.params.k() {
-                        ctx.print(s.params.mean(k)[0], 0.0, mean_marker(theme, app.slot(k)));
+                if let Some(m) = shown {
+                    for k in 0..m.k() {
+                        ctx.print(m.mean(k)[0], 0.0, mean_marker(theme, app.slot(k)));
                     }
                 }
             }
         });
     frame.render_widget(canvas, area);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ellipse_of_a_diagonal_covariance() {
-        let outline = ellipse((1.0, 2.0), 4.0, 0.0, 1.0, 1.0);
-        assert!((outline[0].0 - 3.0).abs() < 1e-12 && (outline[0].1 - 2.0).abs() < 1e-12);
-        let quarter = outline[ELLIPSE_SEGMENTS / 4];
-        assert!((quarter.0 - 1.0).abs() < 1e-12 && (quarter.1 - 3.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn ellipse_of_a_correlated_covariance_follows_the_diagonal() {
-        // Σ = [[1, 0.9], [0.9, 1]]: major axis along (1, 1) with variance 1.9.
-        let outline = ellipse((0.0, 0.0), 1.0, 0.9, 1.0, 2.0);
-        let (x, y) = outline[0];
-        assert!((x - y).abs() < 1e-12);
-        assert!(((x * x + y * y).sqrt() - 2.0 * 1.9f64.sqrt()).abs() < 1e-12);
-    }
 }

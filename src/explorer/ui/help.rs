@@ -4,13 +4,12 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
 
-use super::{Theme, centred};
+use super::Theme;
 use crate::explorer::keys::{BINDINGS, EDITOR_KEYS};
 
-/// Draws the overlay over `area`.
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// Draws the overlay over `area`, from line `scroll` (↑/↓ scroll when it does not fit).
+pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
     for binding in BINDINGS.iter().filter(|b| !b.label.is_empty()) {
         lines.push(Line::from(vec![
@@ -21,7 +20,6 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
             Span::raw(binding.help),
         ]));
     }
-    let main_keys = lines.len();
     lines.push(Line::from(Span::styled(
         "In the simulation editor:",
         Style::default().add_modifier(Modifier::BOLD),
@@ -39,17 +37,5 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
         "Points: colour = most likely component. Ellipses: 1σ and 2σ.",
         theme.dim(),
     )));
-    // A short terminal gets the main keys only (the editor shows its keys on its border).
-    if lines.len() + 2 > area.height as usize {
-        lines.truncate(main_keys);
-    }
-    // Lines are cut at the edge rather than wrapped, so the height counted is the height drawn.
-    let height = lines.len() as u16 + 2;
-    let width = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2;
-    let popup = centred(area, width, height);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(Block::bordered().title(" Help: keys (Esc or ? closes) ")),
-        popup,
-    );
+    super::scrolled_popup(frame, area, lines, scroll, " Help: keys · Esc closes ");
 }

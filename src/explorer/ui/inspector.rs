@@ -9,59 +9,63 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{Theme, compact};
-use crate::em::component_log_densities;
 use crate::explorer::app::App;
 
 /// Draws the panel (in place of the parameters panel while the inspector is open).
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::bordered().title(" Point inspector (o or Esc closes) ");
-    let (Some(position), Some(params)) = (app.inspected, app.colouring_params()) else {
-        frame.render_widget(Paragraph::new("no point").block(block), area);
+    let view = app.view();
+    let title = match view.coloured_by {
+        Some(t) => format!(" Point inspector: E-step at θ({t}) (o or Esc closes) "),
+        None => " Point inspector (o or Esc closes) ".to_owned(),
+    };
+    let block = Block::bordered().title(title);
+    let Some(inspection) = &view.inspection else {
+        let text = if view.coloured_by.is_none() {
+            "θ(0) before its first E-step: n runs it"
+        } else {
+            "no point"
+        };
+        frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     };
-    let Some(&row) = app.drawn.get(position) else {
-        frame.render_widget(Paragraph::new("no point").block(block), area);
-        return;
-    };
-    let point = app.source.data.row(row);
-    let log_densities = component_log_densities(params, point);
-    let log_shares: Vec<f64> = log_densities
-        .iter()
-        .zip(params.weights())
-        .map(|(l, w)| l + w.ln())
-        .collect();
-    let max = log_shares.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let total: f64 = log_shares.iter().map(|l| (l - max).exp()).sum();
-    let coordinates: Vec<String> = point.iter().map(|v| compact(*v)).collect();
+    let coordinates: Vec<String> = inspection.point.iter().map(|v| compact(*v)).collect();
     let mut lines = vec![
-        Line::from(format!("row {} at ({})", row + 1, coordinates.join(", "))),
+        Line::from(format!(
+            "row {} at ({})",
+            inspection.row + 1,
+            coordinates.join(", ")
+        )),
         Line::from(Span::styled(
             "r_k = λ_k φ_k(x) / Σ_j λ_j φ_j(x)",
             theme.dim(),
         )),
     ];
-    for k in 0..params.k() {
+    for k in 0..inspection.responsibilities.len() {
         let slot = app.slot(k);
-        let responsibility = (log_shares[k] - max).exp() / total;
         lines.push(Line::from(vec![
             Span::styled(
-                format!("■ {} ", slot + 1),
+                format!("■ {} ", k + 1),
                 theme.component(slot).add_modifier(Modifier::BOLD),
             ),
             Span::raw(format!(
                 "ln φ {}  ln λφ {}  r {:.4}",
-                compact(log_densities[k]),
-                compact(log_shares[k]),
-                responsibility
+                compact(inspection.log_densities[k]),
+                compact(inspection.log_shares[k]),
+                inspection.responsibilities[k]
             )),
         ]));
     }
     lines.push(Line::from(Span::styled(
         format!(
             "ln Σ λφ = {} (this point's log-likelihood)",
-            compact(max + total.ln())
+            compact(inspection.log_likelihood)
         ),
         theme.dim(),
     )));
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block),
+        area,
+    );
 }

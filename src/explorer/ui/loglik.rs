@@ -17,21 +17,27 @@ const DECREASE_TOLERANCE: f64 = 1e-9;
 
 /// Draws the panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let trace = app.trace();
-    let Some(snapshot) = app.shown_snapshot() else {
+    let timeline = app.timeline();
+    let trace: Vec<(f64, f64)> = timeline
+        .entries()
+        .iter()
+        .enumerate()
+        .map(|(t, e)| (t as f64, e.log_likelihood))
+        .collect();
+    let Some(entry) = timeline.shown_entry() else {
         frame.render_widget(Block::bordered().title(" Log-likelihood "), area);
         return;
     };
-    let t = snapshot.iteration;
-    let value = snapshot.log_likelihood;
-    let change = app.previous_snapshot().map(|p| value - p.log_likelihood);
+    let t = timeline.shown();
+    let value = entry.log_likelihood;
+    let change = timeline.change();
     let decrease = trace
         .windows(2)
         .find(|w| w[1].1 < w[0].1 - DECREASE_TOLERANCE * w[0].1.abs())
         .map(|w| w[1].0);
     let state = if app.converged() {
         "converged"
-    } else if app.newest().is_some_and(|s| s.done) {
+    } else if app.finished() {
         "stopped at max-iter"
     } else {
         "not converged"
@@ -40,18 +46,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         " Log-likelihood {value:.3} at iter {t}{} │ {state} ",
         change.map(|c| format!(" (Δ {c:+.3e})")).unwrap_or_default()
     ))];
-    if let Some(simulation) = &app.source.simulation {
+    if let Some(simulation) = &app.source().simulation {
         title.push(Span::raw(format!(
             "│ true LL {:.3} ",
             simulation.true_log_likelihood
         )));
     }
-    if let Some(agreement) = snapshot.agreement {
+    if let Some(agreement) = entry.agreement {
         title.push(Span::raw(format!("│ ARI {agreement:.3} ")));
     }
     if let Some(at) = decrease {
         title.push(Span::styled(
-            format!(" ⚠ decreased at iteration {at} "),
+            format!(" ⚠ fell at iteration {at} (! says why) "),
             theme.warning(),
         ));
     }
@@ -63,7 +69,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let points = trace.as_slice();
     let reference = app
-        .source
+        .source()
         .simulation
         .as_ref()
         .map(|s| s.true_log_likelihood);

@@ -1,6 +1,6 @@
 //! Rendering: pure functions from the app state to a frame, one file per panel. Nothing here
-//! changes state or does EM arithmetic beyond what the frame shows (the drawn points' most
-//! likely components, ellipse outlines, densities along the axis).
+//! changes state or does EM arithmetic: the labels, matching, ellipse outlines and inspector
+//! numbers come prepared in the app's [`crate::explorer::app::View`]; panels only format.
 
 mod batch;
 mod data;
@@ -8,17 +8,19 @@ mod editor;
 mod help;
 mod inspector;
 mod loglik;
+mod messages;
 mod params;
 mod prompt;
+mod reproduce;
 mod status;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::explorer::app::App;
+use crate::explorer::app::{App, Overlay};
 
 /// Below this size the explorer shows only a "terminal too small" note.
 pub const MIN_WIDTH: u16 = 40;
@@ -112,13 +114,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     let status_height = if area.height >= 16 { 2 } else { 1 };
     let [main, status_area] =
         Layout::vertical([Constraint::Min(4), Constraint::Length(status_height)]).areas(area);
-    if let Some(view) = &app.batch {
+    let batch = app.find(|o| matches!(o, Overlay::Batch(_)));
+    let editor = app.find(|o| matches!(o, Overlay::Editor(_)));
+    if let Some(Overlay::Batch(view)) = batch {
         let [data_area, panel_area] =
             Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)])
                 .areas(main);
         data::render(frame, data_area, app, theme);
         batch::render(frame, panel_area, view, theme);
-    } else if let Some(form) = &app.editor {
+    } else if let Some(Overlay::Editor(form)) = editor {
         // The data panel stays in view to preview the true components being edited.
         let [data_area, editor_area] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
@@ -133,7 +137,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         let [data_area, params_area] =
             Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
         data::render(frame, data_area, app, theme);
-        if app.inspected.is_some() {
+        if app
+            .find(|o| matches!(o, Overlay::Inspector { .. }))
+            .is_some()
+        {
             inspector::render(frame, params_area, app, theme);
         } else {
             params::render(frame, params_area, app, theme);
@@ -141,12 +148,51 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         loglik::render(frame, trace_area, app, theme);
     }
     status::render(frame, status_area, app, theme);
-    if app.help_open {
-        help::render(frame, area, theme);
+    // Popups in stack order, the top one last.
+    for overlay in app.overlays() {
+        match overlay {
+            Overlay::Help { scroll } => help::render(frame, area, *scroll, theme),
+            Overlay::Messages { scroll } => {
+                messages::render(frame, area, app.messages(), *scroll, theme)
+            }
+            Overlay::Reproduce(reproduce) => reproduce::render(frame, area, reproduce, theme),
+            Overlay::Prompt(prompt) => prompt::render(frame, area, prompt, theme),
+            Overlay::Editor(_) | Overlay::Batch(_) | Overlay::Inspector { .. } => {}
+        }
     }
-    if let Some(prompt) = &app.prompt {
-        prompt::render(frame, area, prompt, theme);
+}
+
+/// A bordered popup of `lines`, wrapped to the area's width and scrolled from `scroll`, with
+/// "more" marks when lines are above or below.
+fn scrolled_popup(frame: &mut Frame, area: Rect, lines: Vec<Line>, scroll: u16, title: &str) {
+    let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 2)
+        .max(title.chars().count() as u16 + 4)
+        .min(area.width);
+    let inner_width = width.saturating_sub(2).max(1);
+    let total: u16 = lines
+        .iter()
+        .map(|l| (l.width() as u16).div_ceil(inner_width).max(1))
+        .sum();
+    let height = (total + 2).min(area.height);
+    let visible = height.saturating_sub(2);
+    let scroll = scroll.min(total.saturating_sub(visible));
+    let mut block = Block::bordered().title(title.to_owned());
+    if total > visible {
+        block = block.title_bottom(format!(
+            " ↑↓ scroll · lines {}–{} of {total} ",
+            scroll + 1,
+            (scroll + visible).min(total)
+        ));
     }
+    let popup = centred(area, width, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(block),
+        popup,
+    );
 }
 
 /// A rectangle of at most `width`×`height` centred in `area`.

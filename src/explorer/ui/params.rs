@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{Theme, compact, signed};
-use crate::em::{Mixture, match_components};
+use crate::em::Mixture;
 use crate::explorer::app::App;
 
 /// Standard deviations and correlation of dimensions (a, b) of component k.
@@ -64,16 +64,17 @@ fn component_lines(
     theme: &Theme,
     detail: Detail,
 ) -> Vec<Line<'static>> {
-    // Named and coloured by colour slot, which stays with a component across restarts.
+    // Numbered 1..K in order; coloured by colour slot, which stays with a matched component
+    // across restarts.
     let tag = if theme.colour {
-        format!("■ {}", slot + 1)
+        format!("■ {}", k + 1)
     } else {
-        format!("{} {}", Theme::letter(slot), slot + 1)
+        format!("{} {}", Theme::letter(slot), k + 1)
     };
     let weight = mixture.weights()[k];
     let mut head = vec![
         Span::styled(tag, theme.component(slot).add_modifier(Modifier::BOLD)),
-        Span::raw(format!(" w {weight:.3}")),
+        Span::raw(format!(" λ {weight:.3}")),
     ];
     if detail == Detail::Compact {
         head.push(Span::raw(format!(" {}", mean_text(mixture, k, dims))));
@@ -106,7 +107,7 @@ fn component_lines(
         let style = Style::default().add_modifier(Modifier::ITALIC);
         lines.push(Line::from(Span::styled(
             format!(
-                " true w {:.3} {}",
+                " true λ {:.3} {}",
                 truth.weights()[t],
                 mean_text(truth, t, dims)
             ),
@@ -154,37 +155,44 @@ fn error_text(fitted: &Mixture, k: usize, truth: &Mixture, t: usize) -> String {
 
 /// Draws the panel.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let block = Block::bordered().title(" Parameters ");
-    let Some(snapshot) = app.shown_snapshot() else {
-        let text = app.failure.clone().unwrap_or_else(|| "starting…".into());
-        frame.render_widget(Paragraph::new(text).block(block), area);
+    let view = app.view();
+    let block = Block::bordered().title(format!(" Parameters θ({}) ", view.iteration));
+    let Some(mixture) = view.params.as_deref() else {
+        let text = match (&app.run().failure, view.pending) {
+            (Some(failure), _) => failure.clone(),
+            (None, true) => format!(
+                "re-deriving θ({}) from an earlier iteration…",
+                view.iteration
+            ),
+            (None, false) => "starting…".into(),
+        };
+        frame.render_widget(
+            Paragraph::new(text)
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .block(block),
+            area,
+        );
         return;
     };
-    let mixture = &snapshot.params;
-    let previous = app.previous_snapshot().map(|s| &s.params);
+    let previous = view.previous.as_deref();
     let d = mixture.dim();
+    let plotted = app.display().dims;
     let dims: Vec<usize> = if d <= 2 {
         (0..d).collect()
     } else {
-        vec![app.dims.0, app.dims.1]
+        vec![plotted.0, plotted.1]
     };
-    // For each fitted component, the true component matched to it.
-    let truth = app.source.truth();
-    let true_of: Vec<Option<usize>> = match truth {
-        Some(truth) => {
-            let matched = match_components(truth, mixture);
-            (0..mixture.k())
-                .map(|f| matched.iter().position(|m| *m == Some(f)))
-                .collect()
-        }
-        None => vec![None; mixture.k()],
-    };
+    let truth = app.source().true_mixture();
+    let true_of: Vec<Option<usize>> = (0..mixture.k())
+        .map(|k| view.truth_match.get(k).copied().flatten())
+        .collect();
     let mut lines: Vec<Line> = Vec::new();
     if d > 2 {
+        let columns = &app.source().columns;
         lines.push(Line::from(Span::styled(
             format!(
                 "showing {} and {} of {d} dims",
-                app.source.columns[dims[0]], app.source.columns[dims[1]]
+                columns[dims[0]], columns[dims[1]]
             ),
             theme.dim(),
         )));
@@ -209,7 +217,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 k,
                 app.slot(k),
                 &dims,
-                app.dims,
+                plotted,
                 theme,
                 detail,
             ));

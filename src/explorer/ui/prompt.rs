@@ -13,9 +13,12 @@ pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {
     let what = match prompt.what {
         SaveWhat::Spec(_) => "Save the simulation spec (TOML)",
         SaveWhat::Data => "Save the data set (CSV)",
+        SaveWhat::Start(_) => "Save θ(0) as JSON (for --init-params)",
     };
     let mut lines = vec![Line::from(format!("path: {}▏", prompt.path))];
-    if prompt.confirm_overwrite {
+    if prompt.saving {
+        lines.push(Line::from(Span::styled("saving…", theme.dim())));
+    } else if prompt.confirm_overwrite {
         lines.push(Line::from(Span::styled(
             format!("{} exists: overwrite it? y / n", prompt.path),
             theme.warning(),
@@ -29,7 +32,17 @@ pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {
     if let Some(error) = &prompt.error {
         lines.push(Line::from(Span::styled(error.clone(), theme.warning())));
     }
-    let popup = centred(area, 64, lines.len() as u16 + 2);
+    let width = 64.min(area.width);
+    let height = lines
+        .iter()
+        .map(|l| {
+            (l.width() as u16)
+                .div_ceil(width.saturating_sub(2).max(1))
+                .max(1)
+        })
+        .sum::<u16>()
+        + 2;
+    let popup = centred(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines)

@@ -1,0 +1,1408 @@
+//! The explorer's state as a reducer: [`App::update`] takes a [`Msg`] (a key, a worker or batch
+//! event, a finished save or simulation) and returns the [`Effect`]s for the loop to carry out
+//! (worker commands, batches, saves, simulations, suspend, quit). Nothing else changes the
+//! state, and the state owns no terminal and no thread, so tests drive it directly.
+//!
+//! Keys go through three layers: the global keys (Ctrl-C quits, Ctrl-Z suspends, from
+//! anywhere), then the top [`Overlay`] of the stack, then the one key table
+//! ([`crate::explorer::keys`]). Esc closes the top overlay and never quits.
+//!
+//! What is shown lives in a [`Timeline`] (the run's history within a byte budget) and is
+//! prepared for drawing once per change in a [`View`]; the panels only format.
+
+mod overlay;
+mod run;
+mod source;
+mod timeline;
+mod view;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use overlay::{
+    BatchKind, BatchView, Overlay, Prompt, Reproduce, SaveOutcome, SaveRequest, SaveWhat,
+};
+pub use run::{RunSettings, RunSpec, Start, reproduce_commands, shell_word};
+pub use source::{MAX_DRAWN_POINTS, Origin, Simulation, Source, Truth, drawn_points};
+pub use timeline::{DEFAULT_BUDGET, Entry, Full, Phase, Timeline};
+pub use view::{Axes, Inspection, Outline, View, ellipse, padded_range};
+
+use crate::data::spec::Spec;
+use crate::em::{
+    CovarianceType, Dataset, EmConfig, FitOptions, Init, InitMethod, Mixture, match_components,
+};
+use crate::explorer::action::Action;
+use crate::explorer::batch::{BatchEvent, Job};
+use crate::explorer::editor::{self, Editor, EditorOutcome, Preset};
+use crate::explorer::input::Key;
+use crate::explorer::keys::{action_for, editor_key_for, global_action};
+use crate::explorer::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
+
+/// The values `c` steps reg_covar through: the default first, up by tens, then none at all.
+pub const REG_COVAR_STEPS: &[f64] = &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0];
+
+/// The most components `]` goes to.
+pub const MAX_COMPONENTS: usize = 12;
+
+/// The largest K the BIC sweep tries.
+pub const MAX_SWEEP_K: usize = 8;
+
+/// How many restarts `R` runs.
+pub const RESTARTS: u64 = 10;
+
+/// The most messages kept (the oldest go first).
+pub const MAX_MESSAGES: usize = 500;
+
+/// Run speeds `+`/`-` step through, in iterations per second (`None`: unlimited).
+pub const SPEEDS: &[Option<f64>] = &[
+    Some(1.0),
+    Some(2.0),
+    Some(5.0),
+    Some(10.0),
+    Some(20.0),
+    Some(50.0),
+    Some(100.0),
+    None,
+];
+const DEFAULT_SPEED: usize = 3;
+
+/// What the reducer takes.
+#[derive(Debug)]
+pub enum Msg {
+    /// A key press.
+    Key(Key),
+    /// The EM worker reported.
+    Worker(WorkerEvent),
+    /// A background batch reported a fit.
+    Batch(BatchEvent),
+    /// A save finished.
+    Saved {
+        /// What was asked.
+        request: SaveRequest,
+        /// How it went.
+        outcome: SaveOutcome,
+    },
+    /// New simulated data are ready (or could not be drawn).
+    Simulated {
+        /// The simulation asked for.
+        id: u64,
+        /// The data, or why not.
+        source: Result<Box<Source>, String>,
+    },
+    /// The terminal changed size (only a redraw).
+    Resize,
+}
+
+/// What the reducer asks the loop to do.
+#[derive(Debug)]
+pub enum Effect {
+    /// Send a command to the EM worker.
+    Worker(Command),
+    /// Start a batch of fits in the background (replacing, and so cancelling, any other).
+    StartBatch {
+        /// Identifies its results.
+        id: u64,
+        /// The data.
+        data: Arc<Dataset>,
+        /// The fits.
+        jobs: Vec<Job>,
+    },
+    /// Cancel the running batch (within the fit it is in).
+    CancelBatch,
+    /// Draw data from a spec in the background.
+    Simulate {
+        /// Identifies the result.
+        id: u64,
+        /// The spec.
+        spec: Box<Spec>,
+    },
+    /// Write a file in the background.
+    Save(SaveRequest),
+    /// Restore the terminal and stop the process (Ctrl-Z); `fg` resumes.
+    Suspend,
+    /// Leave.
+    Quit,
+}
+
+/// The point marker of the data panel (for terminals whose fonts lack Braille).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerKind {
+    /// Braille dots: the finest resolution.
+    Braille,
+    /// Half blocks.
+    HalfBlock,
+    /// One dot per cell.
+    Dot,
+}
+
+impl MarkerKind {
+    fn next(self) -> Self {
+        match self {
+            Self::Braille => Self::HalfBlock,
+            Self::HalfBlock => Self::Dot,
+            Self::Dot => Self::Braille,
+        }
+    }
+
+    /// The name shown in the status line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Braille => "braille",
+            Self::HalfBlock => "half block",
+            Self::Dot => "dot",
+        }
+    }
+}
+
+/// Whether the worker is iterating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Waiting for the user.
+    Paused,
+    /// Iterating at the chosen speed.
+    Running,
+}
+
+/// One warning or error, kept for the messages overlay.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The iteration it concerns, if any.
+    pub iteration: Option<usize>,
+    /// The text, one line.
+    pub text: String,
+}
+
+/// The run being fitted.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Identifies its snapshots.
+    pub id: u64,
+    /// Exactly what is fitted.
+    pub spec: RunSpec,
+    /// Why it stopped early, if it failed.
+    pub failure: Option<String>,
+    /// θ(0), once it arrived.
+    pub start: Option<Arc<Mixture>>,
+}
+
+/// How the data panel is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Display {
+    /// Point marker.
+    pub marker: MarkerKind,
+    /// Dimensions on the x and y axes (equal when D = 1).
+    pub dims: (usize, usize),
+    /// Whether the true components' ellipses are drawn.
+    pub show_truth: bool,
+}
+
+/// The explorer's whole state.
+#[derive(Debug)]
+pub struct App {
+    source: Source,
+    drawn: Arc<Vec<usize>>,
+    truth_sample: Option<Arc<TruthSample>>,
+    settings: RunSettings,
+    run: Run,
+    timeline: Timeline,
+    mode: Mode,
+    speed: usize,
+    half_steps: bool,
+    display: Display,
+    overlays: Vec<Overlay>,
+    note: Option<String>,
+    messages: Vec<Message>,
+    palette: Vec<usize>,
+    previous_run: Option<(Arc<Mixture>, Vec<usize>)>,
+    presets: Vec<Preset>,
+    next_id: u64,
+    simulation: Option<u64>,
+    derivations: Vec<usize>,
+    axes: Axes,
+    view: View,
+    quitting: bool,
+}
+
+impl App {
+    /// A new explorer state; the returned effects start the first run.
+    pub fn new(source: Source, settings: RunSettings) -> (Self, Vec<Effect>) {
+        let mut app = Self {
+            drawn: Arc::new(Vec::new()),
+            truth_sample: None,
+            run: Run {
+                id: 0,
+                spec: settings.spec(source.data.dim()),
+                failure: None,
+                start: None,
+            },
+            settings,
+            timeline: Timeline::default(),
+            mode: Mode::Paused,
+            speed: DEFAULT_SPEED,
+            half_steps: false,
+            display: Display {
+                marker: MarkerKind::Braille,
+                dims: (0, 0),
+                show_truth: false,
+            },
+            overlays: Vec::new(),
+            note: None,
+            messages: Vec::new(),
+            palette: Vec::new(),
+            previous_run: None,
+            presets: editor::presets(),
+            next_id: 0,
+            simulation: None,
+            derivations: Vec::new(),
+            axes: Axes {
+                dims: (0, 0),
+                x_range: (0.0, 1.0),
+                y_range: (0.0, 1.0),
+            },
+            view: View::default(),
+            quitting: false,
+            source,
+        };
+        app.take_source_warnings();
+        app.prepare_source();
+        let mut effects = vec![Effect::Worker(Command::SetSpeed(app.speed_setting()))];
+        effects.extend(app.restart());
+        (app, effects)
+    }
+
+    // ----- read access for the panels -----
+
+    /// The data and their truth.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Row indices of the points the data panel draws.
+    pub fn drawn(&self) -> &[usize] {
+        &self.drawn
+    }
+
+    /// The settings the next run takes.
+    pub fn settings(&self) -> &RunSettings {
+        &self.settings
+    }
+
+    /// The run being fitted.
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+
+    /// The run's history and the shown position.
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// What the panels draw.
+    pub fn view(&self) -> &View {
+        &self.view
+    }
+
+    /// Running or paused.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Whether `n`/`p` move by half-steps.
+    pub fn half_steps(&self) -> bool {
+        self.half_steps
+    }
+
+    /// Marker, axes, truth overlay.
+    pub fn display(&self) -> Display {
+        self.display
+    }
+
+    /// The open overlays, bottom first.
+    pub fn overlays(&self) -> &[Overlay] {
+        &self.overlays
+    }
+
+    /// The top overlay.
+    pub fn top(&self) -> Option<&Overlay> {
+        self.overlays.last()
+    }
+
+    /// The open overlay of a kind, if any.
+    pub fn find(&self, matches: impl Fn(&Overlay) -> bool) -> Option<&Overlay> {
+        self.overlays.iter().rev().find(|o| matches(o))
+    }
+
+    /// The short note for the status line.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// Every warning and error so far.
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    /// Whether new data are being drawn in the background.
+    pub fn simulating(&self) -> bool {
+        self.simulation.is_some()
+    }
+
+    /// Whether the user asked to quit.
+    pub fn quitting(&self) -> bool {
+        self.quitting
+    }
+
+    /// The colour slot of fitted component `k`.
+    pub fn slot(&self, k: usize) -> usize {
+        self.palette.get(k).copied().unwrap_or(k)
+    }
+
+    /// The run speed for the status line.
+    pub fn speed_label(&self) -> String {
+        match SPEEDS[self.speed] {
+            Some(rate) => format!("{rate} it/s"),
+            None => "max speed".into(),
+        }
+    }
+
+    /// The run speed as the worker takes it.
+    fn speed_setting(&self) -> Speed {
+        match SPEEDS[self.speed] {
+            Some(rate) => Speed::PerSecond(rate),
+            None => Speed::Unlimited,
+        }
+    }
+
+    /// Whether the newest iteration met the convergence test.
+    pub fn converged(&self) -> bool {
+        self.timeline.newest().is_some_and(|(_, e)| e.converged)
+    }
+
+    /// Whether the run is over (converged, stopped or at max_iter).
+    pub fn finished(&self) -> bool {
+        self.timeline.newest().is_some_and(|(_, e)| e.done)
+    }
+
+    /// The presets the editor offers.
+    pub fn presets(&self) -> &[Preset] {
+        &self.presets
+    }
+
+    // ----- the reducer -----
+
+    /// Applies one message; returns what the loop must do. The view is rebuilt when anything
+    /// it shows may have changed.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let effects = match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Worker(event) => self.on_worker(event),
+            Msg::Batch(event) => {
+                self.on_batch(event);
+                Vec::new()
+            }
+            Msg::Saved { request, outcome } => {
+                self.save_finished(&request, outcome);
+                Vec::new()
+            }
+            Msg::Simulated { id, source } => self.simulated(id, source),
+            Msg::Resize => Vec::new(),
+        };
+        let mut effects = effects;
+        effects.extend(self.rebuild_view());
+        effects
+    }
+
+    fn on_key(&mut self, key: Key) -> Vec<Effect> {
+        if let Some(action) = global_action(key) {
+            return self.act(action);
+        }
+        self.note = None;
+        let Some(top) = self.overlays.last_mut() else {
+            return self.table_key(key);
+        };
+        match top {
+            Overlay::Help { scroll } | Overlay::Messages { scroll } => match key {
+                Key::Up => *scroll = scroll.saturating_sub(1),
+                Key::Down => *scroll = scroll.saturating_add(1),
+                Key::PageUp => *scroll = scroll.saturating_sub(10),
+                Key::PageDown => *scroll = scroll.saturating_add(10),
+                Key::Home => *scroll = 0,
+                Key::Esc | Key::Char('?') | Key::Char('!') => {
+                    self.overlays.pop();
+                }
+                Key::Char('q') => return self.act(Action::Quit),
+                _ => self.note = Some("Esc closes this panel".into()),
+            },
+            Overlay::Reproduce(reproduce) => match key {
+                Key::Esc | Key::Char('e') => {
+                    self.overlays.pop();
+                }
+                Key::Char('w') => {
+                    if let Some(start) = reproduce.start.clone() {
+                        self.open_prompt(SaveWhat::Start(start));
+                    }
+                }
+                Key::Char('q') => return self.act(Action::Quit),
+                _ => self.note = Some("w saves θ(0) as JSON, Esc closes".into()),
+            },
+            Overlay::Prompt(_) => {
+                return self.prompt_key(key).map(Effect::Save).into_iter().collect();
+            }
+            Overlay::Editor(_) => return self.editor_key(key),
+            Overlay::Batch(_) => return self.batch_key(key),
+            Overlay::Inspector { .. } => {
+                let direction = match key {
+                    Key::Left => Some((-1.0, 0.0)),
+                    Key::Right => Some((1.0, 0.0)),
+                    Key::Up => Some((0.0, 1.0)),
+                    Key::Down => Some((0.0, -1.0)),
+                    _ => None,
+                };
+                match (key, direction) {
+                    (_, Some(direction)) => self.move_inspector(direction),
+                    (Key::Esc | Key::Char('o'), _) => {
+                        self.overlays.pop();
+                    }
+                    // The inspector stays open while the run is stepped or changed.
+                    _ => return self.table_key(key),
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn table_key(&mut self, key: Key) -> Vec<Effect> {
+        match action_for(key) {
+            Some(action) => self.act(action),
+            None => {
+                self.note = Some(format!(
+                    "{} does nothing here: ? lists the keys",
+                    key_name(key)
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Carries out an action of the key table.
+    pub fn act(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => {
+                self.quitting = true;
+                vec![Effect::CancelBatch, Effect::Quit]
+            }
+            Action::Suspend => vec![Effect::Suspend],
+            Action::Escape => {
+                if self.overlays.pop().is_none() {
+                    self.note = Some("nothing to close: q quits".into());
+                }
+                Vec::new()
+            }
+            Action::ToggleRun => match self.mode {
+                Mode::Running => {
+                    self.mode = Mode::Paused;
+                    vec![Effect::Worker(Command::Pause)]
+                }
+                Mode::Paused => {
+                    if self.finished() {
+                        self.note = Some("the run is finished: n steps on, r restarts".into());
+                        return Vec::new();
+                    }
+                    if self.run.failure.is_some() {
+                        self.note = Some("the run failed (! shows why): r restarts".into());
+                        return Vec::new();
+                    }
+                    // Before the first snapshot too: the worker takes Run after the Start
+                    // it is still working on, so a key pressed while starting is not lost.
+                    self.mode = Mode::Running;
+                    self.timeline.follow_newest(Phase::AfterEStep);
+                    vec![Effect::Worker(Command::Run)]
+                }
+            },
+            Action::StepForward => self.step_forward(),
+            Action::StepBack => {
+                let effects = self.pause();
+                self.timeline.unfollow();
+                let t = self.timeline.shown();
+                match (self.half_steps, self.timeline.phase()) {
+                    (true, Phase::AfterEStep) => self.timeline.show(t, Phase::AfterMStep),
+                    (true, Phase::AfterMStep) if t > 0 => {
+                        self.timeline.show(t - 1, Phase::AfterEStep)
+                    }
+                    (false, _) if t > 0 => self.timeline.show(t - 1, Phase::AfterEStep),
+                    _ => self.note = Some("this is θ(0), the start".into()),
+                }
+                self.timeline.unfollow();
+                effects
+            }
+            Action::First => {
+                let effects = self.pause();
+                let phase = if self.half_steps {
+                    Phase::AfterMStep
+                } else {
+                    Phase::AfterEStep
+                };
+                self.timeline.show(0, phase);
+                effects
+            }
+            Action::Newest => {
+                self.timeline.follow_newest(Phase::AfterEStep);
+                Vec::new()
+            }
+            Action::Faster | Action::Slower => {
+                self.speed = if action == Action::Faster {
+                    (self.speed + 1).min(SPEEDS.len() - 1)
+                } else {
+                    self.speed.saturating_sub(1)
+                };
+                vec![Effect::Worker(Command::SetSpeed(self.speed_setting()))]
+            }
+            Action::Restart => {
+                // Always a new random initialisation: a new seed, never the given start.
+                self.settings.seed = self.settings.seed.wrapping_add(1);
+                self.settings.use_init_params = false;
+                self.restart()
+            }
+            Action::CycleInit => {
+                self.cycle_init();
+                self.restart()
+            }
+            Action::FewerComponents | Action::MoreComponents => {
+                let k = self.settings.k;
+                let max = MAX_COMPONENTS.min(self.source.data.len());
+                let new_k = if action == Action::MoreComponents {
+                    (k + 1).min(max)
+                } else {
+                    k.saturating_sub(1).max(1)
+                };
+                if new_k == k {
+                    self.note = Some(format!("K stays {k} (allowed: 1 to {max})"));
+                    return Vec::new();
+                }
+                self.settings.k = new_k;
+                self.restart()
+            }
+            Action::CycleRegCovar => {
+                let current = self.settings.config.reg_covar;
+                let next = REG_COVAR_STEPS
+                    .iter()
+                    .position(|&v| v == current)
+                    .map_or(REG_COVAR_STEPS[0], |i| {
+                        REG_COVAR_STEPS[(i + 1) % REG_COVAR_STEPS.len()]
+                    });
+                self.settings.config.reg_covar = next;
+                self.note = Some(format!("reg_covar = {next:e}"));
+                self.restart()
+            }
+            Action::CycleCovariance => {
+                let types = CovarianceType::ALL;
+                let current = self.settings.config.covariance;
+                let position = types.iter().position(|&t| t == current).unwrap_or(0);
+                let next = types[(position + 1) % types.len()];
+                self.settings.config.covariance = next;
+                self.note = Some(format!("{} covariances", next.name()));
+                self.restart()
+            }
+            Action::ToggleHalfSteps => {
+                self.half_steps = !self.half_steps;
+                // From θ(t) the first half-step forward is the E-step at θ(t).
+                let phase = if self.half_steps {
+                    Phase::AfterMStep
+                } else {
+                    Phase::AfterEStep
+                };
+                self.timeline.set_phase(phase);
+                self.note = Some(if self.half_steps {
+                    "half-steps: n shows the E-step (points recolour), then the M-step (ellipses move)".into()
+                } else {
+                    "whole iterations".into()
+                });
+                Vec::new()
+            }
+            Action::ToggleInspector => {
+                if self
+                    .overlays
+                    .iter()
+                    .any(|o| matches!(o, Overlay::Inspector { .. }))
+                {
+                    self.overlays
+                        .retain(|o| !matches!(o, Overlay::Inspector { .. }));
+                } else if !self.drawn.is_empty() {
+                    let cursor = self.nearest_to_centre();
+                    self.overlays.push(Overlay::Inspector { cursor });
+                    self.note =
+                        Some("inspector: arrows move between points, o or Esc closes".into());
+                }
+                Vec::new()
+            }
+            Action::OpenSweep => self.open_batch(BatchKind::Sweep),
+            Action::OpenRestarts => self.open_batch(BatchKind::Restarts),
+            Action::NextX | Action::NextY => {
+                let d = self.source.data.dim();
+                if d <= 2 {
+                    self.note = Some("x / y choose the plotted dimensions when D > 2".into());
+                    return Vec::new();
+                }
+                let (x, y) = self.display.dims;
+                let next = |current: usize, other: usize| {
+                    let mut candidate = (current + 1) % d;
+                    if candidate == other {
+                        candidate = (candidate + 1) % d;
+                    }
+                    candidate
+                };
+                self.display.dims = if action == Action::NextX {
+                    (next(x, y), y)
+                } else {
+                    (x, next(y, x))
+                };
+                self.prepare_axes();
+                Vec::new()
+            }
+            Action::CycleMarker => {
+                self.display.marker = self.display.marker.next();
+                self.note = Some(format!("{} markers", self.display.marker.name()));
+                Vec::new()
+            }
+            Action::ToggleHelp => {
+                self.toggle(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            Action::OpenMessages => {
+                self.toggle(Overlay::Messages { scroll: 0 });
+                Vec::new()
+            }
+            Action::OpenReproduce => {
+                let start = self.run.start.clone();
+                let lines = reproduce_commands(&self.source, &self.run.spec, "mixplore-start.json");
+                self.overlays
+                    .retain(|o| !matches!(o, Overlay::Reproduce(_)));
+                self.overlays
+                    .push(Overlay::Reproduce(Reproduce { lines, start }));
+                Vec::new()
+            }
+            Action::OpenEditor => {
+                let spec = match &self.source.simulation {
+                    Some(simulation) => simulation.spec.clone(),
+                    None => match self.presets.first() {
+                        Some(preset) => preset.spec.clone(),
+                        None => {
+                            self.note = Some("no spec to start the editor from".into());
+                            return Vec::new();
+                        }
+                    },
+                };
+                self.overlays
+                    .retain(|o| !matches!(o, Overlay::Help { .. } | Overlay::Editor(_)));
+                self.overlays.push(Overlay::Editor(Box::new(Editor::new(
+                    &spec,
+                    self.presets.clone(),
+                ))));
+                Vec::new()
+            }
+            Action::SaveSpec => {
+                match &self.source.simulation {
+                    Some(simulation) => self.open_prompt(SaveWhat::Spec(simulation.spec.clone())),
+                    None => {
+                        self.note =
+                            Some("S saves a simulation's spec: open the editor with s".into())
+                    }
+                }
+                Vec::new()
+            }
+            Action::SaveData => {
+                self.open_prompt(SaveWhat::Data);
+                Vec::new()
+            }
+            Action::ToggleTruth => {
+                if self.source.simulation.is_some() {
+                    self.display.show_truth = !self.display.show_truth;
+                } else {
+                    self.note = Some("t shows the true components of simulated data".into());
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn toggle(&mut self, overlay: Overlay) {
+        let kind = std::mem::discriminant(&overlay);
+        if self
+            .overlays
+            .last()
+            .is_some_and(|o| std::mem::discriminant(o) == kind)
+        {
+            self.overlays.pop();
+        } else {
+            self.overlays.retain(|o| std::mem::discriminant(o) != kind);
+            self.overlays.push(overlay);
+        }
+    }
+
+    fn step_forward(&mut self) -> Vec<Effect> {
+        let mut effects = self.pause();
+        if self.timeline.is_empty() {
+            return effects;
+        }
+        let t = self.timeline.shown();
+        if self.half_steps && self.timeline.phase() == Phase::AfterMStep {
+            // The E-step at the shown θ(t): the points recolour, the ellipses stay.
+            self.timeline.show(t, Phase::AfterEStep);
+            self.timeline.unfollow();
+            return effects;
+        }
+        let phase = if self.half_steps {
+            Phase::AfterMStep
+        } else {
+            Phase::AfterEStep
+        };
+        if t + 1 < self.timeline.len() {
+            self.timeline.show(t + 1, phase);
+            if t + 2 < self.timeline.len() {
+                self.timeline.unfollow();
+            }
+        } else if self.run.failure.is_none() {
+            // The worker's next iteration arrives as the M-step of t + 1.
+            self.timeline.follow_newest(self.timeline.phase());
+            effects.push(Effect::Worker(Command::Step));
+        }
+        effects
+    }
+
+    fn pause(&mut self) -> Vec<Effect> {
+        if self.mode == Mode::Running {
+            self.mode = Mode::Paused;
+            vec![Effect::Worker(Command::Pause)]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn cycle_init(&mut self) {
+        let methods = [
+            InitMethod::KMeansPlusPlus,
+            InitMethod::RandomFromData,
+            InitMethod::Random,
+        ];
+        let usable = self
+            .settings
+            .usable_init_params(self.source.data.dim())
+            .is_some();
+        if self.settings.use_init_params && usable {
+            self.settings.use_init_params = false;
+            self.settings.init = methods[0];
+            return;
+        }
+        self.settings.use_init_params = false;
+        let position = methods.iter().position(|m| *m == self.settings.init);
+        let next = position.map_or(0, |p| p + 1);
+        match methods.get(next) {
+            Some(method) => self.settings.init = *method,
+            None if usable => self.settings.use_init_params = true,
+            None => self.settings.init = methods[0],
+        }
+        if !usable && self.settings.init_params.is_some() && next == methods.len() {
+            self.note = Some("the --init-params start has another K or D: skipped".into());
+        }
+    }
+
+    /// Abandons the current run and starts a new one with the current settings.
+    fn restart(&mut self) -> Vec<Effect> {
+        if let Some(params) = &self.view.params {
+            self.previous_run = Some((Arc::clone(params), self.palette.clone()));
+        }
+        self.next_id += 1;
+        let spec = self.settings.spec(self.source.data.dim());
+        self.run = Run {
+            id: self.next_id,
+            spec: spec.clone(),
+            failure: None,
+            start: None,
+        };
+        self.timeline = Timeline::default();
+        self.derivations.clear();
+        self.mode = Mode::Paused;
+        vec![Effect::Worker(Command::Start(RunRequest {
+            run_id: self.run.id,
+            data: Arc::clone(&self.source.data),
+            k: spec.k,
+            init: spec.init(),
+            seed: spec.seed,
+            config: spec.config,
+            drawn: Arc::clone(&self.drawn),
+            truth: self.truth_sample.clone(),
+        }))]
+    }
+
+    fn open_prompt(&mut self, what: SaveWhat) {
+        self.overlays.retain(|o| !matches!(o, Overlay::Prompt(_)));
+        self.overlays.push(Overlay::Prompt(Prompt {
+            path: what.default_path().into(),
+            what,
+            confirm_overwrite: false,
+            saving: false,
+            error: None,
+        }));
+    }
+
+    fn prompt_key(&mut self, key: Key) -> Option<SaveRequest> {
+        let Some(Overlay::Prompt(prompt)) = self.overlays.last_mut() else {
+            return None;
+        };
+        if prompt.saving {
+            if key == Key::Esc {
+                self.note = Some("the save is under way; it cannot be stopped halfway".into());
+            }
+            return None;
+        }
+        if prompt.confirm_overwrite {
+            match key {
+                Key::Char('y') | Key::Char('Y') => {
+                    prompt.saving = true;
+                    return Some(SaveRequest {
+                        path: PathBuf::from(&prompt.path),
+                        what: prompt.what.clone(),
+                        overwrite: true,
+                    });
+                }
+                Key::Esc => {
+                    self.overlays.pop();
+                }
+                _ => prompt.confirm_overwrite = false,
+            }
+            return None;
+        }
+        match key {
+            Key::Esc => {
+                self.overlays.pop();
+            }
+            Key::Enter if !prompt.path.trim().is_empty() => {
+                prompt.saving = true;
+                return Some(SaveRequest {
+                    path: PathBuf::from(prompt.path.trim()),
+                    what: prompt.what.clone(),
+                    overwrite: false,
+                });
+            }
+            Key::Backspace => {
+                prompt.path.pop();
+                prompt.error = None;
+            }
+            Key::Char(c) if !c.is_control() => {
+                prompt.path.push(c);
+                prompt.error = None;
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn save_finished(&mut self, request: &SaveRequest, outcome: SaveOutcome) {
+        let position = self
+            .overlays
+            .iter()
+            .rposition(|o| matches!(o, Overlay::Prompt(p) if p.saving && p.what == request.what));
+        match outcome {
+            SaveOutcome::Saved => {
+                if let Some(position) = position {
+                    self.overlays.remove(position);
+                }
+                let shown =
+                    std::path::absolute(&request.path).unwrap_or_else(|_| request.path.clone());
+                self.note = Some(format!(
+                    "saved the {} to {}",
+                    request.what.noun(),
+                    shown.display()
+                ));
+            }
+            SaveOutcome::Exists | SaveOutcome::Failed(_) => {
+                let Some(Overlay::Prompt(prompt)) = position.and_then(|p| self.overlays.get_mut(p))
+                else {
+                    if let SaveOutcome::Failed(reason) = outcome {
+                        self.push_message(None, format!("save failed: {reason}"));
+                    }
+                    return;
+                };
+                prompt.saving = false;
+                match outcome {
+                    SaveOutcome::Exists => prompt.confirm_overwrite = true,
+                    SaveOutcome::Failed(reason) => {
+                        prompt.confirm_overwrite = false;
+                        prompt.error = Some(reason.clone());
+                        self.push_message(None, format!("save failed: {reason}"));
+                    }
+                    SaveOutcome::Saved => {}
+                }
+            }
+        }
+    }
+
+    fn editor_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(Overlay::Editor(editor)) = self.overlays.last_mut() else {
+            return Vec::new();
+        };
+        if self.simulation.is_some() && key == Key::Enter {
+            self.note = Some("still drawing the last simulation…".into());
+            return Vec::new();
+        }
+        let Some(editor_key) = editor_key_for(key) else {
+            return Vec::new();
+        };
+        match editor.handle(editor_key) {
+            EditorOutcome::Continue => Vec::new(),
+            EditorOutcome::Cancel => {
+                self.overlays.pop();
+                Vec::new()
+            }
+            EditorOutcome::Save(spec) => {
+                self.open_prompt(SaveWhat::Spec(spec));
+                Vec::new()
+            }
+            EditorOutcome::Apply(spec) => {
+                if spec.n as u64 > editor::MAX_POINTS {
+                    self.note = Some(format!(
+                        "n {} is more than the editor draws ({}): lower n",
+                        spec.n,
+                        editor::MAX_POINTS
+                    ));
+                    return Vec::new();
+                }
+                self.overlays.pop();
+                self.next_id += 1;
+                self.simulation = Some(self.next_id);
+                self.note = Some(format!("drawing {} points in the background…", spec.n));
+                vec![Effect::Simulate {
+                    id: self.next_id,
+                    spec: Box::new(spec),
+                }]
+            }
+        }
+    }
+
+    fn simulated(&mut self, id: u64, source: Result<Box<Source>, String>) -> Vec<Effect> {
+        if self.simulation != Some(id) {
+            return Vec::new();
+        }
+        self.simulation = None;
+        match source {
+            Ok(source) => self.replace_source(*source),
+            Err(reason) => {
+                self.push_message(None, format!("cannot draw the simulation: {reason}"));
+                self.note = Some("the simulation could not be drawn: ! shows why".into());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Switches to new data (with K set to the number of true components) and restarts.
+    pub fn replace_source(&mut self, source: Source) -> Vec<Effect> {
+        let mut effects = self.pause();
+        if let Some(truth) = source.true_mixture() {
+            self.settings.k = truth.k().min(source.data.len()).max(1);
+        }
+        self.settings.use_init_params = false;
+        self.source = source;
+        self.take_source_warnings();
+        self.prepare_source();
+        effects.extend(self.restart());
+        effects
+    }
+
+    fn take_source_warnings(&mut self) {
+        for warning in std::mem::take(&mut self.source.warnings) {
+            self.push_message(None, warning);
+        }
+    }
+
+    /// The drawn sample, its truth and the axes, after the data changed.
+    fn prepare_source(&mut self) {
+        self.drawn = Arc::new(drawn_points(self.source.data.len()));
+        self.truth_sample = self.source.truth.as_ref().map(|truth| {
+            Arc::new(TruthSample {
+                indices: self.drawn.to_vec(),
+                labels: self.drawn.iter().map(|&i| truth.labels[i]).collect(),
+            })
+        });
+        let d = self.source.data.dim();
+        self.display.dims = (0, if d > 1 { 1 } else { 0 });
+        self.display.show_truth = self.display.show_truth && self.source.simulation.is_some();
+        self.overlays
+            .retain(|o| !matches!(o, Overlay::Inspector { .. }));
+        self.prepare_axes();
+    }
+
+    fn prepare_axes(&mut self) {
+        let data = &self.source.data;
+        let (x, y) = self.display.dims;
+        self.axes = Axes {
+            dims: (x, y),
+            x_range: padded_range(self.drawn.iter().map(|&i| data.row(i)[x])),
+            y_range: padded_range(self.drawn.iter().map(|&i| data.row(i)[y])),
+        };
+    }
+
+    fn push_message(&mut self, iteration: Option<usize>, text: String) {
+        let text = crate::text::one_line(&text);
+        if self.messages.last().is_some_and(|m| m.text == text) {
+            return;
+        }
+        if self.messages.len() == MAX_MESSAGES {
+            self.messages.remove(0);
+        }
+        self.messages.push(Message { iteration, text });
+    }
+
+    /// Asks for a batch of fits and opens its panel.
+    fn open_batch(&mut self, kind: BatchKind) -> Vec<Effect> {
+        let n = self.source.data.len();
+        let settings = &self.settings;
+        let init = settings.init;
+        let job = |k: usize, covariance: CovarianceType, seed: u64, n_init: usize| Job {
+            options: FitOptions {
+                k,
+                init: Init::Method(init),
+                n_init,
+                seed,
+                config: EmConfig {
+                    covariance,
+                    ..settings.config
+                },
+            },
+        };
+        let jobs: Vec<Job> = match kind {
+            BatchKind::Sweep => CovarianceType::ALL
+                .into_iter()
+                .flat_map(|covariance| (1..=MAX_SWEEP_K.min(n)).map(move |k| (k, covariance)))
+                .map(|(k, covariance)| job(k, covariance, settings.seed, 3))
+                .collect(),
+            BatchKind::Restarts => (0..RESTARTS)
+                .map(|r| {
+                    job(
+                        settings.k,
+                        settings.config.covariance,
+                        settings.seed.wrapping_add(r),
+                        1,
+                    )
+                })
+                .collect(),
+        };
+        self.next_id += 1;
+        self.overlays.retain(|o| !matches!(o, Overlay::Batch(_)));
+        self.overlays.push(Overlay::Batch(BatchView {
+            id: self.next_id,
+            kind,
+            init,
+            results: vec![None; jobs.len()],
+            jobs: jobs.clone(),
+            cursor: 0,
+        }));
+        vec![Effect::StartBatch {
+            id: self.next_id,
+            data: Arc::clone(&self.source.data),
+            jobs,
+        }]
+    }
+
+    /// Keys while a batch panel is on top: ↑/↓ choose, Enter opens the fit in the main view,
+    /// Esc closes (and cancels what has not run).
+    fn batch_key(&mut self, key: Key) -> Vec<Effect> {
+        let Some(Overlay::Batch(view)) = self.overlays.last_mut() else {
+            return Vec::new();
+        };
+        match key {
+            Key::Up => view.cursor = view.cursor.saturating_sub(1),
+            Key::Down => view.cursor = (view.cursor + 1).min(view.jobs.len().saturating_sub(1)),
+            Key::Home => view.cursor = 0,
+            Key::End => view.cursor = view.jobs.len().saturating_sub(1),
+            Key::Esc | Key::Char('b') | Key::Char('R') => {
+                self.overlays.pop();
+                return vec![Effect::CancelBatch];
+            }
+            Key::Enter => {
+                // Replays the chosen fit: the same K, covariance type, init and seed give the
+                // same θ(0), as `mixplore fit --seed` would.
+                match view.results.get(view.cursor).cloned() {
+                    Some(Some(Ok(fit))) => {
+                        let init = view.init;
+                        self.overlays.pop();
+                        self.settings.k = fit.k;
+                        self.settings.config.covariance = fit.covariance;
+                        self.settings.init = init;
+                        self.settings.seed = fit.seed;
+                        self.settings.use_init_params = false;
+                        let mut effects = vec![Effect::CancelBatch];
+                        effects.extend(self.restart());
+                        return effects;
+                    }
+                    Some(Some(Err(reason))) => {
+                        self.note = Some(format!("that fit failed: {reason}"))
+                    }
+                    _ => self.note = Some("that fit has not finished yet".into()),
+                }
+            }
+            Key::Char('q') => return self.act(Action::Quit),
+            _ => self.note = Some("↑/↓ choose, Enter replays the fit, Esc closes".into()),
+        }
+        Vec::new()
+    }
+
+    fn on_batch(&mut self, event: BatchEvent) {
+        let BatchEvent::Done {
+            batch,
+            index,
+            outcome,
+        } = event;
+        let view = self.overlays.iter_mut().find_map(|o| match o {
+            Overlay::Batch(view) if view.id == batch => Some(view),
+            _ => None,
+        });
+        if let Some(view) = view
+            && index < view.results.len()
+        {
+            view.results[index] = Some(outcome);
+        }
+    }
+
+    fn on_worker(&mut self, event: WorkerEvent) -> Vec<Effect> {
+        match event {
+            WorkerEvent::Snapshot(snapshot) => {
+                if snapshot.run_id != self.run.id {
+                    return Vec::new();
+                }
+                self.take_snapshot(&snapshot);
+                Vec::new()
+            }
+            WorkerEvent::Derived(snapshot) => {
+                if snapshot.run_id == self.run.id {
+                    self.derivations.retain(|&t| t != snapshot.iteration);
+                    self.timeline.restore(snapshot.iteration, &snapshot);
+                }
+                Vec::new()
+            }
+            WorkerEvent::Paused { run_id } => {
+                if run_id == self.run.id {
+                    self.mode = Mode::Paused;
+                }
+                Vec::new()
+            }
+            WorkerEvent::Failed {
+                run_id,
+                iteration,
+                message,
+            } => {
+                if run_id != self.run.id {
+                    return Vec::new();
+                }
+                self.mode = Mode::Paused;
+                let text = if iteration == 0 {
+                    format!("cannot start: {message}")
+                } else {
+                    format!("iteration {iteration} failed: {message}")
+                };
+                self.push_message(Some(iteration), text.clone());
+                self.run.failure = Some(text);
+                Vec::new()
+            }
+        }
+    }
+
+    fn take_snapshot(&mut self, snapshot: &Snapshot) {
+        let t = snapshot.iteration;
+        if t != self.timeline.len() {
+            // Iterations arrive in order; anything else is not this run's next one.
+            return;
+        }
+        if snapshot.done {
+            self.mode = Mode::Paused;
+        }
+        if t == 0 {
+            self.run.start = Some(Arc::clone(&snapshot.params));
+            self.palette = match self.previous_run.take() {
+                Some((previous, palette)) => carry_palette(&previous, &palette, &snapshot.params),
+                None => (0..snapshot.params.k()).collect(),
+            };
+        }
+        if let Some((_, before)) = self.timeline.newest() {
+            let fall = before.log_likelihood - snapshot.log_likelihood;
+            // EM never lowers the log-likelihood without reg_covar, up to rounding.
+            let rounding = 1e-9 * before.log_likelihood.abs().max(1.0);
+            if fall > rounding {
+                let reg = self.run.spec.config.reg_covar;
+                let cause = if reg > 0.0 {
+                    format!(
+                        "reg_covar = {reg:e} is added to every covariance after the M-step, so the step no longer maximises Q exactly (c sets it to 0)"
+                    )
+                } else {
+                    "beyond rounding with reg_covar = 0: please report this data".to_owned()
+                };
+                self.push_message(
+                    Some(t),
+                    format!("log-likelihood fell by {fall:.3e} at iteration {t}: {cause}"),
+                );
+            }
+        }
+        // A step asked for in half-step mode arrives as its M-step; a run shows whole
+        // iterations.
+        let phase = if self.half_steps && self.mode == Mode::Paused {
+            Phase::AfterMStep
+        } else {
+            Phase::AfterEStep
+        };
+        self.timeline.push(snapshot, phase);
+    }
+
+    /// Rebuilds what the panels draw, and asks the worker for iterations the shown position
+    /// needs but the timeline no longer keeps.
+    fn rebuild_view(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for (t, from) in self.timeline.missing() {
+            if self.derivations.contains(&t) {
+                continue;
+            }
+            if let Some(full) = self.timeline.full(from) {
+                self.derivations.push(t);
+                effects.push(Effect::Worker(Command::Derive {
+                    run_id: self.run.id,
+                    from_iteration: from,
+                    from: Arc::clone(&full.params),
+                    to: t,
+                }));
+            }
+        }
+        let references = self.reference_mixtures();
+        let inspected = self.overlays.iter().find_map(|o| match o {
+            Overlay::Inspector { cursor } => self.drawn.get(*cursor).copied(),
+            _ => None,
+        });
+        let truth_labels = self.truth_sample.as_ref().zip(self.source.truth.as_ref());
+        self.view = View::build(view::Inputs {
+            timeline: &self.timeline,
+            half_steps: self.half_steps,
+            axes: self.axes,
+            truth: self.source.true_mixture(),
+            references,
+            inspected: inspected.map(|row| (row, self.source.data.row(row))),
+            truth_labels: truth_labels
+                .map(|(sample, truth)| (sample.labels.as_slice(), truth.classes.len())),
+        });
+        effects
+    }
+
+    /// Mixtures outlined for reference: the editor's draft while it is open (a preview), else
+    /// the true components when `t` turned them on.
+    pub fn reference_mixtures(&self) -> Vec<Mixture> {
+        let d = self.source.data.dim();
+        if let Some(Overlay::Editor(editor)) = self.find(|o| matches!(o, Overlay::Editor(_))) {
+            return editor
+                .preview()
+                .into_iter()
+                .filter(|m| m.dim() == d)
+                .collect();
+        }
+        match self.source.true_mixture() {
+            Some(truth) if self.display.show_truth && truth.dim() == d => vec![truth.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The drawn point closest to the middle of the plotted data (where the inspector opens).
+    fn nearest_to_centre(&self) -> usize {
+        let points = self.plotted_points();
+        let n = points.len().max(1) as f64;
+        let centre = points
+            .iter()
+            .fold((0.0, 0.0), |(a, b), (x, y)| (a + x / n, b + y / n));
+        nearest(&points, |(x, y)| {
+            (x - centre.0).powi(2) + (y - centre.1).powi(2)
+        })
+        .unwrap_or(0)
+    }
+
+    /// The drawn points on the plotted dimensions, scaled by each axis' range so that
+    /// "nearest" means nearest on screen.
+    fn plotted_points(&self) -> Vec<(f64, f64)> {
+        let data = &self.source.data;
+        let (x, y) = self.display.dims;
+        let sx = (self.axes.x_range.1 - self.axes.x_range.0).max(f64::MIN_POSITIVE);
+        let sy = (self.axes.y_range.1 - self.axes.y_range.0).max(f64::MIN_POSITIVE);
+        self.drawn
+            .iter()
+            .map(|&i| (data.row(i)[x] / sx, data.row(i)[y] / sy))
+            .collect()
+    }
+
+    /// Moves the inspector to the nearest point lying within 45° of `direction` on screen.
+    fn move_inspector(&mut self, direction: (f64, f64)) {
+        let Some(current) = self.overlays.iter().find_map(|o| match o {
+            Overlay::Inspector { cursor } => Some(*cursor),
+            _ => None,
+        }) else {
+            return;
+        };
+        let points = self.plotted_points();
+        let Some(&(cx, cy)) = points.get(current) else {
+            return;
+        };
+        let candidate = nearest(&points, |(px, py)| {
+            let (dx, dy) = (px - cx, py - cy);
+            let along = dx * direction.0 + dy * direction.1;
+            let across = (dx * direction.1 - dy * direction.0).abs();
+            if along > 0.0 && across <= along {
+                dx * dx + dy * dy
+            } else {
+                f64::INFINITY
+            }
+        });
+        if let Some(next) = candidate {
+            for overlay in &mut self.overlays {
+                if let Overlay::Inspector { cursor } = overlay {
+                    *cursor = next;
+                }
+            }
+        }
+    }
+}
+
+/// A key as the status line names it.
+fn key_name(key: Key) -> String {
+    match key {
+        Key::Char(' ') => "space".into(),
+        Key::Char(c) => c.to_string(),
+        Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The index of the point with the smallest finite `distance`, if any.
+fn nearest(points: &[(f64, f64)], distance: impl Fn((f64, f64)) -> f64) -> Option<usize> {
+    points
+        .iter()
+        .map(|&p| distance(p))
+        .enumerate()
+        .filter(|(_, d)| d.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+/// The colour slots of `new`'s components: each takes the slot of the `previous` component it
+/// matches (Hungarian matching of the means), the rest the lowest free slots.
+pub fn carry_palette(previous: &Mixture, palette: &[usize], new: &Mixture) -> Vec<usize> {
+    let k = new.k();
+    let mut slots: Vec<Option<usize>> = vec![None; k];
+    if previous.dim() == new.dim() {
+        for (old, matched) in match_components(previous, new).into_iter().enumerate() {
+            if let (Some(component), Some(&slot)) = (matched, palette.get(old)) {
+                slots[component] = Some(slot);
+            }
+        }
+    }
+    let mut free = (0..).filter(|slot| !slots.contains(&Some(*slot)));
+    let mut taken: Vec<Option<usize>> = slots.clone();
+    for slot in taken.iter_mut().filter(|s| s.is_none()) {
+        *slot = free.next();
+    }
+    taken.into_iter().map(|s| s.unwrap_or(0)).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,486 @@
+//! Reducer tests: each drives the state with messages, as the loop would, and checks what is
+//! shown and which effects come back. A fake worker answers worker commands synchronously.
+
+use super::*;
+use crate::data::spec::parse_toml;
+use crate::em::{Em, MixtureParams, initialise};
+use crate::explorer::batch::FitSummary;
+
+fn source() -> Source {
+    let mut values = Vec::new();
+    for i in 0..60 {
+        let t = (i as f64 * 0.7).sin();
+        values.extend([if i % 2 == 0 { t } else { 5.0 + t }, (i as f64 * 0.3).cos()]);
+    }
+    Source::loaded(
+        "test".into(),
+        Origin::File {
+            path: "test.csv".into(),
+            options: Vec::new(),
+        },
+        vec!["a".into(), "b".into()],
+        Dataset::new(2, values).unwrap(),
+    )
+}
+
+fn simulated() -> Source {
+    let spec = parse_toml(include_str!("../../../assets/specs/default.toml"), "d").unwrap();
+    Source::simulated(spec, "default simulation", Origin::Default)
+}
+
+/// Plays the worker: answers commands with what a worker would send.
+#[derive(Default)]
+struct FakeWorker {
+    em: Option<(u64, Em, Arc<Vec<usize>>)>,
+    started: Vec<u64>,
+}
+
+impl FakeWorker {
+    fn serve(&mut self, app: &mut App, effects: Vec<Effect>) -> Vec<Effect> {
+        let mut others = Vec::new();
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let event = match effect {
+                Effect::Worker(Command::Start(request)) => {
+                    self.started.push(request.run_id);
+                    let init = match request.init {
+                        Init::Params(params) => params,
+                        Init::Method(method) => initialise(
+                            &request.data,
+                            request.k,
+                            method,
+                            &request.config,
+                            request.seed,
+                        )
+                        .unwrap(),
+                    };
+                    let em = Em::new(request.data, init, request.config).unwrap();
+                    let event = WorkerEvent::Snapshot(Snapshot::of(
+                        request.run_id,
+                        &em,
+                        &request.drawn,
+                        request.truth.as_deref(),
+                    ));
+                    self.em = Some((request.run_id, em, request.drawn));
+                    event
+                }
+                Effect::Worker(Command::Step) => {
+                    let (run_id, em, drawn) = self.em.as_mut().unwrap();
+                    em.step().unwrap();
+                    WorkerEvent::Snapshot(Snapshot::of(*run_id, em, drawn, None))
+                }
+                Effect::Worker(_) => continue,
+                other => {
+                    others.push(other);
+                    continue;
+                }
+            };
+            queue.extend(app.update(Msg::Worker(event)));
+        }
+        others
+    }
+}
+
+fn started(source: Source, settings: RunSettings) -> (App, FakeWorker) {
+    let (mut app, effects) = App::new(source, settings);
+    let mut worker = FakeWorker::default();
+    worker.serve(&mut app, effects);
+    (app, worker)
+}
+
+fn press(app: &mut App, worker: &mut FakeWorker, key: Key) -> Vec<Effect> {
+    let effects = app.update(Msg::Key(key));
+    worker.serve(app, effects)
+}
+
+fn keys(app: &mut App, worker: &mut FakeWorker, text: &str) {
+    for c in text.chars() {
+        press(app, worker, Key::Char(c));
+    }
+}
+
+#[test]
+fn stepping_forward_and_back_through_history() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    assert_eq!((app.timeline().len(), app.timeline().shown()), (1, 0));
+    keys(&mut app, &mut worker, "nnn");
+    assert_eq!((app.timeline().len(), app.timeline().shown()), (4, 3));
+    press(&mut app, &mut worker, Key::Left);
+    assert_eq!(app.timeline().shown(), 2);
+    // Forward inside the history moves without asking the worker.
+    let effects = app.update(Msg::Key(Key::Char('n')));
+    assert!(effects.is_empty());
+    assert_eq!(app.timeline().shown(), 3);
+    keys(&mut app, &mut worker, "g");
+    assert_eq!(app.timeline().shown(), 0);
+    keys(&mut app, &mut worker, "G");
+    assert_eq!(app.timeline().shown(), 3);
+    assert_eq!(app.view().iteration, 3);
+    assert!(app.view().previous.is_some());
+}
+
+#[test]
+fn the_status_describes_the_run_being_fitted() {
+    // A sweep row replayed at K 5 then a new simulation and init changes: K always that of the
+    // fitted run, and a given start only while its K and D match.
+    let (app, mut worker) = started(simulated(), RunSettings::new(2));
+    let params = app.view().params.clone().unwrap();
+    let mut settings = app.settings().clone();
+    settings.init_params = Some(params);
+    settings.use_init_params = true;
+    settings.k = 3;
+    let (mut app, mut worker2) = started(simulated(), settings);
+    assert_eq!(app.run().spec.k, 3);
+    assert_eq!(app.run().spec.init_label(), "kmeans++");
+    assert_eq!(app.view().params.as_ref().unwrap().k(), 3);
+    for _ in 0..4 {
+        press(&mut app, &mut worker2, Key::Char('i'));
+        let spec = &app.run().spec;
+        assert_eq!(spec.k, app.view().params.as_ref().unwrap().k());
+        assert_ne!(spec.init_label(), "init-params");
+    }
+    let _ = &mut worker;
+}
+
+#[test]
+fn r_always_starts_a_new_random_initialisation() {
+    let (app, mut worker) = started(source(), RunSettings::new(2));
+    let start = app.run().start.clone().unwrap();
+    let mut settings = app.settings().clone();
+    settings.init_params = Some(start);
+    settings.use_init_params = true;
+    let (mut app, _) = started(source(), settings);
+    assert_eq!(app.run().spec.init_label(), "init-params");
+    press(&mut app, &mut worker, Key::Char('r'));
+    assert_eq!(app.run().spec.init_label(), "kmeans++");
+    assert_eq!(app.run().spec.seed, 1);
+    press(&mut app, &mut worker, Key::Char('r'));
+    assert_eq!(
+        app.run().spec.start,
+        Start::Method(InitMethod::KMeansPlusPlus)
+    );
+    assert_eq!(app.run().spec.seed, 2);
+}
+
+#[test]
+fn component_numbers_run_one_to_k_after_k_changes() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "]]][[[");
+    let params = app.view().params.clone().unwrap();
+    assert_eq!(params.k(), 2);
+    // Colour slots may follow matched components, but stay distinct.
+    let slots: Vec<usize> = (0..2).map(|k| app.slot(k)).collect();
+    assert_ne!(slots[0], slots[1]);
+}
+
+#[test]
+fn half_steps_start_with_the_e_step() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nn");
+    assert_eq!(app.timeline().shown(), 2);
+    press(&mut app, &mut worker, Key::Char('h'));
+    // From θ(2): first the E-step at θ(2), parameters unchanged.
+    let before = app.view().params.clone().unwrap();
+    assert_eq!(app.view().phase, Some(Phase::AfterMStep));
+    assert_eq!(app.view().coloured_by, Some(1));
+    press(&mut app, &mut worker, Key::Char('n'));
+    assert_eq!(app.view().phase, Some(Phase::AfterEStep));
+    assert_eq!(app.view().coloured_by, Some(2));
+    assert_eq!(app.view().iteration, 2);
+    assert!(Arc::ptr_eq(&before, app.view().params.as_ref().unwrap()));
+    // Then the M-step giving θ(3), still coloured by the E-step at θ(2).
+    press(&mut app, &mut worker, Key::Char('n'));
+    assert_eq!(app.view().iteration, 3);
+    assert_eq!(app.view().phase, Some(Phase::AfterMStep));
+    assert_eq!(app.view().coloured_by, Some(2));
+    // p walks back the same way.
+    press(&mut app, &mut worker, Key::Char('p'));
+    assert_eq!(
+        (app.view().iteration, app.view().phase),
+        (2, Some(Phase::AfterEStep))
+    );
+    press(&mut app, &mut worker, Key::Char('p'));
+    assert_eq!(
+        (app.view().iteration, app.view().phase),
+        (2, Some(Phase::AfterMStep))
+    );
+    // At θ(0) before the first E-step nothing is coloured yet.
+    press(&mut app, &mut worker, Key::Char('g'));
+    assert_eq!(app.view().coloured_by, None);
+    assert!(app.view().labels.is_none());
+    press(&mut app, &mut worker, Key::Char('n'));
+    assert_eq!(app.view().coloured_by, Some(0));
+}
+
+#[test]
+fn esc_closes_the_top_overlay_and_never_quits() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "?");
+    assert_eq!(app.top().map(Overlay::name), Some("help"));
+    for _ in 0..3 {
+        let effects = press(&mut app, &mut worker, Key::Esc);
+        assert!(!effects.iter().any(|e| matches!(e, Effect::Quit)));
+        assert!(!app.quitting());
+    }
+    assert!(app.top().is_none());
+    assert_eq!(app.note(), Some("nothing to close: q quits"));
+    // S on CSV data then Esc: a note, no overlay, no quit.
+    keys(&mut app, &mut worker, "S");
+    press(&mut app, &mut worker, Key::Esc);
+    assert!(!app.quitting());
+}
+
+#[test]
+fn ctrl_c_quits_and_ctrl_z_suspends_from_every_overlay() {
+    let openers: &[&str] = &["", "?", "!", "e", "o", "w", "s", "b", "R"];
+    for opener in openers {
+        let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+        keys(&mut app, &mut worker, opener);
+        if !opener.is_empty() {
+            assert!(app.top().is_some(), "{opener} opened nothing");
+        }
+        let effects = press(&mut app, &mut worker, Key::Ctrl('z'));
+        assert!(
+            effects.iter().any(|e| matches!(e, Effect::Suspend)),
+            "Ctrl-Z in {opener}"
+        );
+        let effects = press(&mut app, &mut worker, Key::Ctrl('c'));
+        assert!(
+            effects.iter().any(|e| matches!(e, Effect::Quit)),
+            "Ctrl-C in {opener}"
+        );
+        assert!(app.quitting());
+    }
+}
+
+#[test]
+fn the_save_prompt_takes_text_and_runs_the_save_in_the_background() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "w");
+    for _ in 0.."mixplore-data.csv".len() {
+        press(&mut app, &mut worker, Key::Backspace);
+    }
+    keys(&mut app, &mut worker, "out.csv");
+    let effects = press(&mut app, &mut worker, Key::Enter);
+    let request = match effects.as_slice() {
+        [Effect::Save(request)] => request.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(request.path, PathBuf::from("out.csv"));
+    // The file exists: the prompt asks, y confirms.
+    app.update(Msg::Saved {
+        request: request.clone(),
+        outcome: SaveOutcome::Exists,
+    });
+    match app.top() {
+        Some(Overlay::Prompt(prompt)) => assert!(prompt.confirm_overwrite),
+        other => panic!("{other:?}"),
+    }
+    let effects = press(&mut app, &mut worker, Key::Char('y'));
+    assert!(matches!(effects.as_slice(), [Effect::Save(r)] if r.overwrite));
+    app.update(Msg::Saved {
+        request,
+        outcome: SaveOutcome::Saved,
+    });
+    assert!(app.top().is_none());
+    assert!(app.note().unwrap().contains("out.csv"));
+}
+
+#[test]
+fn the_editor_caps_n_and_simulates_off_the_ui_thread() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "s");
+    // The first field is n: replace it with a number beyond the cap.
+    for _ in 0..10 {
+        press(&mut app, &mut worker, Key::Backspace);
+    }
+    keys(&mut app, &mut worker, "2900000000");
+    let effects = press(&mut app, &mut worker, Key::Enter);
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Simulate { .. })),
+        "{effects:?}"
+    );
+    for _ in 0..10 {
+        press(&mut app, &mut worker, Key::Backspace);
+    }
+    keys(&mut app, &mut worker, "300");
+    let effects = press(&mut app, &mut worker, Key::Enter);
+    let (id, spec) = match effects.into_iter().next() {
+        Some(Effect::Simulate { id, spec }) => (id, spec),
+        other => panic!("{other:?}"),
+    };
+    assert!(app.simulating());
+    // Keys still work while sampling.
+    keys(&mut app, &mut worker, "?");
+    press(&mut app, &mut worker, Key::Esc);
+    let source = Source::simulated(*spec, "edited", Origin::Edited);
+    let effects = app.update(Msg::Simulated {
+        id,
+        source: Ok(Box::new(source)),
+    });
+    worker.serve(&mut app, effects);
+    assert!(!app.simulating());
+    assert_eq!(app.source().data.len(), 300);
+    assert_eq!(app.view().iteration, 0);
+}
+
+#[test]
+fn batch_replays_use_the_listed_seed_and_init() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let effects = press(&mut app, &mut worker, Key::Char('R'));
+    let (id, jobs) = match effects.into_iter().next() {
+        Some(Effect::StartBatch { id, jobs, .. }) => (id, jobs),
+        other => panic!("{other:?}"),
+    };
+    let job = &jobs[3];
+    let result = crate::em::fit(Arc::clone(&app.source().data), &job.options).unwrap();
+    let summary = FitSummary {
+        k: job.options.k,
+        covariance: job.options.config.covariance,
+        seed: job.options.seed,
+        log_likelihood: result.log_likelihood(),
+        bic: result.bic(),
+        aic: result.aic(),
+        iterations: result.iterations,
+        converged: result.converged,
+        trace: result.trace.clone(),
+        initial: result.initial.clone(),
+    };
+    app.update(Msg::Batch(BatchEvent::Done {
+        batch: id,
+        index: 3,
+        outcome: Ok(summary),
+    }));
+    keys(&mut app, &mut worker, "");
+    for _ in 0..3 {
+        press(&mut app, &mut worker, Key::Down);
+    }
+    let effects = press(&mut app, &mut worker, Key::Enter);
+    assert!(effects.iter().any(|e| matches!(e, Effect::CancelBatch)));
+    assert!(app.top().is_none());
+    assert_eq!(app.run().spec.seed, job.options.seed);
+    assert_eq!(app.run().spec.init_label(), "kmeans++");
+    // The replayed θ(0) is the batch fit's θ(0).
+    assert_eq!(*app.run().start.clone().unwrap(), result.initial);
+    assert_eq!(
+        app.timeline().entries()[0].log_likelihood.to_bits(),
+        result.trace[0].to_bits()
+    );
+}
+
+#[test]
+fn a_decrease_with_reg_covar_is_explained_in_the_messages() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let params = app.view().params.clone().unwrap();
+    let run_id = app.run().id;
+    let snapshot = |t: usize, ll: f64| Snapshot {
+        run_id,
+        iteration: t,
+        params: Arc::clone(&params),
+        labels: vec![0u16; 60].into(),
+        log_likelihood: ll,
+        converged: false,
+        done: false,
+        agreement: None,
+    };
+    let first = app.timeline().entries()[0].log_likelihood;
+    app.update(Msg::Worker(WorkerEvent::Snapshot(snapshot(1, first - 1.0))));
+    let message = app.messages().last().unwrap();
+    assert_eq!(message.iteration, Some(1));
+    assert!(
+        message.text.contains("reg_covar = 1e-6"),
+        "{}",
+        message.text
+    );
+    keys(&mut app, &mut worker, "!");
+    assert_eq!(app.top().map(Overlay::name), Some("messages"));
+}
+
+#[test]
+fn the_reproduce_overlay_names_every_setting() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "ivcc");
+    keys(&mut app, &mut worker, "e");
+    let Some(Overlay::Reproduce(reproduce)) = app.top() else {
+        panic!("{:?}", app.top());
+    };
+    assert_eq!(
+        reproduce.lines,
+        vec![
+            "mixplore fit test.csv --k 2 --init random-from-data --seed 0 --covariance diag --reg-covar 1e-4 --json"
+        ]
+    );
+    press(&mut app, &mut worker, Key::Char('w'));
+    match app.top() {
+        Some(Overlay::Prompt(prompt)) => assert!(matches!(prompt.what, SaveWhat::Start(_))),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_keys_say_so() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    press(&mut app, &mut worker, Key::Char('z'));
+    assert!(app.note().unwrap().contains("? lists the keys"));
+}
+
+#[test]
+fn the_inspector_follows_the_e_step_shown() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nno");
+    let inspection = app.view().inspection.clone().unwrap();
+    assert_eq!(inspection.iteration, 2);
+    let total: f64 = inspection.responsibilities.iter().sum();
+    assert!((total - 1.0).abs() < 1e-12);
+    press(&mut app, &mut worker, Key::Right);
+    let moved = app.view().inspection.clone().unwrap();
+    assert!(moved.point[0] >= inspection.point[0]);
+    // Stepping works with the inspector open; Esc closes it.
+    press(&mut app, &mut worker, Key::Char('p'));
+    assert_eq!(app.view().inspection.as_ref().unwrap().iteration, 1);
+    press(&mut app, &mut worker, Key::Esc);
+    assert!(app.view().inspection.is_none());
+}
+
+#[test]
+fn snapshots_of_abandoned_runs_are_ignored() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let params = app.view().params.clone().unwrap();
+    let old = Snapshot {
+        run_id: app.run().id,
+        iteration: 1,
+        params,
+        labels: vec![0u16; 60].into(),
+        log_likelihood: 0.0,
+        converged: false,
+        done: false,
+        agreement: None,
+    };
+    keys(&mut app, &mut worker, "r");
+    app.update(Msg::Worker(WorkerEvent::Snapshot(old)));
+    assert_eq!(app.timeline().len(), 1);
+}
+
+#[test]
+fn given_params_of_another_k_are_never_used() {
+    let params = Mixture::from_params(&MixtureParams {
+        weights: vec![0.2, 0.3, 0.5],
+        means: vec![vec![0.0, 0.0], vec![5.0, 0.0], vec![2.0, 1.0]],
+        covariances: vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]; 3],
+    })
+    .unwrap();
+    let mut settings = RunSettings::new(3);
+    settings.init_params = Some(Arc::new(params));
+    settings.use_init_params = true;
+    let (mut app, mut worker) = started(source(), settings);
+    assert_eq!(app.run().spec.init_label(), "init-params");
+    keys(&mut app, &mut worker, "[");
+    assert_eq!(app.run().spec.k, 2);
+    assert_eq!(app.run().spec.init_label(), "kmeans++");
+    keys(&mut app, &mut worker, "iii");
+    assert_eq!(app.run().spec.init_label(), "kmeans++");
+    keys(&mut app, &mut worker, "]");
+    assert_eq!(app.run().spec.k, 3);
+    keys(&mut app, &mut worker, "iii");
+    assert_eq!(app.run().spec.init_label(), "init-params");
+}
