@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use mixplore::data::spec;
 use mixplore::em::{Em, Init, initialise};
-use mixplore::explorer::app::{Action, App, RunSettings, Source};
+use mixplore::explorer::app::{App, Effect, Msg, Origin, RunSettings, Source};
+use mixplore::explorer::batch::{BatchEvent, FitSummary};
+use mixplore::explorer::input::Key;
 use mixplore::explorer::ui::{Theme, draw};
 use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent};
 use ratatui::Terminal;
@@ -16,38 +18,100 @@ fn spec_source(file: &str) -> Source {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("assets/specs")
         .join(file);
-    Source::simulated(spec::load(&path).unwrap(), file)
+    Source::simulated(spec::load(&path).unwrap(), file, Origin::Spec(path))
+}
+
+/// Plays the worker and the batch thread in this thread, so screens are reproducible.
+#[derive(Default)]
+struct Driver {
+    em: Option<(u64, Em, Arc<Vec<usize>>)>,
+}
+
+impl Driver {
+    fn serve(&mut self, app: &mut App, effects: Vec<Effect>) {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        while let Some(effect) = queue.pop_front() {
+            let msg = match effect {
+                Effect::Worker(Command::Start(request)) => {
+                    let init = match request.init {
+                        Init::Params(params) => params,
+                        Init::Method(method) => initialise(
+                            &request.data,
+                            request.k,
+                            method,
+                            &request.config,
+                            request.seed,
+                        )
+                        .unwrap(),
+                    };
+                    let em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
+                    let snapshot = Snapshot::of(
+                        request.run_id,
+                        &em,
+                        &request.drawn,
+                        request.truth.as_deref(),
+                    );
+                    self.em = Some((request.run_id, em, request.drawn));
+                    Msg::Worker(WorkerEvent::Snapshot(snapshot))
+                }
+                Effect::Worker(Command::Step) => {
+                    let (run_id, em, drawn) = self.em.as_mut().unwrap();
+                    em.step().unwrap();
+                    Msg::Worker(WorkerEvent::Snapshot(Snapshot::of(
+                        *run_id, em, drawn, None,
+                    )))
+                }
+                Effect::StartBatch { id, data, jobs } => {
+                    for (index, job) in jobs.iter().enumerate() {
+                        let outcome = mixplore::em::fit(Arc::clone(&data), &job.options)
+                            .map(|result| FitSummary {
+                                k: job.options.k,
+                                covariance: job.options.config.covariance,
+                                seed: job.options.seed,
+                                log_likelihood: result.log_likelihood(),
+                                bic: result.bic(),
+                                aic: result.aic(),
+                                iterations: result.iterations,
+                                converged: result.converged,
+                                trace: result.trace.clone(),
+                                initial: result.initial.clone(),
+                            })
+                            .map_err(|e| e.to_string());
+                        queue.extend(app.update(Msg::Batch(BatchEvent::Done {
+                            batch: id,
+                            index,
+                            outcome,
+                        })));
+                    }
+                    continue;
+                }
+                _ => continue,
+            };
+            queue.extend(app.update(msg));
+        }
+    }
 }
 
 /// An app on `file` with K components after `iterations` EM iterations, run in this thread.
-fn app_after(file: &str, k: usize, iterations: usize) -> App {
-    let (mut app, commands) = App::new(spec_source(file), RunSettings::new(k));
-    let request = commands
-        .into_iter()
-        .find_map(|c| match c {
-            Command::Start(request) => Some(request),
-            _ => None,
-        })
-        .unwrap();
-    let Init::Method(method) = request.init else {
-        unreachable!()
-    };
-    let init = initialise(
-        &request.data,
-        request.k,
-        method,
-        &request.config,
-        request.seed,
-    )
-    .unwrap();
-    let mut em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
-    let snapshot = |em: &Em| Snapshot::of(request.run_id, em, request.truth.as_deref());
-    app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+fn app_after(file: &str, k: usize, iterations: usize) -> (App, Driver) {
+    let (mut app, effects) = App::new(spec_source(file), RunSettings::new(k));
+    let mut driver = Driver::default();
+    driver.serve(&mut app, effects);
     for _ in 0..iterations {
-        em.step().unwrap();
-        app.on_worker(WorkerEvent::Snapshot(snapshot(&em)));
+        press(&mut app, &mut driver, Key::Char('n'));
     }
-    app
+    (app, driver)
+}
+
+fn press(app: &mut App, driver: &mut Driver, key: Key) {
+    let effects = app.update(Msg::Key(key));
+    driver.serve(app, effects);
+}
+
+fn keys(app: &mut App, driver: &mut Driver, text: &str) {
+    for c in text.chars() {
+        press(app, driver, Key::Char(c));
+    }
 }
 
 fn render(app: &App, width: u16, height: u16, theme: Theme) -> String {
@@ -60,48 +124,57 @@ const COLOUR: Theme = Theme { colour: true };
 
 #[test]
 fn two_dimensional_80x24() {
-    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3), 80, 24, COLOUR));
+    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3).0, 80, 24, COLOUR));
 }
 
 #[test]
 fn two_dimensional_120x40() {
-    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3), 120, 40, COLOUR));
+    insta::assert_snapshot!(render(&app_after("default.toml", 2, 3).0, 120, 40, COLOUR));
 }
 
 #[test]
 fn one_dimensional_80x24() {
-    insta::assert_snapshot!(render(&app_after("bimodal-1d.toml", 2, 3), 80, 24, COLOUR));
+    insta::assert_snapshot!(render(
+        &app_after("bimodal-1d.toml", 2, 3).0,
+        80,
+        24,
+        COLOUR
+    ));
 }
 
 #[test]
 fn one_dimensional_120x40() {
-    insta::assert_snapshot!(render(&app_after("bimodal-1d.toml", 2, 3), 120, 40, COLOUR));
+    insta::assert_snapshot!(render(
+        &app_after("bimodal-1d.toml", 2, 3).0,
+        120,
+        40,
+        COLOUR
+    ));
 }
 
 #[test]
 fn five_dimensional_80x24() {
-    insta::assert_snapshot!(render(&app_after("five-d.toml", 3, 3), 80, 24, COLOUR));
+    insta::assert_snapshot!(render(&app_after("five-d.toml", 3, 3).0, 80, 24, COLOUR));
 }
 
 #[test]
 fn five_dimensional_120x40_other_dimensions() {
-    let mut app = app_after("five-d.toml", 3, 3);
-    app.handle(Action::NextX);
-    app.handle(Action::NextX);
+    let (mut app, mut driver) = app_after("five-d.toml", 3, 3);
+    keys(&mut app, &mut driver, "xx");
     insta::assert_snapshot!(render(&app, 120, 40, COLOUR));
 }
 
 #[test]
 fn help_overlay_80x24() {
-    let mut app = app_after("default.toml", 2, 1);
-    app.handle(Action::ToggleHelp);
+    let (mut app, mut driver) = app_after("default.toml", 2, 1);
+    keys(&mut app, &mut driver, "?");
     insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
 }
 
 #[test]
 fn without_colour_components_are_letters() {
     insta::assert_snapshot!(render(
-        &app_after("separated.toml", 3, 1),
+        &app_after("separated.toml", 3, 1).0,
         80,
         24,
         Theme { colour: false }
@@ -110,7 +183,7 @@ fn without_colour_components_are_letters() {
 
 #[test]
 fn too_small_says_so_down_to_one_cell() {
-    let app = app_after("default.toml", 2, 1);
+    let (app, _) = app_after("default.toml", 2, 1);
     insta::assert_snapshot!(render(&app, 30, 8, COLOUR));
     for (width, height) in [(1, 1), (2, 1), (1, 5), (39, 24), (80, 9)] {
         render(&app, width, height, COLOUR);
@@ -125,11 +198,12 @@ fn before_the_first_snapshot_and_after_a_failure() {
         starting.contains("iter 0/0") && starting.contains("starting"),
         "{starting}"
     );
-    app.on_worker(WorkerEvent::Failed {
-        run_id: app.run_id,
+    let run_id = app.run().id;
+    app.update(Msg::Worker(WorkerEvent::Failed {
+        run_id,
         iteration: 0,
         message: "component 2 collapsed".into(),
-    });
+    }));
     let failed = render(&app, 80, 24, COLOUR);
     assert!(
         failed.contains("cannot start: component 2 collapsed"),
@@ -137,45 +211,33 @@ fn before_the_first_snapshot_and_after_a_failure() {
     );
 }
 
-fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
-    app.on_key(&ratatui::crossterm::event::KeyEvent::new(
-        code,
-        ratatui::crossterm::event::KeyModifiers::NONE,
-    ));
-}
-
 #[test]
 fn simulation_editor_80x24() {
-    use ratatui::crossterm::event::KeyCode;
-    let mut app = app_after("default.toml", 2, 2);
-    app.presets = mixplore::explorer::editor::presets();
-    press(&mut app, KeyCode::Char('s'));
+    let (mut app, mut driver) = app_after("default.toml", 2, 2);
+    keys(&mut app, &mut driver, "s");
     // An invalid weight, marked in place; the preview then waits for a valid spec.
     for _ in 0..4 {
-        press(&mut app, KeyCode::Tab);
+        press(&mut app, &mut driver, Key::Tab);
     }
-    press(&mut app, KeyCode::Backspace);
-    press(&mut app, KeyCode::Backspace);
-    press(&mut app, KeyCode::Backspace);
-    press(&mut app, KeyCode::Char('-'));
-    press(&mut app, KeyCode::Char('1'));
+    for _ in 0..3 {
+        press(&mut app, &mut driver, Key::Backspace);
+    }
+    keys(&mut app, &mut driver, "-1");
     insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
 }
 
 #[test]
 fn simulation_editor_preview_and_presets_120x40() {
-    use ratatui::crossterm::event::KeyCode;
-    let mut app = app_after("default.toml", 2, 2);
-    app.presets = mixplore::explorer::editor::presets();
-    press(&mut app, KeyCode::Char('s'));
+    let (mut app, mut driver) = app_after("default.toml", 2, 2);
+    keys(&mut app, &mut driver, "s");
     // Move the second true mean: the dashed preview follows.
     for _ in 0..9 {
-        press(&mut app, KeyCode::Tab);
+        press(&mut app, &mut driver, Key::Tab);
     }
-    press(&mut app, KeyCode::Backspace);
-    press(&mut app, KeyCode::Char('6'));
+    press(&mut app, &mut driver, Key::Backspace);
+    keys(&mut app, &mut driver, "6");
     let with_preview = render(&app, 120, 40, COLOUR);
-    press(&mut app, KeyCode::Char('p'));
+    keys(&mut app, &mut driver, "p");
     let presets = render(&app, 120, 40, COLOUR);
     insta::assert_snapshot!(format!("{with_preview}\n{presets}"));
 }
@@ -183,35 +245,42 @@ fn simulation_editor_preview_and_presets_120x40() {
 #[test]
 fn save_dialog_and_overwrite_question_80x24() {
     use mixplore::explorer::app::SaveOutcome;
-    use ratatui::crossterm::event::KeyCode;
-    let mut app = app_after("default.toml", 2, 1);
-    press(&mut app, KeyCode::Char('S'));
+    let (mut app, mut driver) = app_after("default.toml", 2, 1);
+    keys(&mut app, &mut driver, "S");
     let asking = render(&app, 80, 24, COLOUR);
-    press(&mut app, KeyCode::Enter);
-    let request = app.take_save_request().unwrap();
-    app.save_finished(&request, SaveOutcome::Exists);
+    let request = app
+        .update(Msg::Key(Key::Enter))
+        .into_iter()
+        .find_map(|e| match e {
+            Effect::Save(request) => Some(request),
+            _ => None,
+        })
+        .unwrap();
+    app.update(Msg::Saved {
+        request,
+        outcome: SaveOutcome::Exists,
+    });
     let confirming = render(&app, 80, 24, COLOUR);
     insta::assert_snapshot!(format!("{asking}\n{confirming}"));
 }
 
 #[test]
 fn true_ellipses_overlay_80x24() {
-    let mut app = app_after("elongated.toml", 2, 4);
-    app.handle(Action::ToggleTruth);
+    let (mut app, mut driver) = app_after("elongated.toml", 2, 4);
+    keys(&mut app, &mut driver, "t");
     insta::assert_snapshot!(render(&app, 80, 24, COLOUR));
 }
 
 #[test]
 fn half_steps_120x40() {
-    let mut app = app_after("overlapping.toml", 3, 2);
-    app.handle(Action::ToggleHalfSteps);
-    app.handle(Action::StepBack);
+    let (mut app, mut driver) = app_after("overlapping.toml", 3, 2);
+    keys(&mut app, &mut driver, "h");
     let after_m = render(&app, 120, 40, COLOUR);
     assert!(
-        after_m.contains("M-step 2: ellipses moved, colours from θ(1)"),
+        after_m.contains("M-step 2: θ(2), colours from the E-step at θ(1)"),
         "{after_m}"
     );
-    app.handle(Action::StepForward);
+    keys(&mut app, &mut driver, "n");
     let after_e = render(&app, 120, 40, COLOUR);
     assert!(after_e.contains("E-step at θ(2):"), "{after_e}");
     insta::assert_snapshot!(format!("{after_m}\n{after_e}"));
@@ -219,10 +288,9 @@ fn half_steps_120x40() {
 
 #[test]
 fn point_inspector_120x40() {
-    use ratatui::crossterm::event::KeyCode;
-    let mut app = app_after("default.toml", 2, 3);
-    press(&mut app, KeyCode::Char('o'));
-    press(&mut app, KeyCode::Right);
+    let (mut app, mut driver) = app_after("default.toml", 2, 3);
+    keys(&mut app, &mut driver, "o");
+    press(&mut app, &mut driver, Key::Right);
     let screen = render(&app, 120, 40, COLOUR);
     assert!(
         screen.contains("Point inspector") && screen.contains("◎"),
@@ -238,38 +306,10 @@ fn point_inspector_120x40() {
     insta::assert_snapshot!(screen);
 }
 
-/// Runs the batch the app asked for in this thread and feeds its results back.
-fn run_batch(app: &mut App) {
-    use mixplore::explorer::batch::{BatchEvent, FitSummary};
-    let (id, jobs) = app.take_batch_request().unwrap();
-    for (index, job) in jobs.iter().enumerate() {
-        let outcome = mixplore::em::fit(Arc::clone(&app.source.data), &job.options)
-            .map(|result| FitSummary {
-                k: job.options.k,
-                covariance: job.options.config.covariance,
-                seed: job.options.seed,
-                log_likelihood: result.log_likelihood(),
-                bic: result.bic(),
-                aic: result.aic(),
-                iterations: result.iterations,
-                converged: result.converged,
-                trace: result.trace.clone(),
-                initial: result.initial.clone(),
-            })
-            .map_err(|e| e.to_string());
-        app.on_batch(BatchEvent::Done {
-            batch: id,
-            index,
-            outcome,
-        });
-    }
-}
-
 #[test]
 fn bic_sweep_panel_120x40() {
-    let mut app = app_after("default.toml", 2, 1);
-    app.handle(Action::OpenSweep);
-    run_batch(&mut app);
+    let (mut app, mut driver) = app_after("default.toml", 2, 1);
+    keys(&mut app, &mut driver, "b");
     let screen = render(&app, 120, 40, COLOUR);
     assert!(
         screen.contains("32/32 done") && screen.contains("◀ lowest BIC"),
@@ -280,13 +320,28 @@ fn bic_sweep_panel_120x40() {
 
 #[test]
 fn restarts_panel_120x40() {
-    let mut app = app_after("overlapping.toml", 3, 1);
-    app.handle(Action::OpenRestarts);
-    run_batch(&mut app);
+    let (mut app, mut driver) = app_after("overlapping.toml", 3, 1);
+    keys(&mut app, &mut driver, "R");
     let screen = render(&app, 120, 40, COLOUR);
     assert!(
         screen.contains("10/10 done") && screen.contains("◀ best"),
         "{screen}"
     );
     insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn messages_and_reproduce_overlays_80x24() {
+    let (mut app, mut driver) = app_after("default.toml", 2, 2);
+    keys(&mut app, &mut driver, "!");
+    let messages = render(&app, 80, 24, COLOUR);
+    assert!(messages.contains("nothing to report"), "{messages}");
+    press(&mut app, &mut driver, Key::Esc);
+    keys(&mut app, &mut driver, "e");
+    let reproduce = render(&app, 80, 24, COLOUR);
+    assert!(
+        reproduce.contains("mixplore simulate") && reproduce.contains("--seed 0"),
+        "{reproduce}"
+    );
+    insta::assert_snapshot!(format!("{messages}\n{reproduce}"));
 }

@@ -18,11 +18,11 @@ use crate::explorer::app::{BatchKind, BatchView};
 pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
     frame.render_widget(Clear, area);
     let what = match view.kind {
-        BatchKind::Sweep => "BIC sweep: K × covariance type",
-        BatchKind::Restarts => "Restarts: the same model from other seeds",
+        BatchKind::Sweep => "BIC sweep",
+        BatchKind::Restarts => "Restarts (other seeds)",
     };
     let title = format!(
-        " {what} · init {} · {}/{} done · ↑↓ Enter opens · Esc ",
+        " {what} · init {} · {}/{} done · Enter replays · Esc ",
         view.init.name(),
         view.done(),
         view.jobs.len()

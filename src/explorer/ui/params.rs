@@ -146,7 +146,7 @@ fn error_text(fitted: &Mixture, k: usize, truth: &Mixture, t: usize) -> String {
         })
         .fold(0.0, f64::max);
     format!(
-        "w {} |μ| {} σ {:.1}%",
+        "λ {} |μ| {} σ {:.1}%",
         signed(weight),
         compact(mean),
         100.0 * sd
