@@ -582,8 +582,21 @@ fn q_quits_cleanly() {
 }
 
 #[test]
-fn escape_quits_cleanly() {
-    quits_cleanly(ESC);
+fn escape_with_nothing_open_never_quits() {
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    // ? Esc Esc: the second Esc finds nothing to close, says so, and the history stays.
+    session.send("nn?");
+    session.expect_text("Help: keys");
+    session.send(ESC);
+    thread::sleep(Duration::from_millis(150));
+    session.send(ESC);
+    session.expect_text("nothing to close: q quits");
+    assert!(session.alive());
+    session.expect_iter(2, 2, "paused");
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+    session.expect_restored();
 }
 
 #[test]
@@ -752,7 +765,7 @@ fn the_simulation_editor_changes_n_and_a_mean_and_restarts() {
             .is_some_and(|st| st.line.contains("n 1234 D 2 K 2") && (st.shown, st.newest) == (0, 0))
             && !s.contains("Simulation: Enter apply")
     });
-    assert!(screen.contains("true w 0.600 μ 5.00 3.00"), "{screen}");
+    assert!(screen.contains("true λ 0.600 μ 5.00 3.00"), "{screen}");
     session.send("q");
     assert!(session.wait_exit(Duration::from_secs(10)).success());
 }
