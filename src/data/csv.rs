@@ -993,6 +993,8 @@ impl Tracker {
         let limit = max_truth_classes(rows);
         if self.empty {
             Some("has empty cells".into())
+        } else if self.numbers && !self.whole {
+            Some("holds numbers that are not whole".into())
         } else if self.overflow {
             Some(format!("has more than {MAX_TRUTH_CLASSES} distinct values"))
         } else if self.classes.len() > limit {
@@ -1000,8 +1002,6 @@ impl Tracker {
                 "has {} distinct values in {rows} rows (labels have at most {limit})",
                 self.classes.len()
             ))
-        } else if self.numbers && !self.whole {
-            Some("holds numbers that are not whole".into())
         } else {
             None
         }
@@ -1544,6 +1544,334 @@ mod tests {
             ["sepal_length", "sepal_width", "petal_length", "petal_width"]
         );
         assert_eq!(table.data.row(1), &[7.0, 3.2, 4.7, 1.4]);
+        // ... and is now recognised as the true classes.
+        let truth = table.truth.unwrap();
+        assert_eq!(truth.name, "species");
+        assert_eq!(truth.index, 5);
+        assert_eq!(truth.classes, ["setosa", "versicolor"]);
+        assert_eq!(truth.labels, [0, 1]);
+        assert!(table.warnings.is_empty());
+    }
+
+    fn truth_of(table: &Table) -> (&str, Vec<&str>, Vec<usize>) {
+        let truth = table.truth.as_ref().expect("a truth column");
+        (
+            truth.name.as_str(),
+            truth.classes.iter().map(String::as_str).collect(),
+            truth.labels.clone(),
+        )
+    }
+
+    fn with_truth(choice: TruthChoice) -> CsvOptions {
+        CsvOptions {
+            truth: choice,
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn few_means_at_most_half_the_rows_between_2_and_50() {
+        assert_eq!(max_truth_classes(0), 2);
+        assert_eq!(max_truth_classes(5), 2);
+        assert_eq!(max_truth_classes(10), 5);
+        assert_eq!(max_truth_classes(150), 50);
+        assert_eq!(max_truth_classes(1_000_000), 50);
+    }
+
+    #[test]
+    fn whole_number_component_column_is_truth_not_a_dimension() {
+        // What `mixplore simulate` writes.
+        let table = ok("x1,x2,component
+0.5,1,2
+0.7,1.5,1
+3,4,2
+3.5,4.5,3
+1,2,1
+9,9,3
+");
+        assert_eq!(table.columns, ["x1", "x2"]);
+        assert_eq!(table.data.dim(), 2);
+        assert_eq!(values(&table)[..4], [0.5, 1.0, 0.7, 1.5]);
+        let (name, classes, labels) = truth_of(&table);
+        assert_eq!(name, "component");
+        assert_eq!(classes, ["2", "1", "3"]);
+        assert_eq!(labels, [0, 1, 0, 2, 1, 2]);
+        assert_eq!(table.truth.as_ref().unwrap().index, 3);
+        assert!(table.warnings.is_empty());
+    }
+
+    #[test]
+    fn truth_names_ignore_case_and_whitespace() {
+        for header in [
+            "Component",
+            " CLASS ",
+            "Label",
+            "labels",
+            "cluster",
+            "Truth",
+            "SPECIES",
+        ] {
+            let table = ok(&format!(
+                "a,{header}
+1,1
+2,2
+3,1
+4,2
+"
+            ));
+            assert_eq!(table.columns, ["a"], "{header}");
+            assert_eq!(truth_of(&table).0, header.trim());
+        }
+        // Other names, `y` above all, are data.
+        for header in ["y", "group_size", "classes", "x1"] {
+            let table = ok(&format!(
+                "a,{header}
+1,1
+2,2
+3,1
+4,2
+"
+            ));
+            assert_eq!(table.data.dim(), 2, "{header}");
+            assert!(table.truth.is_none());
+        }
+    }
+
+    #[test]
+    fn real_valued_or_many_valued_truth_names_stay_data_with_a_warning() {
+        let table = ok("a,class
+1,0.5
+2,1.5
+3,0.5
+4,2.5
+");
+        assert_eq!(table.columns, ["a", "class"]);
+        assert_eq!(values(&table), [1.0, 0.5, 2.0, 1.5, 3.0, 0.5, 4.0, 2.5]);
+        assert!(table.truth.is_none());
+        assert_eq!(
+            table.warnings,
+            [
+                "column 2 (\"class\") is named like true classes but holds numbers that are not whole, so it is fitted as data; --truth 2 takes it as the classes"
+            ]
+        );
+        // Ten rows allow five classes; ten distinct whole numbers are an identifier or a count.
+        let mut input = String::from("label,a\n");
+        for i in 0..10 {
+            input.push_str(&format!("{i},{}\n", i * 2));
+        }
+        let table = ok(&input);
+        assert_eq!(table.columns, ["label", "a"]);
+        assert_eq!(table.data.row(3), &[3.0, 6.0]);
+        assert!(
+            table.warnings[0].contains("10 distinct values in 10 rows (labels have at most 5)")
+        );
+        // Many distinct texts: skipped as text, as before detection, and nothing to say.
+        let mut input = String::from("a,label\n");
+        for i in 0..10 {
+            input.push_str(&format!("{i},point{i}\n"));
+        }
+        let table = ok(&input);
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none() && table.warnings.is_empty());
+    }
+
+    #[test]
+    fn empty_cell_in_a_detected_column_undoes_the_detection() {
+        // Text: skipped as before; numbers: data, and the empty cell is reported as before.
+        let table = ok("a,species\n1,setosa\n2,\n3,virginica\n4,setosa\n");
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none());
+        assert_eq!(
+            err("a,component\n1,1\n2,\n3,2\n4,1\n"),
+            "data.csv: line 3, column 2 (\"component\"): the cell is empty, expected a number"
+        );
+    }
+
+    #[test]
+    fn truth_none_reads_every_column_as_data() {
+        let table = load_bytes(
+            b"x1,component\n1,1\n2,2\n3,1\n4,2\n",
+            &with_truth(TruthChoice::Off),
+        )
+        .unwrap();
+        assert_eq!(table.columns, ["x1", "component"]);
+        assert!(table.truth.is_none());
+        // Text columns are still skipped.
+        let table = load_bytes(
+            b"a,species\n1,setosa\n2,virginica\n",
+            &with_truth(TruthChoice::Off),
+        )
+        .unwrap();
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none());
+    }
+
+    #[test]
+    fn columns_naming_a_truth_column_fit_it() {
+        let input = "x,component,class\n1,1,a\n2,2,b\n3,1,a\n4,2,b\n";
+        let table = load_bytes(input.as_bytes(), &columns(&["x", "component"])).unwrap();
+        assert_eq!(table.columns, ["x", "component"]);
+        // The other truth-named column is still found.
+        assert_eq!(
+            truth_of(&table),
+            ("class", vec!["a", "b"], vec![0, 1, 0, 1])
+        );
+        let table = load_bytes(input.as_bytes(), &columns(&["x"])).unwrap();
+        assert_eq!(truth_of(&table).0, "component");
+    }
+
+    #[test]
+    fn a_second_truth_column_is_left_out_too() {
+        let table = ok("x,component,cluster\n1,1,2\n2,2,1\n3,1,2\n4,2,1\n");
+        assert_eq!(table.columns, ["x"]);
+        assert_eq!(truth_of(&table).0, "component");
+        assert_eq!(
+            table.warnings,
+            [
+                "column 3 (\"cluster\") also looks like true classes, so it is not fitted either; name it in --columns to fit it"
+            ]
+        );
+    }
+
+    #[test]
+    fn truth_by_name_or_index_takes_any_column() {
+        let input = "a,b,group\n1,10,0.5\n2,20,0.5\n3,30,0.7\n";
+        for requested in ["group", "GROUP", "3"] {
+            let options = with_truth(TruthChoice::Column(requested.into()));
+            let table = load_bytes(input.as_bytes(), &options).unwrap();
+            assert_eq!(table.columns, ["a", "b"]);
+            assert_eq!(
+                truth_of(&table),
+                ("group", vec!["0.5", "0.7"], vec![0, 0, 1])
+            );
+        }
+        // Without a header, by index or positional name.
+        let options = with_truth(TruthChoice::Column("x1".into()));
+        let table = load_bytes(b"1,5\n2,6\n", &options).unwrap();
+        assert_eq!(table.columns, ["x2"]);
+        assert_eq!(truth_of(&table), ("x1", vec!["1", "2"], vec![0, 1]));
+    }
+
+    #[test]
+    fn bad_truth_requests_are_one_line_errors() {
+        let input = "a,b,group\n1,10,p\n";
+        let with =
+            |requested: &str| err_with(input, &with_truth(TruthChoice::Column(requested.into())));
+        assert_eq!(
+            with("kind"),
+            "data.csv: --truth \"kind\": no column named \"kind\"; the columns are 1 \"a\", 2 \"b\", 3 \"group\" (or give a 1-based index)"
+        );
+        assert!(with("9").starts_with("data.csv: --truth \"9\": there is no column 9"));
+        let options = CsvOptions {
+            truth: TruthChoice::Column("b".into()),
+            ..columns(&["a", "B"])
+        };
+        assert_eq!(
+            err_with(input, &options),
+            "data.csv: column 2 (\"b\") is named by both --truth and --columns; a column is either the true classes or data"
+        );
+        assert_eq!(
+            err_with(
+                "a,group\n1,p\n",
+                &with_truth(TruthChoice::Column("a".into()))
+            ),
+            "data.csv: no column is left to fit: column 1 (\"a\") holds the true classes; --truth none fits it as data, or --columns picks the columns"
+        );
+        assert_eq!(
+            err("component\n1\n2\n1\n2\n"),
+            "data.csv: no column is left to fit: column 1 (\"component\") holds the true classes; --truth none fits it as data, or --columns picks the columns"
+        );
+    }
+
+    #[test]
+    fn empty_given_truth_cell_is_a_bad_row() {
+        let input = "a,b,group\n1,10,p\n2,20, \n3,30,q\n";
+        let options = with_truth(TruthChoice::Column("group".into()));
+        assert_eq!(
+            err_with(input, &options),
+            "data.csv: line 3, column 3 (\"group\"): the cell is empty, expected a class label (--truth)"
+        );
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..options
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(values(&table), [1.0, 10.0, 3.0, 30.0]);
+        assert_eq!(truth_of(&table), ("group", vec!["p", "q"], vec![0, 1]));
+        assert_eq!(table.dropped_rows, 1);
+    }
+
+    #[test]
+    fn dropped_rows_keep_labels_aligned_and_warn() {
+        let input = "a,species\n1,setosa\nx,versicolor\n3,virginica\n4,setosa\n5\n";
+        let options = CsvOptions {
+            keep_rows: true,
+            ..dropping()
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(values(&table), [1.0, 3.0, 4.0]);
+        // versicolor went with its row: the classes are renumbered over the kept rows.
+        assert_eq!(
+            truth_of(&table),
+            ("species", vec!["setosa", "virginica"], vec![0, 1, 0])
+        );
+        assert_eq!(table.rows.unwrap().len(), 3);
+        assert_eq!(
+            table.warnings,
+            [
+                "2 invalid rows dropped (first: data.csv: line 3, column 1 (\"a\"): \"x\" is not a number)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_truth_named_data_column_reports_its_bad_cells() {
+        // Text among real numbers: not labels (too many values), so data, and the text is bad.
+        let mut input = String::from("a,class\n");
+        for i in 0..10 {
+            let class = if i == 6 {
+                "oops".to_string()
+            } else {
+                format!("{}.5", i)
+            };
+            input.push_str(&format!("{i},{class}\n"));
+        }
+        assert_eq!(
+            err(&input),
+            "data.csv: line 8, column 2 (\"class\"): \"oops\" is not a number"
+        );
+        let options = CsvOptions {
+            keep_rows: true,
+            ..dropping()
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(table.columns, ["a", "class"]);
+        assert_eq!(table.data.len(), 9);
+        assert_eq!(table.data.row(6), &[7.0, 7.5]);
+        assert_eq!(table.rows.unwrap().len(), 9);
+        assert_eq!(table.dropped_rows, 1);
+        assert!(table.warnings[0].starts_with("1 invalid rows dropped (first: data.csv: line 8"));
+        assert!(table.warnings[1].contains("is fitted as data"));
+    }
+
+    #[test]
+    fn written_data_read_back_with_the_same_dimension() {
+        let data = Dataset::new(3, (0..30).map(|i| f64::from(i) * 0.37).collect()).unwrap();
+        let labels: Vec<usize> = (0..10).map(|i| i % 3).collect();
+        let names: Vec<String> = ["x1", "x2", "x3"].map(String::from).to_vec();
+        let mut out = Vec::new();
+        crate::data::save::write_data_csv(&mut out, &data, &names, Some(&labels)).unwrap();
+        let table = load_bytes(&out, &CsvOptions::default()).unwrap();
+        assert_eq!(table.columns, names);
+        assert_eq!(table.data.values(), data.values());
+        let (name, classes, read_labels) = truth_of(&table);
+        assert_eq!((name, classes), ("component", vec!["1", "2", "3"]));
+        assert_eq!(read_labels, labels);
+        let mut out = Vec::new();
+        crate::data::save::write_data_csv(&mut out, &data, &names, None).unwrap();
+        let table = load_bytes(&out, &CsvOptions::default()).unwrap();
+        assert_eq!(table.data.dim(), 3);
+        assert!(table.truth.is_none());
     }
 
     #[test]
