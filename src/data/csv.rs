@@ -76,7 +76,8 @@ pub enum TruthChoice {
     #[default]
     Detect,
     /// This column, by header name or 1-based index as in [`CsvOptions::columns`]; any values.
-    /// A row where it is empty is invalid (dropped under [`CsvOptions::drop_invalid`]).
+    /// A row where it is empty is invalid (dropped under [`CsvOptions::drop_invalid`]). Nothing
+    /// else is detected then: other columns are read as without detection.
     Column(String),
     /// No truth column: every column is judged as data (`--truth none`).
     Off,
