@@ -2,7 +2,7 @@
 //! `cargo test` (and CI) runs it: the CSV loader and the spec parser never panic on any input,
 //! and every rejection is one line naming the file.
 
-use mixplore::data::csv::{CsvOptions, read};
+use mixplore::data::csv::{CsvOptions, TruthChoice, read};
 use mixplore::data::spec::{parse_json, parse_toml};
 use proptest::prelude::*;
 
@@ -27,6 +27,7 @@ fn csv_like() -> impl Strategy<Value = Vec<u8>> {
         Just(b"-inf".to_vec()),
         Just(b"1e308".to_vec()),
         Just(b"a".to_vec()),
+        Just(b"class".to_vec()),
         "[0-9.eE+-]{1,8}".prop_map(String::into_bytes),
         prop::collection::vec(any::<u8>(), 0..4),
     ];
@@ -48,6 +49,11 @@ proptest! {
             delimiter: if selector & 4 == 0 { b',' } else { b';' },
             drop_invalid: selector & 8 != 0,
             keep_rows: selector & 16 != 0,
+            truth: match selector >> 5 {
+                0 => TruthChoice::Off,
+                1 => TruthChoice::Column("2".to_owned()),
+                _ => TruthChoice::Detect,
+            },
         };
         if let Err(error) = read(bytes.as_slice(), "fuzz.csv", &options) {
             let message = error.to_string();

@@ -250,6 +250,8 @@ fn json_has_every_field_and_matches_scikit_learn() {
         "covariances",
         "trace",
         "warnings",
+        "truth_column",
+        "ari",
         "timing",
     ] {
         assert!(json.get(field).is_some(), "missing {field}");
@@ -439,4 +441,141 @@ fn the_explorer_refuses_what_it_cannot_draw_on() {
             .args(["--k", "100"]),
     );
     assert!(line.contains("82 data rows"), "{line}");
+}
+
+/// Runs a command that must succeed and returns its standard output.
+fn succeeds(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn fit_json(file: &Path, extra: &[&str]) -> Value {
+    let stdout = succeeds(
+        mixplore()
+            .arg("fit")
+            .arg(file)
+            .args(["--json", "--seed", "1"])
+            .args(extra),
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+#[test]
+fn simulated_component_column_is_truth_not_a_dimension() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.csv");
+    succeeds(
+        mixplore()
+            .arg("simulate")
+            .arg("--spec")
+            .arg(asset("assets/specs/separated.toml"))
+            .args(["--n", "600", "--out"])
+            .arg(&out),
+    );
+    let json = fit_json(&out, &["--k", "3"]);
+    assert_eq!(json["d"], 2);
+    assert_eq!(json["columns"], serde_json::json!(["x1", "x2"]));
+    assert_eq!(json["truth_column"], "component");
+    let ari = json["ari"].as_f64().unwrap();
+    assert!(ari > 0.9 && ari <= 1.0, "{ari}");
+    let text = succeeds(mixplore().arg("fit").arg(&out).args(["--k", "3"]));
+    let second = text.lines().nth(1).unwrap();
+    assert!(
+        second.starts_with(
+            "truth: column `component` (3 classes), not used as a feature; adjusted Rand index"
+        ),
+        "{text}"
+    );
+    // --truth none restores the old reading; --truth by index is the same as detection.
+    assert_eq!(fit_json(&out, &["--k", "3", "--truth", "none"])["d"], 3);
+    assert_eq!(
+        fit_json(&out, &["--k", "3", "--truth", "3"])["truth_column"],
+        "component"
+    );
+    // --columns naming it fits it.
+    let json = fit_json(&out, &["--k", "3", "--columns", "x1,component"]);
+    assert_eq!(json["d"], 2);
+    assert_eq!(json["truth_column"], Value::Null);
+
+    let bare = dir.path().join("bare.csv");
+    succeeds(
+        mixplore()
+            .arg("simulate")
+            .arg("--spec")
+            .arg(asset("assets/specs/separated.toml"))
+            .args(["--n", "600", "--no-labels", "--out"])
+            .arg(&bare),
+    );
+    let json = fit_json(&bare, &["--k", "3"]);
+    assert_eq!(json["d"], 2);
+    assert_eq!(json["truth_column"], Value::Null);
+    assert_eq!(json["ari"], Value::Null);
+}
+
+#[test]
+fn iris_species_is_truth_and_scored() {
+    let iris = asset("assets/datasets/iris.csv");
+    let json = fit_json(&iris, &["--k", "3"]);
+    assert_eq!(json["d"], 4);
+    assert_eq!(json["truth_column"], "species");
+    let ari = json["ari"].as_f64().unwrap();
+    assert!(ari > 0.5 && ari <= 1.0, "{ari}");
+    assert_eq!(json["warnings"], serde_json::json!([]));
+    let text = succeeds(mixplore().arg("select").arg(&iris).args(["--k", "1..2"]));
+    assert_eq!(
+        text.lines()
+            .filter(|line| line.starts_with("truth: column `species` (3 classes)"))
+            .count(),
+        1,
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_truth_options_fail_in_one_line() {
+    let iris = asset("assets/datasets/iris.csv");
+    for command in ["fit", "select", "explore"] {
+        let line = fails(
+            mixplore()
+                .arg(command)
+                .arg(&iris)
+                .args(["--k", "3", "--truth", "kind"]),
+        );
+        assert!(
+            line.contains("iris.csv: --truth \"kind\": no column named \"kind\""),
+            "{command}: {line}"
+        );
+    }
+    let line = fails(mixplore().arg("fit").arg(&iris).args([
+        "--k",
+        "3",
+        "--truth",
+        "petal_width",
+        "--columns",
+        "sepal_length,petal_width",
+    ]));
+    assert!(
+        line.contains("column 4 (\"petal_width\") is named by both --truth and --columns"),
+        "{line}"
+    );
+}
+
+#[test]
+fn explore_refuses_n_init() {
+    let faithful = asset("assets/datasets/faithful.csv");
+    for args in [&["--n-init", "5"][..], &["--n-init"][..]] {
+        let line = fails(mixplore().arg("explore").arg(&faithful).args(args));
+        assert_eq!(
+            line.trim_end(),
+            "mixplore: error: --n-init applies to fit and select; the explorer runs one start at a time (r for another)"
+        );
+    }
+    // fit and select still take it.
+    let json = fit_json(&faithful, &["--k", "2", "--n-init", "3"]);
+    assert_eq!(json["n_init"], 3);
 }

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mixplore::data::csv::{CsvOptions, read};
+use mixplore::data::csv::{CsvOptions, TruthChoice, read};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
@@ -22,6 +22,11 @@ fuzz_target!(|data: &[u8]| {
         delimiter,
         drop_invalid: selector & 16 != 0,
         keep_rows: selector & 32 != 0,
+        truth: match selector >> 6 {
+            0 => TruthChoice::Off,
+            1 => TruthChoice::Column("2".to_owned()),
+            _ => TruthChoice::Detect,
+        },
     };
     if let Err(error) = read(bytes, "fuzz.csv", &options) {
         let message = error.to_string();

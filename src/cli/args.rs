@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::data::csv::CsvOptions;
+use crate::data::csv::{CsvOptions, TruthChoice};
 use crate::em::{
     CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig, EmError, InitMethod,
 };
@@ -96,9 +96,6 @@ pub struct EmArgs {
     /// Start from these parameters instead (JSON: weights [K], means [K][D], covariances [K][D][D]).
     #[arg(long, value_name = "JSON", conflicts_with = "init")]
     pub init_params: Option<PathBuf>,
-    /// Number of initialisations; the one with the highest final log-likelihood is kept.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub n_init: u32,
     #[command(flatten)]
     pub stop: StopArgs,
     /// Seed of every random choice (same seed, same result).
@@ -146,6 +143,10 @@ pub struct CsvArgs {
     /// Skip rows with a bad cell (and say how many) instead of failing.
     #[arg(long)]
     pub drop_invalid: bool,
+    /// The column of true class labels, by header name or 1-based index, kept out of the fit
+    /// (default: detected, e.g. `component` or `species`; "none": no truth column).
+    #[arg(long, value_name = "COLUMN|none")]
+    pub truth: Option<String>,
 }
 
 impl CsvArgs {
@@ -156,6 +157,11 @@ impl CsvArgs {
             delimiter: self.delimiter,
             drop_invalid: self.drop_invalid,
             keep_rows,
+            truth: match self.truth.as_deref().map(str::trim) {
+                None => TruthChoice::Detect,
+                Some(none) if none.eq_ignore_ascii_case("none") => TruthChoice::Off,
+                Some(column) => TruthChoice::Column(column.to_owned()),
+            },
         }
     }
 }
@@ -169,6 +175,9 @@ pub struct FitArgs {
     /// Number of mixture components K.
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     pub k: u32,
+    /// Number of initialisations; the one with the highest final log-likelihood is kept.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n_init: u32,
     #[command(flatten)]
     pub em: EmArgs,
     #[command(flatten)]
@@ -196,6 +205,10 @@ pub struct ExploreArgs {
     /// Number of mixture components K (default: the spec's, or 2).
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     pub k: Option<u32>,
+    /// Not an explorer option: accepted only to be refused with a pointer to `r` (the explorer
+    /// runs one start at a time), instead of clap's bare "unexpected argument".
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "", allow_hyphen_values = true)]
+    pub n_init: Option<String>,
     #[command(flatten)]
     pub em: EmArgs,
     #[command(flatten)]

@@ -26,8 +26,14 @@ pub fn run_default() -> anyhow::Result<()> {
 
 /// `mixplore explore [FILE | --spec SPEC] …`.
 pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
+    if args.n_init.is_some() {
+        bail!(
+            "--n-init applies to fit and select; the explorer runs one start at a time (r for another)"
+        );
+    }
     let (source, default_k) = match (&args.file, &args.spec) {
         (Some(file), _) => {
+            // The table's `truth` and `warnings` are not handed to the explorer yet.
             let table = load(&CsvSource::from_arg(file), &args.csv.options(false))?;
             let source = Source::loaded(
                 table.name,
@@ -63,7 +69,7 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
 }
 
 fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings> {
-    let options = fit_options(k, em)?;
+    let options = fit_options(k, 1, em)?;
     let n = source.data.len();
     if n < options.k {
         bail!(

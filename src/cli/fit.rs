@@ -9,13 +9,14 @@ use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, Timing, summary, write_atomically};
-use crate::data::csv::{Source, Table, load};
+use crate::data::csv::{Source, Table, TruthColumn, load};
 use crate::em::{
-    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, fit, responsibilities_of,
+    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit,
+    most_likely_components, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
-pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
+pub(super) fn fit_options(k: u32, n_init: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
     let init = match &args.init_params {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -31,7 +32,7 @@ pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
     Ok(FitOptions {
         k: k as usize,
         init,
-        n_init: args.n_init as usize,
+        n_init: n_init as usize,
         seed: args.seed,
         config: args.stop.config(args.covariance.into())?,
     })
@@ -73,7 +74,7 @@ fn timed_fit(
 
 /// `mixplore fit FILE …`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
-    let options = fit_options(args.k, &args.em)?;
+    let options = fit_options(args.k, args.n_init, &args.em)?;
     let started = Instant::now();
     let source = Source::from_arg(&args.file);
     let table = load(&source, &args.csv.options(args.labels.is_some()))?;
@@ -85,18 +86,21 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         header,
         rows,
         dropped_rows,
-        first_dropped,
+        first_dropped: _,
+        truth,
+        warnings,
     } = table;
     let data = Arc::new(data);
     let (mut result, fit_ms) = timed_fit(&name, Arc::clone(&data), &options)?;
-    if dropped_rows > 0 {
-        let reason = first_dropped
-            .map(|r| format!(" (first: {r})"))
-            .unwrap_or_default();
-        result
-            .warnings
-            .insert(0, format!("{dropped_rows} invalid rows dropped{reason}"));
-    }
+    // The load's warnings (dropped rows first) come before the fit's.
+    result.warnings.splice(0..0, warnings);
+    let ari = truth.as_ref().map(|truth| {
+        let all: Vec<usize> = (0..data.len()).collect();
+        adjusted_rand_index(
+            &truth.labels,
+            &most_likely_components(&data, &all, &result.mixture),
+        )
+    });
     let timing = Timing {
         load_ms,
         fit_ms,
@@ -158,12 +162,14 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             max_iter: options.config.max_iter,
             dropped_rows,
             warnings: &result.warnings,
+            truth_column: truth.as_ref().map(|truth| truth.name.as_str()),
+            ari,
             timing,
         };
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        let text = summary(
+        let mut text = summary(
             &name,
             &columns,
             &result,
@@ -172,10 +178,24 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             dropped_rows,
             &timing,
         );
+        if let (Some(truth), Some(ari)) = (&truth, ari) {
+            // Right under the first line, which names the columns that were fitted.
+            let at = text.find('\n').map_or(text.len(), |end| end + 1);
+            text.insert_str(at, &format!("{}\n", truth_line(truth, ari)));
+        }
         out.write_all(text.as_bytes())?;
     }
     out.flush()?;
     Ok(())
+}
+
+/// The summary's line about the truth column, e.g. ``truth: column `species` (3 classes), not
+/// used as a feature; adjusted Rand index 0.904 …``.
+fn truth_line(truth: &TruthColumn, ari: f64) -> String {
+    format!(
+        "{}; adjusted Rand index {ari:.3} against the most likely components",
+        truth.describe()
+    )
 }
 
 /// The `--labels` file: each kept input row (all its fields), then the most likely component

@@ -46,6 +46,10 @@ pub struct FitReport<'a> {
     pub max_iter: usize,
     pub dropped_rows: usize,
     pub warnings: &'a [String],
+    /// The column of true classes (not fitted), if the data had one.
+    pub truth_column: Option<&'a str>,
+    /// Adjusted Rand index of the true classes against the most likely components.
+    pub ari: Option<f64>,
     pub timing: Timing,
 }
 

@@ -102,6 +102,12 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
             )?,
             None => writeln!(out, "; no fit succeeded")?,
         }
+        if let Some(truth) = &table.truth {
+            writeln!(out, "{}", truth.describe())?;
+        }
+        for warning in &table.warnings {
+            writeln!(out, "warning: {warning}")?;
+        }
         writeln!(
             out,
             "{:<10} {:>3} {:>16} {:>14} {:>14} {:>6} {:>10}",

@@ -5,9 +5,12 @@
 //! and is exact about what it cannot:
 //! - A header row is detected, not declared: the first non-blank record is a header when one of
 //!   its cells is non-empty and not a number. Without a header the columns are named `x1`, `x2`, …
-//! - By default every numeric column is used, judged on the first data row, so a trailing label
-//!   column (iris's `species`) drops out by itself. [`CsvOptions::columns`] picks columns by name
-//!   or by 1-based index instead.
+//! - By default every numeric column is used, judged on the first data row, so a trailing text
+//!   column drops out by itself. [`CsvOptions::columns`] picks columns by name or by 1-based index
+//!   instead.
+//! - A column of true class labels is taken aside, never fitted: mixplore's own `simulate` and
+//!   `w` write a whole-number `component` column that would otherwise pass for a dimension. See
+//!   [`TruthChoice`] for the rule; [`Table::truth`] holds the labels.
 //! - Every selected cell must be a finite number and every row must have as many fields as the
 //!   header (or the first row). A violation is one line that leads the user to the cell, e.g.
 //!   `data.csv: line 12, column 2 ("waiting"): "abc" is not a number`. With
@@ -19,6 +22,7 @@
 //! row-major `Vec<f64>`, the layout [`Dataset`] keeps. Nothing is read ahead beyond the parser's
 //! buffer, so standard input streams.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
@@ -38,6 +42,71 @@ const MAX_QUOTED_CHARS: usize = 40;
 
 /// Column lists in messages stop after this many names; a 500-column file would drown the point.
 const MAX_LISTED_COLUMNS: usize = 30;
+
+/// Header names that mark a column of true class labels, compared ignoring case and surrounding
+/// whitespace.
+pub const TRUTH_NAMES: [&str; 7] = [
+    "component",
+    "label",
+    "labels",
+    "class",
+    "cluster",
+    "species",
+    "truth",
+];
+
+/// The most distinct values a column detected by name may have and still be taken as labels.
+pub const MAX_TRUTH_CLASSES: usize = 50;
+
+/// How many distinct values count as "few" for `rows` data rows: max(2, min(50, rows / 2)).
+/// More than that and a column is an identifier or a measurement, not a class.
+pub fn max_truth_classes(rows: usize) -> usize {
+    (rows / 2).clamp(2, MAX_TRUTH_CLASSES)
+}
+
+/// Which column holds the true class labels (`--truth`), if any. That column is never fitted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TruthChoice {
+    /// Detect it (the default): a column named one of [`TRUTH_NAMES`] whose cells are text or
+    /// whole numbers with few distinct values ([`max_truth_classes`]) and never empty, and that
+    /// [`CsvOptions::columns`] does not name. When several qualify the first is the truth and the
+    /// others are left out too. A column that is named so but fails the test is read as it
+    /// would be without detection (numbers as data, text skipped), with a warning when it is
+    /// fitted.
+    #[default]
+    Detect,
+    /// This column, by header name or 1-based index as in [`CsvOptions::columns`]; any values.
+    /// A row where it is empty is invalid (dropped under [`CsvOptions::drop_invalid`]). Nothing
+    /// else is detected then: other columns are read as without detection.
+    Column(String),
+    /// No truth column: every column is judged as data (`--truth none`).
+    Off,
+}
+
+/// The true class of every kept row, from the truth column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TruthColumn {
+    /// The column's name (as in [`Table::columns`]).
+    pub name: String,
+    /// Its 1-based column index in the file.
+    pub index: usize,
+    /// The distinct cell texts (trimmed), in order of first appearance among the kept rows.
+    pub classes: Vec<String>,
+    /// For every kept row, the 0-based index of its class in `classes`.
+    pub labels: Vec<usize>,
+}
+
+impl TruthColumn {
+    /// One line for the user, e.g. ``truth: column `species` (3 classes), not used as a feature``.
+    pub fn describe(&self) -> String {
+        let count = self.classes.len();
+        let plural = if count == 1 { "" } else { "es" };
+        format!(
+            "truth: column `{}` ({count} class{plural}), not used as a feature",
+            self.name
+        )
+    }
+}
 
 /// Where the CSV comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +152,8 @@ pub struct CsvOptions {
     pub drop_invalid: bool,
     /// Keep the original records of the kept rows, to write them back out with labels.
     pub keep_rows: bool,
+    /// The column of true class labels (`--truth`): detected by default.
+    pub truth: TruthChoice,
 }
 
 impl Default for CsvOptions {
@@ -92,6 +163,7 @@ impl Default for CsvOptions {
             delimiter: b',',
             drop_invalid: false,
             keep_rows: false,
+            truth: TruthChoice::Detect,
         }
     }
 }
@@ -114,6 +186,12 @@ pub struct Table {
     pub dropped_rows: usize,
     /// The full error message the first dropped row would have given.
     pub first_dropped: Option<String>,
+    /// The column of true class labels, if one was given or detected; it is not in `data`.
+    pub truth: Option<TruthColumn>,
+    /// What the user should know about the load, one line each without a `warning:` prefix
+    /// (dropped rows, a column named like labels but fitted): the loader prints nothing, each
+    /// command shows these its own way.
+    pub warnings: Vec<String>,
 }
 
 /// What is wrong with one data row. Its message starts at the line number; [`LoadError`] puts the
@@ -148,12 +226,24 @@ pub enum RowProblem {
     },
 }
 
+impl RowProblem {
+    /// The 1-based line of the row.
+    pub fn line(&self) -> u64 {
+        match self {
+            RowProblem::Ragged { line, .. } | RowProblem::Cell { line, .. } => *line,
+        }
+    }
+}
+
 /// Why a cell is not usable as a data value. Each message quotes the (trimmed) cell.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CellProblem {
     /// Empty or only whitespace.
     #[error("the cell is empty, expected a number")]
     Empty,
+    /// A cell of the truth column given by `--truth` is empty or only whitespace.
+    #[error("the cell is empty, expected a class label (--truth)")]
+    EmptyLabel,
     /// Text that does not parse as a number.
     #[error("{} is not a number", quote(.0))]
     NotANumber(String),
@@ -267,6 +357,36 @@ pub enum LoadError {
         /// Its header name, when the file has a header.
         column_name: Option<String>,
     },
+    /// The `--truth` column cannot be found (the message of the lookup, after the name).
+    #[error("{name}: --truth {}: {reason}", quote(.requested))]
+    UnknownTruth {
+        /// The source's display name.
+        name: String,
+        /// The column asked for.
+        requested: String,
+        /// Why it matches no single column.
+        reason: String,
+    },
+    /// The `--truth` column is also named in `--columns`.
+    #[error("{name}: column {index}{} is named by both --truth and --columns; a column is either the true classes or data", column_label(.column_name.as_deref()))]
+    TruthSelected {
+        /// The source's display name.
+        name: String,
+        /// 1-based index of the column.
+        index: usize,
+        /// Its header name, when the file has a header.
+        column_name: Option<String>,
+    },
+    /// Every numeric column is the truth column, so nothing is left to fit.
+    #[error("{name}: no column is left to fit: column {index} ({}) holds the true classes; --truth none fits it as data, or --columns picks the columns", quote(.column))]
+    OnlyTruth {
+        /// The source's display name.
+        name: String,
+        /// 1-based index of the truth column.
+        index: usize,
+        /// Its name.
+        column: String,
+    },
     /// A data row is invalid (and rows are not being dropped).
     #[error("{name}: {problem}")]
     Row {
@@ -356,6 +476,10 @@ pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Tabl
         return Err(LoadError::NoDataRows { name: name.into() });
     }
 
+    let explicit_truth = match &options.truth {
+        TruthChoice::Column(requested) => Some(find_truth(requested, &names, name)?),
+        TruthChoice::Detect | TruthChoice::Off => None,
+    };
     let mut loader = Loader {
         rows,
         options,
@@ -365,12 +489,27 @@ pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Tabl
         names,
         values: Vec::new(),
         kept: options.keep_rows.then(Vec::new),
+        kept_rows: 0,
+        trackers: Vec::new(),
         dropped: 0,
         first_dropped: None,
     };
 
     let selection = match &options.columns {
-        Some(requested) => select_columns(requested, &loader.names, header.is_some(), name)?,
+        Some(requested) => {
+            let selection = select_columns(requested, &loader.names, header.is_some(), name)?;
+            if let Some(index) = explicit_truth.filter(|index| selection.contains(index)) {
+                return Err(LoadError::TruthSelected {
+                    name: name.into(),
+                    index: index + 1,
+                    column_name: header
+                        .is_some()
+                        .then(|| loader.names.get(index).cloned())
+                        .flatten(),
+                });
+            }
+            selection
+        }
         None => {
             // The numeric columns are judged on a row of the right width; under drop_invalid a
             // ragged row before it is dropped like any other.
@@ -390,6 +529,47 @@ pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Tabl
             )?
         }
     };
+
+    // The truth column, or the columns that may turn out to be one: these are kept out of the
+    // selection while the rows are read. A candidate that would have been data by default comes
+    // back as data at the end if its values are not labels after all.
+    let by_default = options.columns.is_none();
+    match explicit_truth {
+        Some(index) => loader.trackers.push(Tracker::new(index, true, false)),
+        None if options.truth == TruthChoice::Detect && header.is_some() => {
+            for (index, column) in loader.names.iter().enumerate() {
+                let selected = selection.contains(&index);
+                if is_truth_name(column) && (by_default || !selected) {
+                    loader
+                        .trackers
+                        .push(Tracker::new(index, false, by_default && selected));
+                }
+            }
+        }
+        None => {}
+    }
+    let selection: Vec<usize> = if by_default {
+        selection
+            .into_iter()
+            .filter(|index| {
+                loader
+                    .trackers
+                    .iter()
+                    .all(|tracker| tracker.index != *index)
+            })
+            .collect()
+    } else {
+        selection
+    };
+    if selection.is_empty() && loader.trackers.iter().all(|tracker| !tracker.fallback) {
+        // Only reachable when --truth took the one numeric column.
+        let index = loader.trackers.first().map_or(0, |tracker| tracker.index);
+        return Err(LoadError::OnlyTruth {
+            name: name.into(),
+            index: index + 1,
+            column: loader.names.get(index).cloned().unwrap_or_default(),
+        });
+    }
 
     loop {
         loader.take(&selection)?;
@@ -466,6 +646,10 @@ struct Loader<'a, R> {
     names: Vec<String>,
     values: Vec<f64>,
     kept: Option<Vec<StringRecord>>,
+    /// Rows kept so far (the matrix may have no columns yet while a candidate truth is pending).
+    kept_rows: usize,
+    /// The truth column, or the columns that may turn out to be one.
+    trackers: Vec<Tracker>,
     dropped: usize,
     first_dropped: Option<RowProblem>,
 }
@@ -499,6 +683,42 @@ impl<R: Read> Loader<'_, R> {
                 }
             }
         }
+        // A row without its class under --truth cannot be scored; it is invalid like a bad cell.
+        if let Some(tracker) = self.trackers.iter().find(|tracker| tracker.explicit)
+            && record
+                .get(tracker.index)
+                .unwrap_or_default()
+                .trim_ascii()
+                .is_empty()
+        {
+            self.values.truncate(row_start);
+            let problem = RowProblem::Cell {
+                line: self.rows.line(),
+                column: tracker.index + 1,
+                column_name: self
+                    .by_header
+                    .then(|| self.names.get(tracker.index).cloned())
+                    .flatten(),
+                problem: CellProblem::EmptyLabel,
+            };
+            return self.reject(problem);
+        }
+        let row = self.kept_rows;
+        for tracker in &mut self.trackers {
+            let index = tracker.index;
+            tracker.record(record.get(index).unwrap_or_default(), row, |problem| {
+                RowProblem::Cell {
+                    line: self.rows.line(),
+                    column: index + 1,
+                    column_name: self
+                        .by_header
+                        .then(|| self.names.get(index).cloned())
+                        .flatten(),
+                    problem,
+                }
+            });
+        }
+        self.kept_rows += 1;
         if let Some(kept) = &mut self.kept {
             kept.push(StringRecord::from_byte_record_lossy(record.clone()));
         }
@@ -547,35 +767,349 @@ impl<R: Read> Loader<'_, R> {
         header: Option<StringRecord>,
         selection: &[usize],
     ) -> Result<Table, LoadError> {
-        if self.values.is_empty() {
+        if self.kept_rows == 0 {
             return Err(self.nothing_kept());
         }
         let name = self.rows.name;
-        let data =
-            Dataset::new(selection.len(), self.values).map_err(|source| LoadError::Data {
+        let mut warnings = Vec::new();
+        let mut truth: Option<Tracker> = None;
+        let mut demoted: Vec<Tracker> = Vec::new();
+        for tracker in std::mem::take(&mut self.trackers) {
+            let column = format!(
+                "column {} ({})",
+                tracker.index + 1,
+                quote(self.names.get(tracker.index).map_or("", String::as_str))
+            );
+            match tracker.rejection(self.kept_rows) {
+                None if truth.is_none() => truth = Some(tracker),
+                None => warnings.push(format!(
+                    "{column} also looks like true classes, so it is not fitted either; name it in --columns to fit it"
+                )),
+                Some(reason) if tracker.fallback => {
+                    warnings.push(format!(
+                        "{column} is named like true classes but {reason}, so it is fitted as data; --truth {} takes it as the classes",
+                        tracker.index + 1
+                    ));
+                    demoted.push(tracker);
+                }
+                // Text that is not labels stays skipped, as without detection.
+                Some(_) => {}
+            }
+        }
+
+        // A candidate that turned out to be data may hold cells that are not numbers: the rows
+        // are invalid after all, reported or dropped as they would have been.
+        let mut bad: Vec<(usize, RowProblem)> = demoted
+            .iter_mut()
+            .flat_map(|tracker| std::mem::take(&mut tracker.bad))
+            .collect();
+        bad.sort_by_key(|(row, problem)| (*row, problem.line()));
+        if let Some((_, first)) = bad.first()
+            && !self.options.drop_invalid
+        {
+            return Err(LoadError::Row {
                 name: name.into(),
-                source,
-            })?;
+                problem: first.clone(),
+            });
+        }
+        let mut bad_rows: Vec<usize> = Vec::with_capacity(bad.len());
+        for (row, problem) in bad {
+            if bad_rows.last() == Some(&row) {
+                continue;
+            }
+            bad_rows.push(row);
+            self.dropped += 1;
+            if self
+                .first_dropped
+                .as_ref()
+                .is_none_or(|first| problem.line() < first.line())
+            {
+                self.first_dropped = Some(problem);
+            }
+        }
+        if bad_rows.len() == self.kept_rows {
+            self.kept_rows = 0;
+            return Err(self.nothing_kept());
+        }
+
+        let (selection, values) = merge_columns(
+            selection,
+            std::mem::take(&mut self.values),
+            &demoted,
+            self.kept_rows,
+            &bad_rows,
+        );
+        if selection.is_empty() {
+            let index = truth.as_ref().map_or(0, |tracker| tracker.index);
+            return Err(LoadError::OnlyTruth {
+                name: name.into(),
+                index: index + 1,
+                column: self.names.get(index).cloned().unwrap_or_default(),
+            });
+        }
+        let rows = self
+            .kept
+            .map(|rows| remove_rows(rows.into_iter(), &bad_rows).collect());
+        let data = Dataset::new(selection.len(), values).map_err(|source| LoadError::Data {
+            name: name.into(),
+            source,
+        })?;
         let columns = selection
             .iter()
             .map(|&index| self.names.get(index).cloned().unwrap_or_default())
             .collect();
+        let truth = truth.map(|tracker| {
+            let labels = remove_rows(tracker.labels.into_iter(), &bad_rows);
+            let (classes, labels) = renumber(&tracker.classes, labels);
+            TruthColumn {
+                name: self.names.get(tracker.index).cloned().unwrap_or_default(),
+                index: tracker.index + 1,
+                classes,
+                labels,
+            }
+        });
+        let first_dropped = self.first_dropped.map(|problem| {
+            LoadError::Row {
+                name: name.into(),
+                problem,
+            }
+            .to_string()
+        });
+        if self.dropped > 0 {
+            let reason = first_dropped
+                .as_ref()
+                .map(|first| format!(" (first: {first})"))
+                .unwrap_or_default();
+            warnings.insert(0, format!("{} invalid rows dropped{reason}", self.dropped));
+        }
         Ok(Table {
             name: name.into(),
             data,
             columns,
             header,
-            rows: self.kept,
+            rows,
             dropped_rows: self.dropped,
-            first_dropped: self.first_dropped.map(|problem| {
-                LoadError::Row {
-                    name: name.into(),
-                    problem,
-                }
-                .to_string()
-            }),
+            first_dropped,
+            truth,
+            warnings,
         })
     }
+}
+
+/// What is known so far about a column that is, or may be, the truth.
+struct Tracker {
+    /// 0-based column in the file.
+    index: usize,
+    /// Given by `--truth`: taken whatever its values.
+    explicit: bool,
+    /// Would be data without detection, and is again if its values are not labels.
+    fallback: bool,
+    /// Class index by cell text.
+    ids: HashMap<Vec<u8>, usize>,
+    /// Cell texts in order of first appearance.
+    classes: Vec<String>,
+    /// Class index of every kept row (dropped once the column cannot be labels).
+    labels: Vec<usize>,
+    /// More than [`MAX_TRUTH_CLASSES`] distinct values (detection only).
+    overflow: bool,
+    /// An empty cell (detection only: under `--truth` the row is invalid).
+    empty: bool,
+    /// Every cell so far a finite number.
+    numbers: bool,
+    /// Every number so far whole.
+    whole: bool,
+    /// The values as data, for `fallback` (0 in place of a bad cell).
+    values: Vec<f64>,
+    /// For `fallback`: the kept rows (0-based) whose cell is not a number, and why.
+    bad: Vec<(usize, RowProblem)>,
+}
+
+impl Tracker {
+    fn new(index: usize, explicit: bool, fallback: bool) -> Self {
+        Self {
+            index,
+            explicit,
+            fallback,
+            ids: HashMap::new(),
+            classes: Vec::new(),
+            labels: Vec::new(),
+            overflow: false,
+            empty: false,
+            numbers: true,
+            whole: true,
+            values: Vec::new(),
+            bad: Vec::new(),
+        }
+    }
+
+    /// Takes the cell of kept row `row`; `problem` places a cell that is not a number.
+    fn record(&mut self, cell: &[u8], row: usize, problem: impl FnOnce(CellProblem) -> RowProblem) {
+        let parsed = parse_cell(cell);
+        match &parsed {
+            Ok(value) => self.whole &= value.fract() == 0.0,
+            Err(_) => self.numbers = false,
+        }
+        if self.fallback {
+            match parsed {
+                Ok(value) => self.values.push(value),
+                Err(cell_problem) => {
+                    self.values.push(0.0);
+                    self.bad.push((row, problem(cell_problem)));
+                }
+            }
+        }
+        if self.overflow || self.empty {
+            return;
+        }
+        let trimmed = cell.trim_ascii();
+        if trimmed.is_empty() {
+            self.empty = true;
+            self.labels = Vec::new();
+            return;
+        }
+        let label = match self.ids.get(trimmed) {
+            Some(&label) => label,
+            None => {
+                if !self.explicit && self.classes.len() >= MAX_TRUTH_CLASSES {
+                    self.overflow = true;
+                    self.labels = Vec::new();
+                    self.ids = HashMap::new();
+                    return;
+                }
+                let label = self.classes.len();
+                self.ids.insert(trimmed.to_vec(), label);
+                self.classes
+                    .push(String::from_utf8_lossy(trimmed).into_owned());
+                label
+            }
+        };
+        self.labels.push(label);
+    }
+
+    /// Why a column detected by name is not the truth after all, or None if it is.
+    fn rejection(&self, rows: usize) -> Option<String> {
+        if self.explicit {
+            return None;
+        }
+        let limit = max_truth_classes(rows);
+        if self.empty {
+            Some("has empty cells".into())
+        } else if self.numbers && !self.whole {
+            Some("holds numbers that are not whole".into())
+        } else if self.overflow {
+            Some(format!("has more than {MAX_TRUTH_CLASSES} distinct values"))
+        } else if self.classes.len() > limit {
+            Some(format!(
+                "has {} distinct values in {rows} rows (labels have at most {limit})",
+                self.classes.len()
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// A truth column name ([`TRUTH_NAMES`]), ignoring case and surrounding whitespace.
+fn is_truth_name(column: &str) -> bool {
+    let column = column.trim();
+    TRUTH_NAMES
+        .iter()
+        .any(|truth| truth.eq_ignore_ascii_case(column))
+}
+
+/// Resolves `--truth` like a `--columns` entry, naming `--truth` in the error.
+fn find_truth(requested: &str, names: &[String], name: &str) -> Result<usize, LoadError> {
+    find_column(requested.trim(), names, name).map_err(|error| {
+        let message = error.to_string();
+        let reason = message
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&message)
+            .to_owned();
+        LoadError::UnknownTruth {
+            name: name.into(),
+            requested: requested.into(),
+            reason,
+        }
+    })
+}
+
+/// The matrix with the demoted candidates' columns put back in file order, and the rows in
+/// `bad_rows` (sorted) removed.
+fn merge_columns(
+    selection: &[usize],
+    values: Vec<f64>,
+    demoted: &[Tracker],
+    rows: usize,
+    bad_rows: &[usize],
+) -> (Vec<usize>, Vec<f64>) {
+    if demoted.is_empty() && bad_rows.is_empty() {
+        return (selection.to_vec(), values);
+    }
+    let old_width = selection.len();
+    let mut merged_selection: Vec<usize> = selection.to_vec();
+    merged_selection.extend(demoted.iter().map(|tracker| tracker.index));
+    merged_selection.sort_unstable();
+    // Where each merged column's values come from: the matrix read, or a candidate.
+    let sources: Vec<Result<usize, &Tracker>> = merged_selection
+        .iter()
+        .map(
+            |index| match selection.iter().position(|column| column == index) {
+                Some(position) => Ok(position),
+                None => Err(demoted
+                    .iter()
+                    .find(|tracker| tracker.index == *index)
+                    .unwrap_or(&demoted[0])),
+            },
+        )
+        .collect();
+    let mut merged = Vec::with_capacity((rows - bad_rows.len()) * merged_selection.len());
+    let mut bad = bad_rows.iter().peekable();
+    for row in 0..rows {
+        if bad.next_if_eq(&&row).is_some() {
+            continue;
+        }
+        for source in &sources {
+            let value = match source {
+                Ok(position) => values.get(row * old_width + position),
+                Err(tracker) => tracker.values.get(row),
+            };
+            merged.push(value.copied().unwrap_or_default());
+        }
+    }
+    (merged_selection, merged)
+}
+
+/// The items not at the (sorted) positions `bad_rows`.
+fn remove_rows<'a, T: 'a>(
+    items: impl Iterator<Item = T> + 'a,
+    bad_rows: &'a [usize],
+) -> impl Iterator<Item = T> + 'a {
+    let mut bad = bad_rows.iter().peekable();
+    items
+        .enumerate()
+        .filter(move |(row, _)| bad.next_if_eq(&row).is_none())
+        .map(|(_, item)| item)
+}
+
+/// Class indices renumbered by first appearance in `labels`, dropping classes no row has left.
+fn renumber(classes: &[String], labels: impl Iterator<Item = usize>) -> (Vec<String>, Vec<usize>) {
+    let mut new_index: Vec<Option<usize>> = vec![None; classes.len()];
+    let mut kept_classes = Vec::new();
+    let labels = labels
+        .map(|label| {
+            *new_index
+                .get_mut(label)
+                .map(|slot| {
+                    slot.get_or_insert_with(|| {
+                        kept_classes.push(classes.get(label).cloned().unwrap_or_default());
+                        kept_classes.len() - 1
+                    })
+                })
+                .unwrap_or(&mut 0)
+        })
+        .collect();
+    (kept_classes, labels)
 }
 
 /// A line holding nothing but whitespace. The csv crate skips truly empty lines but hands these
@@ -1011,6 +1545,334 @@ mod tests {
             ["sepal_length", "sepal_width", "petal_length", "petal_width"]
         );
         assert_eq!(table.data.row(1), &[7.0, 3.2, 4.7, 1.4]);
+        // ... and is now recognised as the true classes.
+        let truth = table.truth.unwrap();
+        assert_eq!(truth.name, "species");
+        assert_eq!(truth.index, 5);
+        assert_eq!(truth.classes, ["setosa", "versicolor"]);
+        assert_eq!(truth.labels, [0, 1]);
+        assert!(table.warnings.is_empty());
+    }
+
+    fn truth_of(table: &Table) -> (&str, Vec<&str>, Vec<usize>) {
+        let truth = table.truth.as_ref().expect("a truth column");
+        (
+            truth.name.as_str(),
+            truth.classes.iter().map(String::as_str).collect(),
+            truth.labels.clone(),
+        )
+    }
+
+    fn with_truth(choice: TruthChoice) -> CsvOptions {
+        CsvOptions {
+            truth: choice,
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn few_means_at_most_half_the_rows_between_2_and_50() {
+        assert_eq!(max_truth_classes(0), 2);
+        assert_eq!(max_truth_classes(5), 2);
+        assert_eq!(max_truth_classes(10), 5);
+        assert_eq!(max_truth_classes(150), 50);
+        assert_eq!(max_truth_classes(1_000_000), 50);
+    }
+
+    #[test]
+    fn whole_number_component_column_is_truth_not_a_dimension() {
+        // What `mixplore simulate` writes.
+        let table = ok("x1,x2,component
+0.5,1,2
+0.7,1.5,1
+3,4,2
+3.5,4.5,3
+1,2,1
+9,9,3
+");
+        assert_eq!(table.columns, ["x1", "x2"]);
+        assert_eq!(table.data.dim(), 2);
+        assert_eq!(values(&table)[..4], [0.5, 1.0, 0.7, 1.5]);
+        let (name, classes, labels) = truth_of(&table);
+        assert_eq!(name, "component");
+        assert_eq!(classes, ["2", "1", "3"]);
+        assert_eq!(labels, [0, 1, 0, 2, 1, 2]);
+        assert_eq!(table.truth.as_ref().unwrap().index, 3);
+        assert!(table.warnings.is_empty());
+    }
+
+    #[test]
+    fn truth_names_ignore_case_and_whitespace() {
+        for header in [
+            "Component",
+            " CLASS ",
+            "Label",
+            "labels",
+            "cluster",
+            "Truth",
+            "SPECIES",
+        ] {
+            let table = ok(&format!(
+                "a,{header}
+1,1
+2,2
+3,1
+4,2
+"
+            ));
+            assert_eq!(table.columns, ["a"], "{header}");
+            assert_eq!(truth_of(&table).0, header.trim());
+        }
+        // Other names, `y` above all, are data.
+        for header in ["y", "group_size", "classes", "x1"] {
+            let table = ok(&format!(
+                "a,{header}
+1,1
+2,2
+3,1
+4,2
+"
+            ));
+            assert_eq!(table.data.dim(), 2, "{header}");
+            assert!(table.truth.is_none());
+        }
+    }
+
+    #[test]
+    fn real_valued_or_many_valued_truth_names_stay_data_with_a_warning() {
+        let table = ok("a,class
+1,0.5
+2,1.5
+3,0.5
+4,2.5
+");
+        assert_eq!(table.columns, ["a", "class"]);
+        assert_eq!(values(&table), [1.0, 0.5, 2.0, 1.5, 3.0, 0.5, 4.0, 2.5]);
+        assert!(table.truth.is_none());
+        assert_eq!(
+            table.warnings,
+            [
+                "column 2 (\"class\") is named like true classes but holds numbers that are not whole, so it is fitted as data; --truth 2 takes it as the classes"
+            ]
+        );
+        // Ten rows allow five classes; ten distinct whole numbers are an identifier or a count.
+        let mut input = String::from("label,a\n");
+        for i in 0..10 {
+            input.push_str(&format!("{i},{}\n", i * 2));
+        }
+        let table = ok(&input);
+        assert_eq!(table.columns, ["label", "a"]);
+        assert_eq!(table.data.row(3), &[3.0, 6.0]);
+        assert!(
+            table.warnings[0].contains("10 distinct values in 10 rows (labels have at most 5)")
+        );
+        // Many distinct texts: skipped as text, as before detection, and nothing to say.
+        let mut input = String::from("a,label\n");
+        for i in 0..10 {
+            input.push_str(&format!("{i},point{i}\n"));
+        }
+        let table = ok(&input);
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none() && table.warnings.is_empty());
+    }
+
+    #[test]
+    fn empty_cell_in_a_detected_column_undoes_the_detection() {
+        // Text: skipped as before; numbers: data, and the empty cell is reported as before.
+        let table = ok("a,species\n1,setosa\n2,\n3,virginica\n4,setosa\n");
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none());
+        assert_eq!(
+            err("a,component\n1,1\n2,\n3,2\n4,1\n"),
+            "data.csv: line 3, column 2 (\"component\"): the cell is empty, expected a number"
+        );
+    }
+
+    #[test]
+    fn truth_none_reads_every_column_as_data() {
+        let table = load_bytes(
+            b"x1,component\n1,1\n2,2\n3,1\n4,2\n",
+            &with_truth(TruthChoice::Off),
+        )
+        .unwrap();
+        assert_eq!(table.columns, ["x1", "component"]);
+        assert!(table.truth.is_none());
+        // Text columns are still skipped.
+        let table = load_bytes(
+            b"a,species\n1,setosa\n2,virginica\n",
+            &with_truth(TruthChoice::Off),
+        )
+        .unwrap();
+        assert_eq!(table.columns, ["a"]);
+        assert!(table.truth.is_none());
+    }
+
+    #[test]
+    fn columns_naming_a_truth_column_fit_it() {
+        let input = "x,component,class\n1,1,a\n2,2,b\n3,1,a\n4,2,b\n";
+        let table = load_bytes(input.as_bytes(), &columns(&["x", "component"])).unwrap();
+        assert_eq!(table.columns, ["x", "component"]);
+        // The other truth-named column is still found.
+        assert_eq!(
+            truth_of(&table),
+            ("class", vec!["a", "b"], vec![0, 1, 0, 1])
+        );
+        let table = load_bytes(input.as_bytes(), &columns(&["x"])).unwrap();
+        assert_eq!(truth_of(&table).0, "component");
+    }
+
+    #[test]
+    fn a_second_truth_column_is_left_out_too() {
+        let table = ok("x,component,cluster\n1,1,2\n2,2,1\n3,1,2\n4,2,1\n");
+        assert_eq!(table.columns, ["x"]);
+        assert_eq!(truth_of(&table).0, "component");
+        assert_eq!(
+            table.warnings,
+            [
+                "column 3 (\"cluster\") also looks like true classes, so it is not fitted either; name it in --columns to fit it"
+            ]
+        );
+    }
+
+    #[test]
+    fn truth_by_name_or_index_takes_any_column() {
+        let input = "a,b,group\n1,10,0.5\n2,20,0.5\n3,30,0.7\n";
+        for requested in ["group", "GROUP", "3"] {
+            let options = with_truth(TruthChoice::Column(requested.into()));
+            let table = load_bytes(input.as_bytes(), &options).unwrap();
+            assert_eq!(table.columns, ["a", "b"]);
+            assert_eq!(
+                truth_of(&table),
+                ("group", vec!["0.5", "0.7"], vec![0, 0, 1])
+            );
+        }
+        // Without a header, by index or positional name.
+        let options = with_truth(TruthChoice::Column("x1".into()));
+        let table = load_bytes(b"1,5\n2,6\n", &options).unwrap();
+        assert_eq!(table.columns, ["x2"]);
+        assert_eq!(truth_of(&table), ("x1", vec!["1", "2"], vec![0, 1]));
+    }
+
+    #[test]
+    fn bad_truth_requests_are_one_line_errors() {
+        let input = "a,b,group\n1,10,p\n";
+        let with =
+            |requested: &str| err_with(input, &with_truth(TruthChoice::Column(requested.into())));
+        assert_eq!(
+            with("kind"),
+            "data.csv: --truth \"kind\": no column named \"kind\"; the columns are 1 \"a\", 2 \"b\", 3 \"group\" (or give a 1-based index)"
+        );
+        assert!(with("9").starts_with("data.csv: --truth \"9\": there is no column 9"));
+        let options = CsvOptions {
+            truth: TruthChoice::Column("b".into()),
+            ..columns(&["a", "B"])
+        };
+        assert_eq!(
+            err_with(input, &options),
+            "data.csv: column 2 (\"b\") is named by both --truth and --columns; a column is either the true classes or data"
+        );
+        assert_eq!(
+            err_with(
+                "a,group\n1,p\n",
+                &with_truth(TruthChoice::Column("a".into()))
+            ),
+            "data.csv: no column is left to fit: column 1 (\"a\") holds the true classes; --truth none fits it as data, or --columns picks the columns"
+        );
+        assert_eq!(
+            err("component\n1\n2\n1\n2\n"),
+            "data.csv: no column is left to fit: column 1 (\"component\") holds the true classes; --truth none fits it as data, or --columns picks the columns"
+        );
+    }
+
+    #[test]
+    fn empty_given_truth_cell_is_a_bad_row() {
+        let input = "a,b,group\n1,10,p\n2,20, \n3,30,q\n";
+        let options = with_truth(TruthChoice::Column("group".into()));
+        assert_eq!(
+            err_with(input, &options),
+            "data.csv: line 3, column 3 (\"group\"): the cell is empty, expected a class label (--truth)"
+        );
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..options
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(values(&table), [1.0, 10.0, 3.0, 30.0]);
+        assert_eq!(truth_of(&table), ("group", vec!["p", "q"], vec![0, 1]));
+        assert_eq!(table.dropped_rows, 1);
+    }
+
+    #[test]
+    fn dropped_rows_keep_labels_aligned_and_warn() {
+        let input = "a,species\n1,setosa\nx,versicolor\n3,virginica\n4,setosa\n5\n";
+        let options = CsvOptions {
+            keep_rows: true,
+            ..dropping()
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(values(&table), [1.0, 3.0, 4.0]);
+        // versicolor went with its row: the classes are renumbered over the kept rows.
+        assert_eq!(
+            truth_of(&table),
+            ("species", vec!["setosa", "virginica"], vec![0, 1, 0])
+        );
+        assert_eq!(table.rows.unwrap().len(), 3);
+        assert_eq!(
+            table.warnings,
+            [
+                "2 invalid rows dropped (first: data.csv: line 3, column 1 (\"a\"): \"x\" is not a number)"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_truth_named_data_column_reports_its_bad_cells() {
+        // Text among real numbers: not labels (too many values), so data, and the text is bad.
+        let mut input = String::from("a,class\n");
+        for i in 0..10 {
+            let class = if i == 6 {
+                "oops".to_string()
+            } else {
+                format!("{}.5", i)
+            };
+            input.push_str(&format!("{i},{class}\n"));
+        }
+        assert_eq!(
+            err(&input),
+            "data.csv: line 8, column 2 (\"class\"): \"oops\" is not a number"
+        );
+        let options = CsvOptions {
+            keep_rows: true,
+            ..dropping()
+        };
+        let table = load_bytes(input.as_bytes(), &options).unwrap();
+        assert_eq!(table.columns, ["a", "class"]);
+        assert_eq!(table.data.len(), 9);
+        assert_eq!(table.data.row(6), &[7.0, 7.5]);
+        assert_eq!(table.rows.unwrap().len(), 9);
+        assert_eq!(table.dropped_rows, 1);
+        assert!(table.warnings[0].starts_with("1 invalid rows dropped (first: data.csv: line 8"));
+        assert!(table.warnings[1].contains("is fitted as data"));
+    }
+
+    #[test]
+    fn written_data_read_back_with_the_same_dimension() {
+        let data = Dataset::new(3, (0..30).map(|i| f64::from(i) * 0.37).collect()).unwrap();
+        let labels: Vec<usize> = (0..10).map(|i| i % 3).collect();
+        let names: Vec<String> = ["x1", "x2", "x3"].map(String::from).to_vec();
+        let mut out = Vec::new();
+        crate::data::save::write_data_csv(&mut out, &data, &names, Some(&labels)).unwrap();
+        let table = load_bytes(&out, &CsvOptions::default()).unwrap();
+        assert_eq!(table.columns, names);
+        assert_eq!(table.data.values(), data.values());
+        let (name, classes, read_labels) = truth_of(&table);
+        assert_eq!((name, classes), ("component", vec!["1", "2", "3"]));
+        assert_eq!(read_labels, labels);
+        let mut out = Vec::new();
+        crate::data::save::write_data_csv(&mut out, &data, &names, None).unwrap();
+        let table = load_bytes(&out, &CsvOptions::default()).unwrap();
+        assert_eq!(table.data.dim(), 3);
+        assert!(table.truth.is_none());
     }
 
     #[test]

@@ -39,7 +39,9 @@ pub fn write_atomically(
 }
 
 /// Writes `data` as CSV with a header of `columns`, plus a `component` column (numbered from 1)
-/// when `labels` are given: what `mixplore simulate` writes and `mixplore fit` reads.
+/// when `labels` are given: what `mixplore simulate` writes and `mixplore fit` reads, the
+/// `component` column as the true classes rather than a dimension (see
+/// [`crate::data::csv::TruthChoice`]).
 pub fn write_data_csv(
     out: &mut impl Write,
     data: &Dataset,
