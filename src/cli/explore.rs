@@ -12,7 +12,7 @@ use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;
-use crate::explorer::app::{Origin, RunSettings, Source, shell_word};
+use crate::explorer::app::{Origin, RunSettings, Source, Truth, shell_word};
 
 /// K when neither --k nor a spec says.
 const DEFAULT_K: u32 = 2;
@@ -33,9 +33,8 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
     }
     let (source, default_k) = match (&args.file, &args.spec) {
         (Some(file), _) => {
-            // The table's `truth` and `warnings` are not handed to the explorer yet.
             let table = load(&CsvSource::from_arg(file), &args.csv.options(false))?;
-            let source = Source::loaded(
+            let mut source = Source::loaded(
                 table.name,
                 Origin::File {
                     path: file.clone(),
@@ -44,6 +43,14 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
                 table.columns,
                 table.data,
             );
+            // The truth column is the explorer's truth (ARI per iteration, confusion table);
+            // what loading had to say goes to its messages.
+            source.truth = table.truth.map(|truth| Truth {
+                name: format!("column {}", truth.name),
+                classes: truth.classes,
+                labels: truth.labels,
+            });
+            source.warnings = table.warnings;
             (source, DEFAULT_K)
         }
         (None, Some(path)) => {
@@ -124,6 +131,9 @@ fn csv_words(csv: &CsvArgs) -> Vec<String> {
     }
     if csv.drop_invalid {
         words.push("--drop-invalid".to_owned());
+    }
+    if let Some(truth) = &csv.truth {
+        words.push(format!("--truth {}", shell_word(truth)));
     }
     words
 }

@@ -1012,6 +1012,22 @@ impl App {
         for warning in std::mem::take(&mut self.source.warnings) {
             self.push_message(None, warning);
         }
+        // As `mixplore fit` warns: a constant column's variance is reg_covar alone.
+        let data = Arc::clone(&self.source.data);
+        for column in 0..data.dim() {
+            let mut values = data.rows().map(|row| row[column]);
+            if let Some(first) = values.next()
+                && values.all(|v| v == first)
+            {
+                let name = &self.source.columns[column];
+                self.push_message(
+                    None,
+                    format!(
+                        "column {name} is constant ({first}): its variance is reg_covar alone, which sets the log-likelihood; drop the column"
+                    ),
+                );
+            }
+        }
     }
 
     /// The drawn sample, its truth and the axes, after the data changed.
@@ -1214,6 +1230,22 @@ impl App {
         }
         if snapshot.done {
             self.mode = Mode::Paused;
+            // As `mixplore fit` warns: a component with fewer than D + 1 points has a
+            // covariance resting on reg_covar.
+            let (n, d) = (self.source.data.len() as f64, self.source.data.dim());
+            for (k, weight) in snapshot.params.weights().iter().enumerate() {
+                let points = weight * n;
+                if points < (d + 1) as f64 {
+                    self.push_message(
+                        Some(t),
+                        format!(
+                            "component {} holds about {points:.1} points, fewer than D + 1 = {}: its covariance rests on reg_covar (an outlier, or too many components?)",
+                            k + 1,
+                            d + 1
+                        ),
+                    );
+                }
+            }
         }
         if t == 0 {
             self.run.start = Some(Arc::clone(&snapshot.params));
