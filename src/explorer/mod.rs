@@ -5,13 +5,20 @@
 //! loop drains what is queued, updates the app state, and redraws only when something changed, at most about 30 times a second.
 //!
 //! The terminal is restored on every way out: normal quit, error, panic (ratatui's hook),
-//! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
+//! and every catchable terminating signal (SIGTERM, SIGHUP from a dropped SSH connection,
+//! SIGQUIT, …), which arrive here as events. Ctrl-Z and SIGTSTP suspend to the shell and `fg`
+//! brings the explorer back redrawn ([`terminal`] has the input and signal threads and the
+//! suspend itself, which runs here, on the thread that owns the terminal).
+//!
+//! Quitting never waits for the EM worker: a run mid-iteration on a large data set is left
+//! to end with the process.
 
 pub mod app;
 pub mod batch;
 pub mod editor;
 pub mod input;
 pub mod keys;
+pub mod terminal;
 pub mod ui;
 pub mod worker;
 
@@ -22,12 +29,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 use self::app::{App, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source};
 use self::batch::{Batch, BatchEvent};
+use self::input::Key;
+use self::terminal::{Input, Signal};
 use self::ui::Theme;
 use self::worker::{Worker, WorkerEvent};
 use crate::data::save::{write_atomically, write_data_csv};
@@ -43,15 +49,19 @@ const MAX_EVENTS_PER_FRAME: usize = 4096;
 #[derive(Debug)]
 pub enum Event {
     /// A key press.
-    Key(KeyEvent),
+    Key(Key),
     /// The terminal changed size.
     Resize,
     /// The worker reported.
     Worker(WorkerEvent),
     /// A background batch reported a fit.
     Batch(BatchEvent),
-    /// SIGTERM, SIGHUP or SIGINT.
+    /// A terminating signal (one of [`terminal::TERMINATING`]).
     Signal(i32),
+    /// SIGTSTP from outside: suspend to the shell.
+    Suspend,
+    /// SIGCONT: the process was continued; take the terminal back and redraw.
+    Continued,
     /// The terminal input failed (closed).
     InputClosed,
 }
@@ -76,20 +86,16 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
     check_terminal()?;
     let (sender, inbox) = mpsc::channel::<Event>();
 
-    let mut signals =
-        Signals::new([SIGTERM, SIGHUP, SIGINT]).context("cannot watch for signals")?;
-    let signal_handle = signals.handle();
     let to_loop = sender.clone();
-    std::thread::Builder::new()
-        .name("mixplore-signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if to_loop.send(Event::Signal(signal)).is_err() {
-                    break;
-                }
-            }
-        })
-        .context("cannot start the signal thread")?;
+    let signal_handle = terminal::spawn_signals(move |signal| {
+        let event = match signal {
+            Signal::Terminate(number) => Event::Signal(number),
+            Signal::Suspend => Event::Suspend,
+            Signal::Continued => Event::Continued,
+        };
+        to_loop.send(event).is_ok()
+    })
+    .context("cannot watch for signals")?;
 
     let to_loop = sender.clone();
     let worker = Worker::spawn(move |event| to_loop.send(Event::Worker(event)).is_ok())
@@ -97,24 +103,15 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
 
     let sender_for_batches = sender.clone();
     let to_loop = sender;
-    // Blocks in the terminal read; it ends with the process.
-    std::thread::Builder::new()
-        .name("mixplore-input".into())
-        .spawn(move || {
-            loop {
-                let event = match event::read() {
-                    Ok(TerminalEvent::Key(key)) => Event::Key(key),
-                    Ok(TerminalEvent::Resize(..)) => Event::Resize,
-                    Ok(_) => continue,
-                    Err(_) => Event::InputClosed,
-                };
-                let closed = matches!(event, Event::InputClosed);
-                if to_loop.send(event).is_err() || closed {
-                    break;
-                }
-            }
-        })
-        .context("cannot start the input thread")?;
+    terminal::spawn_input(move |input| {
+        let event = match input {
+            Input::Key(key) => Event::Key(key),
+            Input::Resize => Event::Resize,
+            Input::Closed => Event::InputClosed,
+        };
+        to_loop.send(event).is_ok()
+    })
+    .context("cannot start the input thread")?;
 
     let (mut app, commands) = App::new(source, settings);
     app.presets = editor::presets();
@@ -133,7 +130,9 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
         )
     });
     signal_handle.close();
-    drop(worker);
+    // Not joined: a worker mid-iteration on a large data set would hold the exit up; it ends
+    // with the process.
+    worker.detach();
     result
 }
 
@@ -176,6 +175,22 @@ fn event_loop(
             .into_iter()
             .chain(inbox.try_iter().take(MAX_EVENTS_PER_FRAME));
         for event in pending {
+            // Suspending needs the terminal, so it is handled here. Ctrl-Z is mapped directly
+            // (in raw mode the terminal sends it as a key, not as SIGTSTP) until the reducer
+            // emits its own suspend effect for it.
+            match event {
+                Event::Key(Key::Ctrl('z')) | Event::Suspend => {
+                    terminal::suspend(terminal).context("cannot suspend the explorer")?;
+                    dirty = true;
+                    continue;
+                }
+                Event::Continued => {
+                    terminal::resume(terminal).context("cannot take the terminal back")?;
+                    dirty = true;
+                    continue;
+                }
+                _ => {}
+            }
             dirty |= apply(event, app, worker);
             if app.should_quit {
                 return Ok(());
@@ -199,7 +214,7 @@ fn event_loop(
 fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
     match event {
         Event::Key(key) => {
-            for command in app.on_key(&key) {
+            for command in app.on_key(&key.to_crossterm()) {
                 worker.send(command);
             }
             if let Some(request) = app.take_save_request() {
@@ -211,6 +226,8 @@ fn apply(event: Event, app: &mut App, worker: &Worker) -> bool {
         Event::Resize => true,
         Event::Worker(event) => app.on_worker(event),
         Event::Batch(event) => app.on_batch(event),
+        // Handled in the loop, which owns the terminal.
+        Event::Suspend | Event::Continued => false,
         Event::Signal(_) | Event::InputClosed => {
             app.should_quit = true;
             true
