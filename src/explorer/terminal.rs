@@ -173,13 +173,46 @@ where
 /// that is not in raw mode; returns once the process is continued (`fg`), with the explorer
 /// back on the alternate screen in raw mode and the next draw repainting everything.
 ///
-/// Call it on the thread that owns the terminal. The process stops with SIGSTOP (what SIGTSTP's
-/// default action amounts to), since SIGTSTP itself is caught by [`spawn_signals`].
+/// Call it on the thread that owns the terminal. Where no shell does job control (the process
+/// group is orphaned: `ssh host mixplore`, `sh -c mixplore`), nothing could ever continue a
+/// stopped explorer, so it does not stop and comes straight back, as the kernel does with a
+/// Ctrl-Z typed in such a group.
 pub fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
     terminal.show_cursor()?;
     restore()?;
-    signal_hook::low_level::emulate_default_handler(SIGTSTP)?;
+    stop_as_sigtstp()?;
     resume(terminal)
+}
+
+/// Stops the process the way SIGTSTP's default action does, returning once it is continued.
+///
+/// SIGTSTP is caught (by [`spawn_signals`]), so for the moment of the stop its action goes back
+/// to the default and the signal is raised at this thread; the handler is put back after. Not
+/// SIGSTOP (signal-hook's `emulate_default_handler`): the kernel discards a default-action
+/// SIGTSTP for an orphaned process group, where SIGSTOP would stop it for good.
+fn stop_as_sigtstp() -> io::Result<()> {
+    // SAFETY: sigaction with a zeroed struct whose handler is SIG_DFL, and the previous action
+    // saved and restored unchanged, is the documented way to raise a signal with its default
+    // action (ncurses does the same on SIGTSTP); raise only signals this thread. A SIGTSTP from
+    // outside in that window stops the process too, which is what it asked for: the terminal
+    // is already restored.
+    unsafe {
+        let mut default: libc::sigaction = std::mem::zeroed();
+        default.sa_sigaction = libc::SIG_DFL;
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(SIGTSTP, &default, &mut previous) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let raised = libc::raise(SIGTSTP);
+        let raise_error = io::Error::last_os_error();
+        if libc::sigaction(SIGTSTP, &previous, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if raised != 0 {
+            return Err(raise_error);
+        }
+    }
+    Ok(())
 }
 
 /// Takes the terminal back after the process was stopped and continued: raw mode (again,
