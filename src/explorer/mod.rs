@@ -1,11 +1,19 @@
 //! The explorer: its terminal loop (this file), reducer state (`app`), the key table (`keys`),
 //! the simulation editor form, the EM worker and background batches, and the panels (`ui`).
 //!
-//! The loop: one inbound channel carries keys, resizes, signals and the worker's snapshots; the
-//! loop drains what is queued, updates the app state, and redraws only when something changed, at most about 30 times a second.
+//! The loop: one inbound channel carries keys, resizes, signals, the worker's snapshots and the
+//! results of background batches, saves and simulations; the loop drains what is queued, hands
+//! each to the reducer ([`app::App::update`]), carries out the effects it returns, and redraws
+//! only when something changed, at most about 30 times a second.
 //!
 //! The terminal is restored on every way out: normal quit, error, panic (ratatui's hook),
-//! and SIGTERM/SIGHUP (a dropped SSH connection), which arrive here as events.
+//! and every catchable terminating signal (SIGTERM, SIGHUP from a dropped SSH connection,
+//! SIGQUIT, …), which arrive here as events. Ctrl-Z and SIGTSTP suspend to the shell and `fg`
+//! brings the explorer back redrawn ([`terminal`] has the input and signal threads and the
+//! suspend itself, which runs here, on the thread that owns the terminal).
+//!
+//! Quitting never waits for the EM worker: a run mid-iteration on a large data set is left
+//! to end with the process.
 
 pub mod action;
 pub mod app;
@@ -13,6 +21,7 @@ pub mod batch;
 pub mod editor;
 pub mod input;
 pub mod keys;
+pub mod terminal;
 pub mod ui;
 pub mod worker;
 
@@ -23,15 +32,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event as TerminalEvent, KeyEvent};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 use self::app::{
     App, Effect, Msg, Origin, RunSettings, SaveOutcome, SaveRequest, SaveWhat, Source,
 };
 use self::batch::{Batch, BatchEvent};
 use self::input::Key;
+use self::terminal::{Input, Signal};
 use self::ui::Theme;
 use self::worker::{Worker, WorkerEvent};
 use crate::data::save::{write_atomically, write_data_csv};
@@ -47,7 +54,7 @@ const MAX_EVENTS_PER_FRAME: usize = 4096;
 #[derive(Debug)]
 pub enum Event {
     /// A key press.
-    Key(KeyEvent),
+    Key(Key),
     /// The terminal changed size.
     Resize,
     /// The worker reported.
@@ -58,8 +65,12 @@ pub enum Event {
     Saved(SaveRequest, SaveOutcome),
     /// A background simulation finished.
     Simulated(u64, Result<Box<Source>, String>),
-    /// SIGTERM, SIGHUP or SIGINT.
+    /// A terminating signal (one of [`terminal::TERMINATING`]).
     Signal(i32),
+    /// SIGTSTP from outside: suspend to the shell.
+    Suspend,
+    /// SIGCONT: the process was continued; take the terminal back and redraw.
+    Continued,
     /// The terminal input failed (closed).
     InputClosed,
 }
@@ -84,20 +95,16 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
     check_terminal()?;
     let (sender, inbox) = mpsc::channel::<Event>();
 
-    let mut signals =
-        Signals::new([SIGTERM, SIGHUP, SIGINT]).context("cannot watch for signals")?;
-    let signal_handle = signals.handle();
     let to_loop = sender.clone();
-    std::thread::Builder::new()
-        .name("mixplore-signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if to_loop.send(Event::Signal(signal)).is_err() {
-                    break;
-                }
-            }
-        })
-        .context("cannot start the signal thread")?;
+    let signal_handle = terminal::spawn_signals(move |signal| {
+        let event = match signal {
+            Signal::Terminate(number) => Event::Signal(number),
+            Signal::Suspend => Event::Suspend,
+            Signal::Continued => Event::Continued,
+        };
+        to_loop.send(event).is_ok()
+    })
+    .context("cannot watch for signals")?;
 
     let to_loop = sender.clone();
     let worker = Worker::spawn(move |event| to_loop.send(Event::Worker(event)).is_ok())
@@ -105,24 +112,15 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
 
     let sender_for_batches = sender.clone();
     let to_loop = sender;
-    // Blocks in the terminal read; it ends with the process.
-    std::thread::Builder::new()
-        .name("mixplore-input".into())
-        .spawn(move || {
-            loop {
-                let event = match event::read() {
-                    Ok(TerminalEvent::Key(key)) => Event::Key(key),
-                    Ok(TerminalEvent::Resize(..)) => Event::Resize,
-                    Ok(_) => continue,
-                    Err(_) => Event::InputClosed,
-                };
-                let closed = matches!(event, Event::InputClosed);
-                if to_loop.send(event).is_err() || closed {
-                    break;
-                }
-            }
-        })
-        .context("cannot start the input thread")?;
+    terminal::spawn_input(move |input| {
+        let event = match input {
+            Input::Key(key) => Event::Key(key),
+            Input::Resize => Event::Resize,
+            Input::Closed => Event::InputClosed,
+        };
+        to_loop.send(event).is_ok()
+    })
+    .context("cannot start the input thread")?;
 
     let (mut app, effects) = App::new(source, settings);
     let theme = Theme::from_env();
@@ -214,23 +212,12 @@ impl Executor {
                 }
             }
             Effect::Suspend => {
-                suspend(terminal).context("cannot suspend")?;
-                let _ = self.sender.send(Event::Resize);
+                terminal::suspend(terminal).context("cannot suspend the explorer")?
             }
             Effect::Quit => return Ok(Flow::Quit),
         }
         Ok(Flow::Continue)
     }
-}
-
-/// Restores the terminal, stops the process like a shell's Ctrl-Z, and takes the terminal
-/// back when the shell continues it (`fg`).
-fn suspend(terminal: &mut DefaultTerminal) -> std::io::Result<()> {
-    ratatui::restore();
-    signal_hook::low_level::raise(signal_hook::consts::SIGSTOP)?;
-    // Continued: raw mode and the alternate screen again, and a full redraw.
-    *terminal = ratatui::init();
-    terminal.clear()
 }
 
 fn event_loop(
@@ -270,10 +257,18 @@ fn event_loop(
             .chain(inbox.try_iter().take(MAX_EVENTS_PER_FRAME));
         for event in pending {
             let msg = match event {
-                Event::Key(key) => match Key::from_crossterm(&key) {
-                    Some(key) => Msg::Key(key),
-                    None => continue,
-                },
+                Event::Key(key) => Msg::Key(key),
+                // Suspending needs the terminal, so it is handled here.
+                Event::Suspend => {
+                    terminal::suspend(terminal).context("cannot suspend the explorer")?;
+                    dirty = true;
+                    continue;
+                }
+                Event::Continued => {
+                    terminal::resume(terminal).context("cannot take the terminal back")?;
+                    dirty = true;
+                    continue;
+                }
                 Event::Resize => Msg::Resize,
                 Event::Worker(event) => Msg::Worker(event),
                 Event::Batch(event) => Msg::Batch(event),

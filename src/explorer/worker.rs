@@ -193,18 +193,17 @@ impl Worker {
         })
     }
 
+    /// Asks the thread to stop and lets it go without waiting: a run mid-iteration on a large
+    /// data set ends at its next command check, or with the process, whichever comes first.
+    /// For quitting, which must never wait for stale work.
+    pub fn detach(mut self) {
+        let _ = self.commands.send(Command::Shutdown);
+        drop(self.handle.take());
+    }
+
     /// Sends a command; a worker that has gone away is ignored (the UI reports its last failure).
     pub fn send(&self, command: Command) {
         let _ = self.commands.send(command);
-    }
-}
-
-impl Worker {
-    /// Lets the thread go without waiting for it: it ends after its current iteration, or with
-    /// the process. Quitting uses this, so it never waits for a long iteration.
-    pub fn detach(mut self) {
-        let _ = self.commands.send(Command::Shutdown);
-        self.handle.take();
     }
 }
 
