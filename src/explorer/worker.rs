@@ -15,8 +15,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::em::{
-    Dataset, Em, EmConfig, EmError, Init, Mixture, adjusted_rand_index, initialise,
-    most_likely_components,
+    Dataset, Em, EmConfig, EmError, Init, Mixture, adjusted_rand_index, most_likely_components,
+    starting_parameters,
 };
 
 /// The true components of some of the points (simulated data), so each snapshot can say how
@@ -363,17 +363,16 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
     }
 }
 
+/// θ(0) as `mixplore fit --seed S --n-init 1` gets it (run 0 of seed S), then the stepper.
 fn start(request: RunRequest) -> Result<Em, EmError> {
-    let initial = match request.init {
-        Init::Params(params) => params,
-        Init::Method(method) => initialise(
-            &request.data,
-            request.k,
-            method,
-            &request.config,
-            request.seed,
-        )?,
-    };
+    let initial = starting_parameters(
+        &request.data,
+        request.k,
+        &request.init,
+        &request.config,
+        request.seed,
+        0,
+    )?;
     Em::new(request.data, initial, request.config)
 }
 
