@@ -11,11 +11,14 @@ use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, Timing, summary, write_atomically};
 use crate::data::csv::{Source, Table, load};
 use crate::em::{
-    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, fit, responsibilities_of,
+    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, fit, limits, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
+/// K and --n-init are checked against the engine's limits (`em::limits`) before anything is read.
 pub(super) fn fit_options(k: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
+    limits::check_components(k as usize)?;
+    limits::check_n_init(args.n_init as usize)?;
     let init = match &args.init_params {
         Some(path) => {
             let text = std::fs::read_to_string(path)

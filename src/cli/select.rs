@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::SelectArgs;
 use crate::data::csv::{Source, load};
-use crate::em::{FitOptions, Init, fit};
+use crate::em::{FitOptions, Init, fit, limits};
 
 /// One row of the comparison.
 #[derive(Debug, Serialize)]
@@ -34,6 +34,14 @@ struct Row {
 
 /// `mixplore select FILE …`.
 pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
+    // The limits first, so a bad count fails before the data are read.
+    for &k in &args.k.0 {
+        limits::check_components(k)?;
+    }
+    limits::check_n_init(args.n_init as usize)?;
+    for &covariance in &args.covariance.0 {
+        args.stop.config(covariance)?;
+    }
     let table = load(&Source::from_arg(&args.file), &args.csv.options(false))?;
     let data = Arc::new(table.data);
     let mut rows = Vec::new();

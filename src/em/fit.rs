@@ -8,6 +8,7 @@ use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::EmError;
 use super::init::{InitMethod, initialise};
+use super::limits;
 use super::model::Mixture;
 use super::pass::{Prepared, responsibilities};
 use super::stepper::{Em, StopReason};
@@ -143,12 +144,8 @@ pub fn fit_cancellable(
     cancel: &AtomicBool,
 ) -> Result<FitResult, EmError> {
     let config = options.config.check()?;
-    if options.k == 0 {
-        return Err(EmError::Config("--k must be at least 1".into()));
-    }
-    if options.n_init == 0 {
-        return Err(EmError::Config("--n-init must be at least 1".into()));
-    }
+    limits::check_components(options.k)?;
+    limits::check_n_init(options.n_init)?;
     if let Init::Params(params) = &options.init {
         if params.k() != options.k {
             return Err(EmError::Config(format!(
@@ -431,7 +428,7 @@ mod tests {
         let options = FitOptions {
             config: EmConfig {
                 tol: 0.0,
-                max_iter: usize::MAX,
+                max_iter: limits::MAX_ITERATIONS,
                 ..EmConfig::default()
             },
             ..options(2, 0)

@@ -13,6 +13,7 @@ mod error;
 mod fit;
 mod init;
 mod kernel;
+pub mod limits;
 mod matching;
 mod model;
 mod pass;
