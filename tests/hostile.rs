@@ -209,6 +209,35 @@ fn cases() -> Vec<Case> {
                 warnings: &["holds about 1.0 points"],
             },
         },
+        // Counts beyond em::limits: one line, before any work (4294967295 runs used to abort
+        // the process allocating their seeds).
+        Case {
+            name: "n-init-huge.csv",
+            contents: format!("a,b\n{}", blobs(200)),
+            args: &["--k", "2", "--n-init", "4294967295"],
+            outcome: Outcome::Fails(&["--n-init must be at most 1000", "4294967295"]),
+        },
+        Case {
+            name: "max-iter-huge.csv",
+            contents: format!("a,b\n{}", blobs(200)),
+            args: &["--k", "2", "--max-iter", "18446744073709551615"],
+            outcome: Outcome::Fails(&["--max-iter must be at most 1000000"]),
+        },
+        Case {
+            name: "k-huge.csv",
+            contents: format!("a,b\n{}", blobs(200)),
+            args: &["--k", "5000"],
+            outcome: Outcome::Fails(&["--k must be at most 1000"]),
+        },
+        // A symmetric start: fits, but says it stopped at a saddle rather than converging.
+        Case {
+            name: "saddle.csv",
+            contents: format!("a,b\n{}", blobs(400)),
+            args: &["--k", "2", "--init", "random", "--covariance", "tied"],
+            outcome: Outcome::Fits {
+                warnings: &["saddle point", "components 1 and 2 are identical"],
+            },
+        },
     ]
 }
 
@@ -299,7 +328,7 @@ fn ten_million_rows_stream_from_standard_input() {
 fn hostile_specs() {
     let dir = tempfile::tempdir().unwrap();
     let component = "[[components]]\nweight = 1\nmean = [0, 0]\ncov = [[1, 0], [0, 1]]\n";
-    let cases: [(&str, String, &[&str]); 7] = [
+    let cases: [(&str, String, &[&str]); 8] = [
         (
             "missing.toml",
             "n = 10\n".into(),
@@ -336,6 +365,11 @@ fn hostile_specs() {
             "huge-n.toml",
             format!("n = 100000000000000\n{component}"),
             &["would need", "of memory", "lower n"],
+        ),
+        (
+            "two-billion.toml",
+            format!("n = 2000000000\n{component}"),
+            &["two-billion.toml", "n = 2000000000", "4.0 GiB", "lower n"],
         ),
     ];
     for (name, contents, fragments) in cases {

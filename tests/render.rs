@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use mixplore::data::spec;
-use mixplore::em::{Em, Init, initialise};
+use mixplore::em::{Em, Init, starting_parameters};
 use mixplore::explorer::app::{App, Effect, Msg, Origin, RunSettings, Source};
 use mixplore::explorer::batch::{BatchEvent, FitSummary};
 use mixplore::explorer::input::Key;
@@ -35,12 +35,13 @@ impl Driver {
                 Effect::Worker(Command::Start(request)) => {
                     let init = match request.init {
                         Init::Params(params) => params,
-                        Init::Method(method) => initialise(
+                        Init::Method(method) => starting_parameters(
                             &request.data,
                             request.k,
-                            method,
+                            &Init::Method(method),
                             &request.config,
                             request.seed,
+                            0,
                         )
                         .unwrap(),
                     };
@@ -73,6 +74,8 @@ impl Driver {
                                 aic: result.aic(),
                                 iterations: result.iterations,
                                 converged: result.converged,
+                                stop_reason: result.stop_reason,
+                                best_seed: result.best_seed,
                                 trace: result.trace.clone(),
                                 initial: result.initial.clone(),
                             })

@@ -11,12 +11,15 @@ use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, Timing, summary, write_atomically};
 use crate::data::csv::{Source, Table, TruthColumn, load};
 use crate::em::{
-    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit,
+    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit, limits,
     most_likely_components, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
+/// K and --n-init are checked against the engine's limits (`em::limits`) before anything is read.
 pub(super) fn fit_options(k: u32, n_init: u32, args: &EmArgs) -> anyhow::Result<FitOptions> {
+    limits::check_components(k as usize)?;
+    limits::check_n_init(n_init as usize)?;
     let init = match &args.init_params {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -144,6 +147,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             k: result.mixture.k(),
             iterations: result.iterations,
             converged: result.converged,
+            stop_reason: result.stop_reason.name(),
             log_likelihood: result.log_likelihood(),
             mean_log_likelihood: result.mean_log_likelihood(),
             bic: result.bic(),
@@ -156,6 +160,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             seed: options.seed,
             n_init: options.n_init,
             best_run: result.best_run,
+            best_seed: result.best_seed,
             covariance_type: options.config.covariance.name(),
             reg_covar: options.config.reg_covar,
             tol: options.config.tol,

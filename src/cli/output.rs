@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::em::{FitResult, Mixture};
+use crate::em::{FitResult, Mixture, StopReason};
 
 pub use crate::data::save::write_atomically;
 
@@ -28,6 +28,8 @@ pub struct FitReport<'a> {
     pub k: usize,
     pub iterations: usize,
     pub converged: bool,
+    /// "converged", "saddle" or "max-iter".
+    pub stop_reason: &'a str,
     pub log_likelihood: f64,
     pub mean_log_likelihood: f64,
     pub bic: f64,
@@ -40,6 +42,8 @@ pub struct FitReport<'a> {
     pub seed: u64,
     pub n_init: usize,
     pub best_run: usize,
+    /// The seed that reproduces the kept run with `--n-init 1`.
+    pub best_seed: u64,
     pub covariance_type: &'a str,
     pub reg_covar: f64,
     pub tol: f64,
@@ -95,19 +99,27 @@ pub fn summary(
             "  {dropped_rows} invalid rows dropped (--drop-invalid)"
         ));
     }
-    let state = if result.converged {
-        format!(
+    let state = match result.stop_reason {
+        StopReason::Converged => format!(
             "converged after {} iterations (tol {tol:e})",
             result.iterations
-        )
-    } else {
-        format!(
+        ),
+        StopReason::Saddle { .. } => format!(
+            "stopped at a saddle point after {} iterations, not converged (see the warning)",
+            result.iterations
+        ),
+        StopReason::MaxIter => format!(
             "stopped after {} iterations without converging",
             result.iterations
-        )
+        ),
+    };
+    let best = if result.runs > 1 {
+        format!(" (run {}, --seed {})", result.best_run, result.best_seed)
+    } else {
+        String::new()
     };
     line(format!(
-        "{state}; init {init}, best of {} run{}; fit {:.1} ms ({:.3} ms per iteration), load {:.1} ms",
+        "{state}; init {init}, best of {} run{}{best}; fit {:.1} ms ({:.3} ms per iteration), load {:.1} ms",
         result.runs,
         if result.runs == 1 { "" } else { "s" },
         timing.fit_ms,

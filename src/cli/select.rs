@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::SelectArgs;
 use crate::data::csv::{Source, load};
-use crate::em::{FitOptions, Init, fit};
+use crate::em::{FitOptions, Init, fit, limits};
 
 /// One row of the comparison.
 #[derive(Debug, Serialize)]
@@ -21,6 +21,11 @@ struct Row {
     aic: Option<f64>,
     iterations: Option<usize>,
     converged: Option<bool>,
+    /// Why the kept run stopped: "converged", "saddle" (the tolerance test held at identical
+    /// components, so not converged) or "max-iter".
+    stop_reason: Option<&'static str>,
+    /// The seed that reproduces the kept run with `mixplore fit … --n-init 1`.
+    best_seed: Option<u64>,
     /// The lowest BIC of all rows.
     best: bool,
     /// Why the fit failed, if it did.
@@ -29,6 +34,14 @@ struct Row {
 
 /// `mixplore select FILE …`.
 pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
+    // The limits first, so a bad count fails before the data are read.
+    for &k in &args.k.0 {
+        limits::check_components(k)?;
+    }
+    limits::check_n_init(args.n_init as usize)?;
+    for &covariance in &args.covariance.0 {
+        args.stop.config(covariance)?;
+    }
     let table = load(&Source::from_arg(&args.file), &args.csv.options(false))?;
     let data = Arc::new(table.data);
     let mut rows = Vec::new();
@@ -51,6 +64,8 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
                     aic: Some(result.aic()),
                     iterations: Some(result.iterations),
                     converged: Some(result.converged),
+                    stop_reason: Some(result.stop_reason.name()),
+                    best_seed: Some(result.best_seed),
                     best: false,
                     error: None,
                 },
@@ -62,6 +77,8 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
                     aic: None,
                     iterations: None,
                     converged: None,
+                    stop_reason: None,
+                    best_seed: None,
                     best: false,
                     error: Some(error.to_string()),
                 },
@@ -120,12 +137,22 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
                 row.bic,
                 row.aic,
                 row.iterations,
-                row.converged,
+                row.stop_reason,
             ) {
-                (Some(ll), Some(bic), Some(aic), Some(iterations), Some(converged)) => writeln!(
+                (Some(ll), Some(bic), Some(aic), Some(iterations), Some(stop)) => writeln!(
                     out,
                     "{:<10} {:>3} {:>16.3} {:>14.3} {:>14.3} {:>6} {:>10}{mark}",
-                    row.covariance, row.k, ll, bic, aic, iterations, converged
+                    row.covariance,
+                    row.k,
+                    ll,
+                    bic,
+                    aic,
+                    iterations,
+                    match stop {
+                        "converged" => "true",
+                        "saddle" => "saddle",
+                        _ => "false",
+                    }
                 )?,
                 _ => writeln!(
                     out,
@@ -135,6 +162,12 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
                     row.error.as_deref().unwrap_or("unknown error")
                 )?,
             }
+        }
+        if rows.iter().any(|row| row.stop_reason == Some("saddle")) {
+            writeln!(
+                out,
+                "saddle: the kept run stopped at a saddle point (identical components from a symmetric start), not a maximum; try --init kmeans++, another --seed or a larger --n-init"
+            )?;
         }
     }
     out.flush()?;

@@ -27,11 +27,12 @@ use std::path::Path;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
-use crate::em::{Mixture, MixtureParams, ParamError};
+use crate::em::{Mixture, MixtureParams, ParamError, limits};
 
 /// The largest sample a spec may ask for: n·(D+1)·8 bytes (the points and their labels),
-/// 64 GiB. Larger specs are refused when they are read, before anything is allocated.
-pub const MAX_SAMPLE_BYTES: u128 = 64 << 30;
+/// [`limits::MAX_DATA_BYTES`] (4 GiB; n at most [`limits::max_points`]). Larger specs are
+/// refused when they are read, before anything is allocated.
+pub const MAX_SAMPLE_BYTES: u128 = limits::MAX_DATA_BYTES as u128;
 
 /// A validated simulation spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -320,7 +321,7 @@ impl Spec {
 }
 
 fn bytes_needed(n: u128, dim: usize) -> u128 {
-    n.saturating_mul(dim as u128 + 1).saturating_mul(8)
+    limits::sample_bytes(n, dim)
 }
 
 /// A TOML float that parses back to exactly `x` (Rust's `Debug` prints the shortest
@@ -444,7 +445,7 @@ fn build<V>(
     let dim = mixture.dim();
     let bytes = bytes_needed(n, dim);
     let n = match usize::try_from(n) {
-        Ok(n) if bytes <= MAX_SAMPLE_BYTES => n,
+        Ok(n) if limits::check_points(n as u128, dim).is_ok() => n,
         _ => {
             return Err(SpecError::TooLarge {
                 file: file.to_owned(),
@@ -1085,14 +1086,15 @@ cov = [[1.0, -0.3], [-0.3, 1.5]]
     fn refuses_samples_that_would_not_fit_in_memory() {
         let body =
             "[[components]]\nweight = 1.0\nmean = [0.0, 0.0]\ncov = [[1.0, 0.0], [0.0, 1.0]]\n";
-        // 64 GiB / 24 bytes per point is the most that fits in D = 2.
+        // 4 GiB / 24 bytes per point is the most that fits in D = 2.
         let most = MAX_SAMPLE_BYTES / 24;
+        assert_eq!(most, u128::from(limits::max_points(2)));
         assert!(parse_toml(&format!("n = {most}\n{body}"), "spec.toml").is_ok());
         let err = err_toml(&format!("n = {}\n{body}", most + 1));
         let text = message(&err);
         assert!(matches!(err, SpecError::TooLarge { dim: 2, .. }), "{text}");
         assert!(
-            text.contains("64.0 GiB") && text.contains("lower n"),
+            text.contains("4.0 GiB") && text.contains("lower n"),
             "{text}"
         );
         let text = message(&err_toml(&format!("n = {}\n{body}", i64::MAX)));
@@ -1111,6 +1113,6 @@ cov = [[1.0, -0.3], [-0.3, 1.5]]
     fn human_bytes_units() {
         assert_eq!(human_bytes(512), "512 bytes");
         assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(MAX_SAMPLE_BYTES), "64.0 GiB");
+        assert_eq!(human_bytes(MAX_SAMPLE_BYTES), "4.0 GiB");
     }
 }

@@ -121,6 +121,7 @@ impl EmConfig {
                 self.tol
             )));
         }
+        super::limits::check_max_iter(self.max_iter)?;
         Ok(self)
     }
 }

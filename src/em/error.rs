@@ -151,6 +151,9 @@ pub enum EmError {
     /// A configuration value is out of range.
     #[error("{0}")]
     Config(String),
+    /// The fit was cancelled (by [`crate::em::fit_cancellable`]'s flag).
+    #[error("cancelled")]
+    Cancelled,
 }
 
 fn scale_message(largest: f64) -> String {

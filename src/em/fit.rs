@@ -2,17 +2,16 @@
 //! and report the criteria (BIC, AIC) and anything the user should know as warnings.
 
 use std::sync::Arc;
-
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::EmError;
 use super::init::{InitMethod, initialise};
+use super::limits;
 use super::model::Mixture;
 use super::pass::{Prepared, responsibilities};
-use super::stepper::Em;
+use super::stepper::{Em, StopReason};
 
 /// Where θ(0) comes from.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,10 +48,16 @@ pub struct FitResult {
     pub trace: Vec<f64>,
     /// Iterations the best run took.
     pub iterations: usize,
-    /// Whether the best run met the convergence test (rather than stopping at max_iter).
+    /// Whether the best run converged: it met the convergence test at distinct components
+    /// (false when it stopped at max_iter or at a saddle).
     pub converged: bool,
+    /// Why the best run stopped.
+    pub stop_reason: StopReason,
     /// 1-based number of the best run among `runs`.
     pub best_run: usize,
+    /// The seed that reproduces the best run on its own: a fit with this seed and n_init = 1
+    /// starts from the same θ(0) (see [`run_seed`]). The fit's own seed for `--init-params`.
+    pub best_seed: u64,
     /// Number of runs made.
     pub runs: usize,
     /// Iterations summed over all runs (for the time per iteration).
@@ -93,11 +98,33 @@ impl FitResult {
     }
 }
 
-/// The seed of run `run` (0-based) of a fit seeded by `seed`: the runs draw their seeds in
-/// order from one generator, so run 1 of `--n-init 5` is run 1 of `--n-init 1` too.
-pub fn run_seeds(seed: u64, runs: usize) -> Vec<u64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..runs).map(|_| rng.random::<u64>()).collect()
+/// The seed with which run `run` (0-based) of a fit seeded by `seed` initialises: `seed + run`
+/// (wrapping). So run r of `--seed S --n-init R` is the one run of `--seed S+r --n-init 1`, and a
+/// list of restarts with seeds S, S+1, … is a list of the runs of one fit. (The generator
+/// scrambles its seed, so neighbouring seeds give unrelated streams.)
+pub fn run_seed(seed: u64, run: usize) -> u64 {
+    seed.wrapping_add(run as u64)
+}
+
+/// θ(0) of run `run` (0-based) of a fit of `k` components seeded by `seed`: the one function both
+/// `fit` and the explorer's worker start from, so the same seed gives the same iteration 0 in
+/// both. Explicit parameters are returned as they are (whatever the run), after checking K.
+pub fn starting_parameters(
+    data: &Dataset,
+    k: usize,
+    init: &Init,
+    config: &EmConfig,
+    seed: u64,
+    run: usize,
+) -> Result<Mixture, EmError> {
+    match init {
+        Init::Params(params) if params.k() != k => Err(EmError::Config(format!(
+            "the starting parameters have {} components but --k is {k}",
+            params.k()
+        ))),
+        Init::Params(params) => Ok(params.clone()),
+        Init::Method(method) => initialise(data, k, *method, config, run_seed(seed, run)),
+    }
 }
 
 /// Fits a K-component mixture to `data`.
@@ -105,13 +132,20 @@ pub fn run_seeds(seed: u64, runs: usize) -> Vec<u64> {
 /// With several runs, a run that fails (a collapsed component, say) becomes a warning and the
 /// others go on; the fit fails only if every run does, with the first run's error.
 pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmError> {
+    fit_cancellable(data, options, &AtomicBool::new(false))
+}
+
+/// [`fit`], giving up with [`EmError::Cancelled`] once `cancel` is set: the flag is read before
+/// each run and between iterations, so the fit returns within one iteration (or one
+/// initialisation) of it being set.
+pub fn fit_cancellable(
+    data: Arc<Dataset>,
+    options: &FitOptions,
+    cancel: &AtomicBool,
+) -> Result<FitResult, EmError> {
     let config = options.config.check()?;
-    if options.k == 0 {
-        return Err(EmError::Config("--k must be at least 1".into()));
-    }
-    if options.n_init == 0 {
-        return Err(EmError::Config("--n-init must be at least 1".into()));
-    }
+    limits::check_components(options.k)?;
+    limits::check_n_init(options.n_init)?;
     if let Init::Params(params) = &options.init {
         if params.k() != options.k {
             return Err(EmError::Config(format!(
@@ -132,25 +166,30 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
             k: options.k,
         });
     }
+    let cancelled = || cancel.load(Ordering::Relaxed);
 
     let mut warnings = Vec::new();
     let mut best: Option<(usize, Mixture, Em)> = None;
     let mut first_error = None;
     let mut total_iterations = 0;
-    for (run, seed) in run_seeds(options.seed, options.n_init)
-        .into_iter()
-        .enumerate()
-    {
+    for run in 0..options.n_init {
+        if cancelled() {
+            return Err(EmError::Cancelled);
+        }
         let attempt = (|| {
-            let initial = match &options.init {
-                Init::Params(params) => params.clone(),
-                Init::Method(method) => initialise(&data, options.k, *method, &config, seed)?,
-            };
+            let initial =
+                starting_parameters(&data, options.k, &options.init, &config, options.seed, run)?;
             let mut em = Em::new(Arc::clone(&data), initial.clone(), config)?;
-            em.run()?;
+            while !em.is_done() {
+                if cancelled() {
+                    return Err(EmError::Cancelled);
+                }
+                em.step()?;
+            }
             Ok::<_, EmError>((initial, em))
         })();
         match attempt {
+            Err(EmError::Cancelled) => return Err(EmError::Cancelled),
             Ok((initial, em)) => {
                 total_iterations += em.iteration();
                 let better = best
@@ -175,7 +214,28 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
     let Some((run, initial, em)) = best else {
         return Err(first_error.unwrap_or(EmError::Config("no run was made".into())));
     };
-    if !em.converged() {
+    let stop_reason = em.stop_reason().unwrap_or(StopReason::MaxIter);
+    let which = if options.n_init > 1 {
+        format!(" (run {} of {})", run + 1, options.n_init)
+    } else {
+        String::new()
+    };
+    if let StopReason::Saddle {
+        components: (first, second),
+    } = stop_reason
+    {
+        let advice = match &options.init {
+            Init::Method(InitMethod::KMeansPlusPlus) => "try another --seed or a larger --n-init",
+            Init::Method(_) => "try --init kmeans++ or another --seed",
+            Init::Params(_) => "try other --init-params or --init kmeans++",
+        };
+        warnings.push(format!(
+            "the run{which} stopped at a saddle point, not a maximum: components {} and {} are identical (a symmetric start, which EM never breaks); {advice}",
+            first + 1,
+            second + 1
+        ));
+    }
+    if stop_reason == StopReason::MaxIter {
         let trace = em.trace();
         let last_change = match trace {
             [.., before, last] => format!(
@@ -203,7 +263,12 @@ pub fn fit(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmErro
         trace: em.trace().to_vec(),
         iterations: em.iteration(),
         converged: em.converged(),
+        stop_reason,
         best_run: run + 1,
+        best_seed: match options.init {
+            Init::Params(_) => options.seed,
+            Init::Method(_) => run_seed(options.seed, run),
+        },
         runs: options.n_init,
         total_iterations,
         n: data.len(),
@@ -283,4 +348,106 @@ pub fn component_log_densities(mixture: &Mixture, point: &[f64]) -> Vec<f64> {
         .zip(mixture.weights())
         .map(|(j, w)| j - w.ln())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn blobs(n: usize) -> Arc<Dataset> {
+        let values = (0..n)
+            .flat_map(|i| {
+                let t = (i as f64 * 0.37).sin();
+                let shift = if i % 2 == 0 { 0.0 } else { 6.0 };
+                [shift + t, (i as f64 * 0.11).cos()]
+            })
+            .collect();
+        Arc::new(Dataset::new(2, values).unwrap())
+    }
+
+    fn options(n_init: usize, seed: u64) -> FitOptions {
+        FitOptions {
+            k: 2,
+            init: Init::Method(InitMethod::RandomFromData),
+            n_init,
+            seed,
+            config: EmConfig::default(),
+        }
+    }
+
+    #[test]
+    fn run_r_starts_as_seed_plus_r_alone() {
+        let data = blobs(400);
+        let config = EmConfig::default();
+        let init = Init::Method(InitMethod::Random);
+        for run in 0..4 {
+            assert_eq!(
+                starting_parameters(&data, 2, &init, &config, 10, run).unwrap(),
+                starting_parameters(&data, 2, &init, &config, 10 + run as u64, 0).unwrap()
+            );
+        }
+        assert_eq!(run_seed(u64::MAX, 2), 1);
+        let batch = fit(Arc::clone(&data), &options(5, 3)).unwrap();
+        assert_eq!(batch.best_seed, 3 + batch.best_run as u64 - 1);
+        let alone = fit(data, &options(1, batch.best_seed)).unwrap();
+        assert_eq!(alone.trace, batch.trace);
+        assert_eq!(alone.initial, batch.initial);
+        assert_eq!(alone.best_seed, batch.best_seed);
+    }
+
+    #[test]
+    fn starting_parameters_check_explicit_k() {
+        let data = blobs(10);
+        let one =
+            Mixture::from_flat(2, vec![1.0], vec![0.0, 0.0], vec![1.0, 0.0, 0.0, 1.0]).unwrap();
+        let init = Init::Params(one.clone());
+        let config = EmConfig::default();
+        assert_eq!(
+            starting_parameters(&data, 1, &init, &config, 0, 3).unwrap(),
+            one
+        );
+        assert!(matches!(
+            starting_parameters(&data, 2, &init, &config, 0, 0),
+            Err(EmError::Config(_))
+        ));
+    }
+
+    #[test]
+    fn a_set_flag_cancels_at_once() {
+        let cancel = AtomicBool::new(true);
+        let error = fit_cancellable(blobs(100), &options(3, 0), &cancel).unwrap_err();
+        assert_eq!(error, EmError::Cancelled);
+        assert_eq!(error.to_string(), "cancelled");
+    }
+
+    #[test]
+    fn a_flag_set_during_a_fit_stops_it_within_an_iteration() {
+        // tol 0 and a huge max_iter: this fit would run for minutes.
+        let data = blobs(20_000);
+        let options = FitOptions {
+            config: EmConfig {
+                tol: 0.0,
+                max_iter: limits::MAX_ITERATIONS,
+                ..EmConfig::default()
+            },
+            ..options(2, 0)
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let started = Instant::now();
+        let worker = std::thread::spawn(move || fit_cancellable(data, &options, &flag));
+        std::thread::sleep(Duration::from_millis(200));
+        let set_at = Instant::now();
+        cancel.store(true, Ordering::Relaxed);
+        let result = worker.join().unwrap();
+        assert_eq!(result.unwrap_err(), EmError::Cancelled);
+        // One iteration over 20 000 points takes milliseconds; allow for a loaded machine.
+        assert!(
+            set_at.elapsed() < Duration::from_secs(2),
+            "returned {:?} after the flag",
+            set_at.elapsed()
+        );
+        assert!(started.elapsed() >= Duration::from_millis(200));
+    }
 }

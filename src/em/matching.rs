@@ -4,9 +4,9 @@
 use super::model::Mixture;
 
 /// For each true component, the fitted component matched to it (`None` when there are fewer
-/// fitted components), minimising the total squared distance between matched means, each
-/// coordinate scaled by the true components' pooled standard deviation so no column dominates
-/// (the Hungarian algorithm, so any K).
+/// fitted components, or when every distance to the remaining ones overflows), minimising the
+/// total squared distance between matched means, each coordinate scaled by the true components'
+/// pooled standard deviation so no column dominates (the Hungarian algorithm, so any K).
 pub fn match_components(truth: &Mixture, fitted: &Mixture) -> Vec<Option<usize>> {
     let (kt, kf, d) = (truth.k(), fitted.k(), truth.dim());
     if fitted.dim() != d {
@@ -20,34 +20,65 @@ pub fn match_components(truth: &Mixture, fitted: &Mixture) -> Vec<Option<usize>>
             pooled.sqrt().max(f64::MIN_POSITIVE)
         })
         .collect();
-    let cost = |t: usize, f: usize| -> f64 {
+    let scaled = |t: usize, f: usize| {
         truth
             .mean(t)
             .iter()
             .zip(fitted.mean(f))
             .zip(&scale)
-            .map(|((a, b), s)| ((a - b) / s).powi(2))
-            .sum()
+            .map(|((a, b), s)| (a - b) / s)
     };
+    // Squared scaled distances overflow for far-apart means and tiny variances (means 0 and
+    // 9e149 with variance 1e-10), so every scaled difference is first divided by the largest
+    // one: a common positive factor changes no assignment. What still overflows (a difference
+    // that is itself infinite) is left to `assign` as a forbidden pair.
+    let largest = (0..kt)
+        .flat_map(|t| (0..kf).flat_map(move |f| scaled(t, f)))
+        .map(f64::abs)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let unit = if largest > 0.0 { largest } else { 1.0 };
     let costs: Vec<Vec<f64>> = (0..kt)
-        .map(|t| (0..kf).map(|f| cost(t, f)).collect())
+        .map(|t| {
+            (0..kf)
+                .map(|f| scaled(t, f).map(|v| (v / unit).powi(2)).sum())
+                .collect()
+        })
         .collect();
     assign(&costs)
 }
 
 /// The assignment of rows to distinct columns with the least total cost (the Hungarian
 /// algorithm, O(max(R, C)³)); with more rows than columns some rows get `None`.
+///
+/// Any costs are accepted and it always returns. A cost that is not finite (+∞, −∞ or NaN)
+/// marks a forbidden pair: the result first pairs as many rows as possible through allowed
+/// pairs, and among those assignments has the least total cost. A row that could only be
+/// paired through a forbidden pair is left unmatched (`None`), so every `Some` is an allowed
+/// pair and no column is used twice. The result depends only on the costs (deterministic).
+/// Ragged rows count their missing entries as forbidden.
 pub fn assign(costs: &[Vec<f64>]) -> Vec<Option<usize>> {
     let rows = costs.len();
-    let cols = costs.first().map_or(0, Vec::len);
+    let cols = costs.iter().map(Vec::len).max().unwrap_or(0);
     let size = rows.max(cols);
-    if size == 0 {
-        return Vec::new();
+    if size == 0 || cols == 0 {
+        return vec![None; rows];
     }
+    let cost = |r: usize, c: usize| costs[r].get(c).copied().filter(|v| v.is_finite());
+    // The allowed costs scaled into [−1, 1] (a positive factor changes no assignment, and keeps
+    // the potentials far from overflow); a forbidden pair costs more than any difference
+    // between the allowed parts of two assignments (at most 2·size), so fewer forbidden pairs
+    // always wins.
+    let largest = (0..rows)
+        .flat_map(|r| (0..cols).filter_map(move |c| cost(r, c)))
+        .map(f64::abs)
+        .fold(0.0_f64, f64::max);
+    let unit = if largest > 0.0 { largest } else { 1.0 };
+    let forbidden = 2.0 * size as f64 + 1.0;
     // Square, padded with zero-cost dummy rows or columns.
     let at = |r: usize, c: usize| {
         if r < rows && c < cols {
-            costs[r][c]
+            cost(r, c).map_or(forbidden, |v| v / unit)
         } else {
             0.0
         }
@@ -62,7 +93,9 @@ pub fn assign(costs: &[Vec<f64>]) -> Vec<Option<usize>> {
         let mut col = 0;
         let mut min_to = vec![f64::INFINITY; size + 1];
         let mut used = vec![false; size + 1];
-        loop {
+        // Each pass marks one more column used, so at most size passes; the bound only guards
+        // against a rounding surprise turning this into an endless loop.
+        for _ in 0..=size {
             used[col] = true;
             let row = row_of_col[col];
             let mut delta = f64::INFINITY;
@@ -74,11 +107,16 @@ pub fn assign(costs: &[Vec<f64>]) -> Vec<Option<usize>> {
                         min_to[c] = reduced;
                         way[c] = col;
                     }
-                    if min_to[c] < delta {
+                    if next == 0 || min_to[c] < delta {
                         delta = min_to[c];
                         next = c;
                     }
                 }
+            }
+            if next == 0 {
+                // Unreachable with finite costs (an unused column always remains while row r
+                // is unplaced); stop rather than loop.
+                break;
             }
             for c in 0..=size {
                 if used[c] {
@@ -93,6 +131,9 @@ pub fn assign(costs: &[Vec<f64>]) -> Vec<Option<usize>> {
                 break;
             }
         }
+        if row_of_col[col] != 0 {
+            continue;
+        }
         while col != 0 {
             let previous = way[col];
             row_of_col[col] = row_of_col[previous];
@@ -101,7 +142,7 @@ pub fn assign(costs: &[Vec<f64>]) -> Vec<Option<usize>> {
     }
     let mut assignment = vec![None; rows];
     for (c, &r) in row_of_col.iter().enumerate().skip(1) {
-        if (1..=rows).contains(&r) && c <= cols {
+        if (1..=rows).contains(&r) && c <= cols && cost(r - 1, c - 1).is_some() {
             assignment[r - 1] = Some(c - 1);
         }
     }
@@ -142,6 +183,7 @@ pub fn adjusted_rand_index(first: &[usize], second: &[usize]) -> f64 {
 #[cfg(test)]
 mod assignment_tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn hungarian_finds_the_cheapest_assignment() {
@@ -178,6 +220,143 @@ mod assignment_tests {
                 .collect();
             let expected: Vec<Option<usize>> = permutation.iter().map(|&c| Some(c)).collect();
             assert_eq!(assign(&costs), expected, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn non_finite_costs_are_forbidden_pairs() {
+        let inf = f64::INFINITY;
+        // A row of +∞ used to loop for ever.
+        assert_eq!(assign(&[vec![inf, inf]]), vec![None]);
+        assert_eq!(
+            assign(&[vec![1.0, 2.0], vec![inf, inf]]),
+            vec![Some(0), None]
+        );
+        // Forbidden pairs are avoided even when the allowed ones are dear: row 0 could take
+        // column 0 cheaply, but then row 1 could not be paired at all.
+        assert_eq!(
+            assign(&[vec![0.0, 1e300], vec![1.0, f64::NAN]]),
+            vec![Some(1), Some(0)]
+        );
+        // −∞ is forbidden too, not a bargain.
+        assert_eq!(
+            assign(&[vec![f64::NEG_INFINITY, 5.0], vec![3.0, 4.0]]),
+            vec![Some(1), Some(0)]
+        );
+        assert_eq!(assign(&vec![vec![f64::NAN; 3]; 3]), vec![None; 3]);
+        assert_eq!(assign(&[vec![], vec![]]), vec![None, None]);
+        assert_eq!(assign(&[]), Vec::<Option<usize>>::new());
+    }
+
+    /// The number of allowed pairs in the largest matching and, among the matchings that large,
+    /// the least total cost, by exhaustive search.
+    fn brute_force(costs: &[Vec<f64>], cols: usize) -> (usize, f64) {
+        fn go(
+            costs: &[Vec<f64>],
+            row: usize,
+            used: &mut [bool],
+            best: &mut (usize, f64),
+            at: (usize, f64),
+        ) {
+            if row == costs.len() {
+                if at.0 > best.0 || (at.0 == best.0 && at.1 < best.1) {
+                    *best = at;
+                }
+                return;
+            }
+            go(costs, row + 1, used, best, at);
+            for c in 0..used.len() {
+                let cost = costs[row].get(c).copied().unwrap_or(f64::NAN);
+                if !used[c] && cost.is_finite() {
+                    used[c] = true;
+                    go(costs, row + 1, used, best, (at.0 + 1, at.1 + cost));
+                    used[c] = false;
+                }
+            }
+        }
+        let mut best = (0, f64::INFINITY);
+        go(costs, 0, &mut vec![false; cols], &mut best, (0, 0.0));
+        if best.0 == 0 {
+            best.1 = 0.0;
+        }
+        best
+    }
+
+    fn cell() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            8 => -1e3..1e3_f64,
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+            1 => Just(f64::NAN),
+            1 => prop_oneof![Just(1e300), Just(-1e300), Just(0.0)],
+        ]
+    }
+
+    fn matrix(max: usize) -> impl Strategy<Value = Vec<Vec<f64>>> {
+        (0..=max, 0..=max).prop_flat_map(|(rows, cols)| {
+            proptest::collection::vec(proptest::collection::vec(cell(), cols), rows)
+        })
+    }
+
+    fn check_valid(costs: &[Vec<f64>], assignment: &[Option<usize>]) -> Result<(), TestCaseError> {
+        let cols = costs.first().map_or(0, Vec::len);
+        prop_assert_eq!(assignment.len(), costs.len());
+        let mut seen = vec![false; cols];
+        for (r, pick) in assignment.iter().enumerate() {
+            if let Some(c) = *pick {
+                prop_assert!(c < cols, "row {} → column {} of {}", r, c, cols);
+                prop_assert!(
+                    costs[r][c].is_finite(),
+                    "row {} → forbidden column {}",
+                    r,
+                    c
+                );
+                prop_assert!(!seen[c], "column {} used twice", c);
+                seen[c] = true;
+            }
+        }
+        Ok(())
+    }
+
+    fn total(costs: &[Vec<f64>], assignment: &[Option<usize>]) -> (usize, f64) {
+        assignment
+            .iter()
+            .enumerate()
+            .filter_map(|(r, c)| c.map(|c| costs[r][c]))
+            .fold((0, 0.0), |(n, sum), cost| (n + 1, sum + cost))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_costs_give_a_valid_assignment(costs in matrix(12)) {
+            let assignment = assign(&costs);
+            check_valid(&costs, &assignment)?;
+        }
+
+        #[test]
+        fn the_assignment_is_optimal_up_to_six(costs in matrix(6)) {
+            let cols = costs.first().map_or(0, Vec::len);
+            let assignment = assign(&costs);
+            check_valid(&costs, &assignment)?;
+            let (matched, cost) = total(&costs, &assignment);
+            let (best_matched, best_cost) = brute_force(&costs, cols);
+            // As many allowed pairs as possible, then the least cost (relative to the largest
+            // allowed cost, the scale the algorithm works in).
+            prop_assert_eq!(matched, best_matched);
+            let scale = costs
+                .iter()
+                .flatten()
+                .filter(|v| v.is_finite())
+                .fold(1.0_f64, |m, v| m.max(v.abs()));
+            prop_assert!(
+                (cost - best_cost).abs() <= 1e-9 * scale,
+                "cost {} vs brute force {}", cost, best_cost
+            );
+            if costs.iter().flatten().all(|v| v.is_finite()) {
+                prop_assert_eq!(matched, costs.len().min(cols));
+            }
         }
     }
 
@@ -222,6 +401,22 @@ mod tests {
         let truth = one_d(&[0.0, 2.0]);
         let fitted = one_d(&[1.0, -1.5]);
         assert_eq!(match_components(&truth, &fitted), vec![Some(1), Some(0)]);
+    }
+
+    #[test]
+    fn far_means_and_tiny_variances_still_match() {
+        // Means 0 and 9e149 with variance 1e-10: squared scaled distances overflow to +∞.
+        let truth =
+            Mixture::from_flat(1, vec![1.0, 1.0], vec![0.0, 9e149], vec![1e-10; 2]).unwrap();
+        let fitted =
+            Mixture::from_flat(1, vec![1.0, 1.0], vec![9.1e149, 1.0], vec![1e299; 2]).unwrap();
+        assert_eq!(match_components(&truth, &fitted), vec![Some(1), Some(0)]);
+        // Both fitted components in the same place (a random start): still a full matching.
+        let fitted =
+            Mixture::from_flat(1, vec![1.0, 1.0], vec![4.5e149, 4.5e149], vec![1e299; 2]).unwrap();
+        let matched = match_components(&truth, &fitted);
+        assert!(matched.iter().all(Option::is_some), "{matched:?}");
+        assert_ne!(matched[0], matched[1]);
     }
 
     #[test]

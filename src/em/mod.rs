@@ -13,19 +13,22 @@ mod error;
 mod fit;
 mod init;
 mod kernel;
+pub mod limits;
 mod matching;
 mod model;
 mod pass;
+mod saddle;
 mod stepper;
 
 pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{
-    FitOptions, FitResult, Init, component_log_densities, fit, log_likelihood_of,
-    most_likely_components, responsibilities_of, run_seeds,
+    FitOptions, FitResult, Init, component_log_densities, fit, fit_cancellable, log_likelihood_of,
+    most_likely_components, responsibilities_of, run_seed, starting_parameters,
 };
 pub use init::{InitMethod, initialise};
 pub use matching::{adjusted_rand_index, assign, match_components};
 pub use model::{Mixture, MixtureParams};
-pub use stepper::{Em, StepStats};
+pub use saddle::{SADDLE_DISTANCE, bhattacharyya_distance, identical_pair, splits_better};
+pub use stepper::{Em, StepStats, StopReason};

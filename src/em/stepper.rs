@@ -13,6 +13,34 @@ use super::dataset::Dataset;
 use super::error::{EmError, ParamError};
 use super::model::Mixture;
 use super::pass::{Prepared, SufficientStats, e_step_stats, e_step_stats_about};
+use super::saddle::{identical_pair, splits_better};
+
+/// Why a run stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopReason {
+    /// The convergence test held at a point where the components are distinct.
+    Converged,
+    /// The convergence test held, but two components are (nearly) identical: EM keeps identical
+    /// components identical, so this is a fixed point reached from a symmetric start — a saddle,
+    /// not a maximum. The run is not converged; another initialisation should do better.
+    Saddle {
+        /// The closest identical pair, 0-based, lower index first.
+        components: (usize, usize),
+    },
+    /// `max_iter` iterations ran without the convergence test holding.
+    MaxIter,
+}
+
+impl StopReason {
+    /// The name used in JSON and tables: "converged", "saddle" or "max-iter".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Converged => "converged",
+            Self::Saddle { .. } => "saddle",
+            Self::MaxIter => "max-iter",
+        }
+    }
+}
 
 /// What one iteration did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -23,8 +51,11 @@ pub struct StepStats {
     pub log_likelihood: f64,
     /// (trace[t] − trace[t−1]) / n.
     pub change_per_point: f64,
-    /// Whether the convergence test held at this iteration.
+    /// Whether the run converged at this iteration (the convergence test held at distinct
+    /// components; false at a saddle).
     pub converged: bool,
+    /// Why the run stopped, if it did at this iteration.
+    pub stop_reason: Option<StopReason>,
 }
 
 /// A running EM fit over shared data.
@@ -36,7 +67,7 @@ pub struct Em {
     trace: Vec<f64>,
     /// Statistics of the pass at the current parameters, for the next M-step.
     stats: SufficientStats,
-    converged: bool,
+    stop_reason: Option<StopReason>,
 }
 
 impl Em {
@@ -63,7 +94,7 @@ impl Em {
             config,
             params: init,
             stats,
-            converged: false,
+            stop_reason: None,
         })
     }
 
@@ -86,16 +117,39 @@ impl Em {
         let previous = self.log_likelihood();
         let change_per_point = (log_likelihood - previous) / self.data.len() as f64;
         // tol = 0 means "run max_iter iterations": a last-bit decrease must not stop it.
-        let converged = self.config.tol > 0.0 && change_per_point < self.config.tol;
+        let tol_met = self.config.tol > 0.0 && change_per_point < self.config.tol;
+        // Only a stop by the tolerance test is checked for a saddle: a run that goes on is
+        // free to leave one, and max_iter says nothing about where the run is.
+        let stop_reason = if tol_met {
+            Some(match identical_pair(&params) {
+                Some(components)
+                    if splits_better(
+                        &self.data,
+                        &params,
+                        components,
+                        &self.config,
+                        log_likelihood,
+                    ) =>
+                {
+                    StopReason::Saddle { components }
+                }
+                _ => StopReason::Converged,
+            })
+        } else if iteration >= self.config.max_iter {
+            Some(StopReason::MaxIter)
+        } else {
+            None
+        };
         self.params = params;
         self.stats = stats;
         self.trace.push(log_likelihood);
-        self.converged = converged;
+        self.stop_reason = stop_reason;
         Ok(StepStats {
             iteration,
             log_likelihood,
             change_per_point,
-            converged,
+            converged: stop_reason == Some(StopReason::Converged),
+            stop_reason,
         })
     }
 
@@ -107,14 +161,25 @@ impl Em {
         Ok(())
     }
 
-    /// True once the convergence test held or `max_iter` iterations have run.
+    /// True once the convergence test held (converged or at a saddle) or `max_iter`
+    /// iterations have run.
     pub fn is_done(&self) -> bool {
-        self.converged || self.iteration() >= self.config.max_iter
+        self.stop_reason.is_some() || self.iteration() >= self.config.max_iter
     }
 
-    /// Whether the last iteration met the convergence test.
+    /// Whether the run has converged: the last iteration met the convergence test at distinct
+    /// components (false at a saddle, see [`StopReason::Saddle`]).
     pub fn converged(&self) -> bool {
-        self.converged
+        self.stop_reason == Some(StopReason::Converged)
+    }
+
+    /// Why the run stopped, or `None` while it can go on. (A run created with max_iter = 0 is
+    /// done at once, with `Some(MaxIter)`.)
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        match self.stop_reason {
+            None if self.iteration() >= self.config.max_iter => Some(StopReason::MaxIter),
+            reason => reason,
+        }
     }
 
     /// The number of iterations run so far (t of the current θ(t)).

@@ -1,12 +1,12 @@
 //! Background batches of whole fits for the explorer: the BIC sweep (every K × covariance type)
 //! and the restarts list (the same model from R seeds). A batch runs its fits one after another
 //! in its own thread, reports each as it finishes, and stops between fits once cancelled, so
-//! closing the panel never waits for the rest.
+//! closing the panel never waits for the rest: the fit under way stops at its next iteration.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::em::{CovarianceType, Dataset, FitOptions, Mixture, fit};
+use crate::em::{CovarianceType, Dataset, FitOptions, Mixture, StopReason, fit_cancellable};
 
 /// One fit of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,8 +32,12 @@ pub struct FitSummary {
     pub aic: f64,
     /// Iterations of the best run.
     pub iterations: usize,
-    /// Whether it met the convergence test.
+    /// Whether it met the convergence test (false at a saddle).
     pub converged: bool,
+    /// Why the kept run stopped.
+    pub stop_reason: StopReason,
+    /// The seed that reproduces the kept run alone (`fit --seed best_seed --n-init 1`).
+    pub best_seed: u64,
     /// The log-likelihood at every iteration.
     pub trace: Vec<f64>,
     /// The starting parameters of the kept run, so the explorer can replay exactly this fit.
@@ -83,11 +87,15 @@ impl Batch {
                     }
                     let options = &job.options;
                     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        fit(Arc::clone(&data), options)
+                        fit_cancellable(Arc::clone(&data), options, &flag)
                     }))
                     .map_err(|_| "internal error".to_owned())
-                    .and_then(|result| result.map_err(|e| e.to_string()))
-                    .map(|result| FitSummary {
+                    .and_then(|result| result.map_err(|e| e.to_string()));
+                    if flag.load(Ordering::Relaxed) {
+                        // Cancelled within the fit: nobody wants this result.
+                        return;
+                    }
+                    let outcome = outcome.map(|result| FitSummary {
                         k: options.k,
                         covariance: options.config.covariance,
                         seed: options.seed,
@@ -96,6 +104,8 @@ impl Batch {
                         aic: result.aic(),
                         iterations: result.iterations,
                         converged: result.converged,
+                        stop_reason: result.stop_reason,
+                        best_seed: result.best_seed,
                         trace: result.trace,
                         initial: result.initial,
                     });

@@ -7,16 +7,14 @@
 //! correlation in (−1, 1), for D = 1 as a standard deviation (both always give a valid matrix);
 //! for larger D as the full matrix (its upper triangle), checked for positive definiteness.
 
-use crate::data::spec::{MAX_SAMPLE_BYTES, Spec};
+use crate::data::spec::Spec;
 use crate::em::Mixture;
+use crate::em::limits;
 
 /// The largest dimension the editor offers.
 pub const MAX_DIM: usize = 8;
 /// The largest number of true components the editor offers.
 pub const MAX_COMPONENTS: usize = 8;
-/// The most points the editor draws: the sample is drawn in the explorer's own thread, and at
-/// this size that takes well under a second.
-pub const MAX_POINTS: u64 = 5_000_000;
 
 /// What a field edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,9 +405,8 @@ impl Editor {
         let text = &field.text;
         let checked: Result<(), String> = match field.kind {
             FieldKind::N => {
-                let limit = (MAX_SAMPLE_BYTES / (8 * (self.dim() as u128 + 1)))
-                    .min(u64::MAX as u128) as u64;
-                parse_count(text, 1, limit, "n").map(|_| ())
+                // The same limit as specs and the command line (`em::limits`).
+                parse_count(text, 1, limits::max_points(self.dim()), "n").map(|_| ())
             }
             FieldKind::Seed => text
                 .trim()

@@ -19,8 +19,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::em::{
-    Dataset, Em, EmConfig, EmError, Init, Mixture, adjusted_rand_index, initialise,
-    most_likely_components,
+    Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, adjusted_rand_index,
+    most_likely_components, starting_parameters,
 };
 
 /// The component labels of the drawn sample, one small integer per point.
@@ -120,6 +120,8 @@ pub struct Snapshot {
     pub converged: bool,
     /// Whether the run has reached `max_iter` or converged (running stops there).
     pub done: bool,
+    /// Why the run stopped, once it did (converged, at a saddle, or at max_iter).
+    pub stop: Option<StopReason>,
     /// For simulated data, the adjusted Rand index between the true labels and the most
     /// likely components under θ(t), over the explorer's drawn sample.
     pub agreement: Option<f64>,
@@ -140,6 +142,7 @@ impl Snapshot {
             log_likelihood: em.log_likelihood(),
             converged: em.converged(),
             done: em.is_done(),
+            stop: em.stop_reason(),
             agreement: truth.map(|truth| truth.agreement(&labels)),
             labels,
         }
@@ -477,17 +480,16 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
     }
 }
 
+/// θ(0) as `mixplore fit --seed S --n-init 1` gets it (run 0 of seed S), then the stepper.
 fn start(request: RunRequest) -> Result<Em, EmError> {
-    let initial = match request.init {
-        Init::Params(params) => params,
-        Init::Method(method) => initialise(
-            &request.data,
-            request.k,
-            method,
-            &request.config,
-            request.seed,
-        )?,
-    };
+    let initial = starting_parameters(
+        &request.data,
+        request.k,
+        &request.init,
+        &request.config,
+        request.seed,
+        0,
+    )?;
     Em::new(request.data, initial, request.config)
 }
 

@@ -29,7 +29,8 @@ pub use view::{Axes, Inspection, Outline, View, ellipse, padded_range};
 
 use crate::data::spec::Spec;
 use crate::em::{
-    CovarianceType, Dataset, EmConfig, FitOptions, Init, InitMethod, Mixture, match_components,
+    CovarianceType, Dataset, EmConfig, FitOptions, Init, InitMethod, Mixture, StopReason, limits,
+    match_components,
 };
 use crate::explorer::action::Action;
 use crate::explorer::batch::{BatchEvent, Job};
@@ -41,8 +42,8 @@ use crate::explorer::worker::{Command, RunRequest, Snapshot, Speed, TruthSample,
 /// The values `c` steps reg_covar through: the default first, up by tens, then none at all.
 pub const REG_COVAR_STEPS: &[f64] = &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0];
 
-/// The most components `]` goes to.
-pub const MAX_COMPONENTS: usize = 12;
+/// The most components `]` goes to (the shared limit of what the explorer can draw apart).
+pub const MAX_COMPONENTS: usize = limits::MAX_DRAWN_COMPONENTS;
 
 /// The largest K the BIC sweep tries.
 pub const MAX_SWEEP_K: usize = 8;
@@ -376,6 +377,11 @@ impl App {
     /// Whether the newest iteration met the convergence test.
     pub fn converged(&self) -> bool {
         self.timeline.newest().is_some_and(|(_, e)| e.converged)
+    }
+
+    /// Why the run stopped, once it did.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        self.timeline.newest().and_then(|(_, e)| e.stop)
     }
 
     /// Whether the run is over (converged, stopped or at max_iter).
@@ -959,12 +965,8 @@ impl App {
                 Vec::new()
             }
             EditorOutcome::Apply(spec) => {
-                if spec.n as u64 > editor::MAX_POINTS {
-                    self.note = Some(format!(
-                        "n {} is more than the editor draws ({}): lower n",
-                        spec.n,
-                        editor::MAX_POINTS
-                    ));
+                if let Err(error) = limits::check_points(spec.n as u128, spec.dim()) {
+                    self.note = Some(error.to_string());
                     return Vec::new();
                 }
                 self.overlays.pop();
@@ -1144,7 +1146,7 @@ impl App {
                         self.settings.k = fit.k;
                         self.settings.config.covariance = fit.covariance;
                         self.settings.init = init;
-                        self.settings.seed = fit.seed;
+                        self.settings.seed = fit.best_seed;
                         self.settings.use_init_params = false;
                         let mut effects = vec![Effect::CancelBatch];
                         effects.extend(self.restart());
@@ -1227,6 +1229,16 @@ impl App {
         if t != self.timeline.len() {
             // Iterations arrive in order; anything else is not this run's next one.
             return;
+        }
+        if let Some(StopReason::Saddle { components: (a, b) }) = snapshot.stop {
+            self.push_message(
+                Some(t),
+                format!(
+                    "stopped at a saddle point, not an optimum: components {} and {} are identical (a symmetric start that EM keeps symmetric); r or i for another start",
+                    a + 1,
+                    b + 1
+                ),
+            );
         }
         if snapshot.done {
             self.mode = Mode::Paused;

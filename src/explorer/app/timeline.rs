@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::em::Mixture;
+use crate::em::{Mixture, StopReason};
 use crate::explorer::worker::{Labels, Snapshot};
 
 /// The default byte budget of a run's kept parameters.
@@ -28,6 +28,8 @@ pub struct Entry {
     pub converged: bool,
     /// Whether the run ended at t.
     pub done: bool,
+    /// Why it ended, if it did.
+    pub stop: Option<StopReason>,
     /// Agreement with the truth (adjusted Rand index), when there is one.
     pub agreement: Option<f64>,
 }
@@ -181,6 +183,7 @@ impl Timeline {
             log_likelihood: snapshot.log_likelihood,
             converged: snapshot.converged,
             done: snapshot.done,
+            stop: snapshot.stop,
             agreement: snapshot.agreement,
         });
         self.insert_full(
@@ -301,6 +304,7 @@ mod tests {
             log_likelihood: -(1000.0 / (t as f64 + 1.0)),
             converged: false,
             done: false,
+            stop: None,
             agreement: None,
         }
     }

@@ -1,7 +1,8 @@
 //! The panel of a background batch: the BIC sweep (BIC against K per covariance type) or the
 //! restarts list (every restart's log-likelihood trace together), with the list of fits as they
 //! finish, the best marked and the highlighted one drawn bold. A ✗ after the iterations: the
-//! fit stopped at --max-iter without converging.
+//! fit stopped at --max-iter without converging; "saddle": it stopped with identical components
+//! (a symmetric start), not at an optimum.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -36,11 +37,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
     let mut lines = Vec::new();
     for (index, job) in view.jobs.iter().enumerate() {
         let options = &job.options;
+        // The seed listed is the one that reproduces the kept run alone (`fit --seed`).
+        let seed = match &view.results[index] {
+            Some(Ok(fit)) => fit.best_seed,
+            _ => options.seed,
+        };
         let head = format!(
             "{:<9} K{:<2} s{:<3}",
             options.config.covariance.name(),
             options.k,
-            options.seed
+            seed
         );
         let body = match &view.results[index] {
             None => "…".to_owned(),
@@ -50,7 +56,11 @@ pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
                 fit.log_likelihood,
                 fit.bic,
                 fit.iterations,
-                if fit.converged { "" } else { "✗" }
+                match fit.stop_reason {
+                    crate::em::StopReason::Saddle { .. } => " saddle",
+                    crate::em::StopReason::MaxIter => "✗",
+                    crate::em::StopReason::Converged => "",
+                }
             ),
         };
         let mark = if best == Some(index) {

@@ -22,6 +22,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "failed"
     } else if app.mode() == Mode::Running {
         "running"
+    } else if matches!(
+        app.stop_reason(),
+        Some(crate::em::StopReason::Saddle { .. })
+    ) {
+        "saddle (not converged: ! says why)"
     } else if app.converged() {
         "converged"
     } else if app.finished() {
