@@ -1400,3 +1400,48 @@ fn ctrl_z_without_job_control_comes_straight_back() {
     assert!(session.wait_exit(TIMEOUT).success());
     session.expect_restored();
 }
+
+/// The issue's hanging case: true means 0 and 9e149 with variance 1e-10, fitted from a random
+/// start. The costs of matching fitted to true components overflow to +∞, which once made the
+/// assignment loop for ever on the UI thread (q and Ctrl-C ignored). Now every frame draws and
+/// q quits at once.
+#[test]
+fn infinite_matching_costs_never_hang_the_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.toml");
+    std::fs::write(
+        &path,
+        "n = 200\nseed = 1\n[[components]]\nweight = 1\nmean = 0\ncov = 1e-10\n\
+         [[components]]\nweight = 1\nmean = 9e149\ncov = 1e-10\n",
+    )
+    .unwrap();
+    let mut session = Session::spawn(
+        &[
+            "explore",
+            "--spec",
+            path.to_str().unwrap(),
+            "--init",
+            "random",
+        ],
+        120,
+        40,
+    );
+    session
+        .wait_for_screen(explorer_shown, TIMEOUT)
+        .unwrap_or_else(|message| panic!("no first frame: {message}"));
+    // Steps, the truth overlay and the inspector all draw the matched components.
+    session.send("nnt");
+    thread::sleep(Duration::from_millis(300));
+    session.send("o");
+    thread::sleep(Duration::from_millis(300));
+    let asked = Instant::now();
+    session.send("q");
+    let status = session.wait_exit(TIMEOUT);
+    assert!(status.success(), "{status}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    session.expect_restored();
+}

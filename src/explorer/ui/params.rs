@@ -229,5 +229,41 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
     }
     lines = chosen;
+    // With room to spare and a truth to compare with: drawn points by fitted component (rows)
+    // and true class (columns), from the E-step whose colours are on screen.
+    if let (Some(confusion), Some(truth)) = (&view.confusion, &app.source().truth) {
+        let width = block.inner(area).width as usize;
+        let needed = confusion.len() + 2;
+        let cell = truth
+            .classes
+            .iter()
+            .map(|c| c.chars().count())
+            .chain(confusion.iter().flatten().map(|n| n.to_string().len()))
+            .max()
+            .unwrap_or(1)
+            .clamp(3, 8);
+        let row_width = 5 + (cell + 1) * truth.classes.len();
+        if available >= lines.len() + needed && row_width <= width {
+            lines.push(Line::from(Span::styled(
+                format!("points by component × {}", truth.name),
+                theme.dim(),
+            )));
+            let mut header = "     ".to_owned();
+            for class in &truth.classes {
+                let name: String = class.chars().take(cell).collect();
+                header.push_str(&format!(" {name:>cell$}"));
+            }
+            lines.push(Line::from(Span::styled(header, theme.dim())));
+            for (k, row) in confusion.iter().enumerate() {
+                let mut spans = vec![Span::styled(
+                    format!("■ {:<3}", k + 1),
+                    theme.component(app.slot(k)),
+                )];
+                let counts: String = row.iter().map(|n| format!(" {n:>cell$}")).collect();
+                spans.push(Span::raw(counts));
+                lines.push(Line::from(spans));
+            }
+        }
+    }
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
