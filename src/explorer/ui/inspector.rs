@@ -15,8 +15,8 @@ use crate::explorer::app::App;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let view = app.view();
     let title = match view.coloured_by {
-        Some(t) => format!(" Point inspector: E-step at θ({t}) (o or Esc closes) "),
-        None => " Point inspector (o or Esc closes) ".to_owned(),
+        Some(t) => format!(" Point inspector: E-step at θ({t}) · Esc closes "),
+        None => " Point inspector · Esc closes ".to_owned(),
     };
     let block = Block::bordered().title(title);
     let Some(inspection) = &view.inspection else {
