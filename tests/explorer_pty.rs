@@ -1445,3 +1445,28 @@ fn infinite_matching_costs_never_hang_the_ui() {
     );
     session.expect_restored();
 }
+
+/// Ctrl-C quits from every overlay, the save dialog and the editor included (it once typed a
+/// `c` into the save path), and the terminal comes back.
+#[test]
+fn ctrl_c_quits_from_every_overlay() {
+    for (opener, shows) in [
+        ("?", "Help: keys"),
+        ("!", "Messages"),
+        ("e", "Reproduce this run"),
+        ("o", "Point inspector"),
+        ("w", "Save the data set"),
+        ("s", "Simulation: Enter apply"),
+        ("b", "BIC sweep"),
+        ("R", "Restarts"),
+    ] {
+        let mut session = Session::start(&[], 100, 30);
+        session.expect_iter(0, 0, "paused");
+        session.send(opener);
+        session.expect_text(shows);
+        session.send("\x03");
+        let status = session.wait_exit(TIMEOUT);
+        assert!(status.success(), "Ctrl-C in {opener}: {status}");
+        session.expect_restored();
+    }
+}
