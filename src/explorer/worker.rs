@@ -87,8 +87,10 @@ pub enum Command {
     Pause,
     /// Pace of [`Command::Run`].
     SetSpeed(Speed),
-    /// Recompute θ(`to`) of run `run_id` from θ(`from_iteration`) = `from`, answered by
-    /// [`WorkerEvent::Derived`]; the UI asks when it no longer keeps an iteration it must show.
+    /// Recompute θ(`keep_from`) … θ(`to`) of run `run_id` from θ(`from_iteration`) = `from`,
+    /// each answered by a [`WorkerEvent::Derived`]; the UI asks when it no longer keeps an
+    /// iteration it must show. A newer derive or start queued behind it supersedes it, also
+    /// halfway through (the user has moved on).
     Derive {
         /// The run.
         run_id: u64,
@@ -96,7 +98,9 @@ pub enum Command {
         from_iteration: usize,
         /// Parameters of that iteration.
         from: Arc<Mixture>,
-        /// The iteration wanted (≥ `from_iteration`).
+        /// The first iteration wanted (> `from_iteration`).
+        keep_from: usize,
+        /// The last iteration wanted.
         to: usize,
     },
     /// End the thread.
@@ -388,15 +392,32 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 run_id,
                 from_iteration,
                 from,
+                keep_from,
                 to,
-            } => self.derive(run_id, from_iteration, &from, to),
+            } => self.derive(run_id, from_iteration, &from, keep_from..=to),
             Command::Shutdown => Flow::Stop,
         }
     }
 
-    /// Re-runs the current run's iterations from `from` (θ(from_iteration)) to θ(to): the same
-    /// M-steps on the same data, so the same numbers as the first time.
-    fn derive(&mut self, run_id: u64, from_iteration: usize, from: &Mixture, to: usize) -> Flow {
+    /// Whether a command waiting in the queue makes the derivation under way pointless.
+    fn superseded(&mut self) -> Result<bool, ()> {
+        self.coalesce()?;
+        Ok(self
+            .queued
+            .iter()
+            .any(|c| matches!(c, Command::Start(_) | Command::Derive { .. })))
+    }
+
+    /// Re-runs the current run's iterations from `from` (θ(from_iteration)) up to the end of
+    /// `wanted`, sending each wanted one: the same M-steps on the same data, so the same numbers
+    /// as the first time.
+    fn derive(
+        &mut self,
+        run_id: u64,
+        from_iteration: usize,
+        from: &Mixture,
+        wanted: std::ops::RangeInclusive<usize>,
+    ) -> Flow {
         let Some((current, em)) = self.run.as_ref() else {
             return Flow::Continue;
         };
@@ -404,30 +425,45 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
             return Flow::Continue;
         }
         let (data, config) = (Arc::clone(em.data()), *em.config());
-        let drawn = Arc::clone(&self.drawn);
-        let truth = self.truth.clone();
-        let derived = catch_unwind(AssertUnwindSafe(|| -> Result<Snapshot, EmError> {
-            let mut replay = Em::new(data, from.clone(), config)?;
-            for _ in from_iteration..to {
-                replay.step()?;
+        let mut replay = match Em::new(data, from.clone(), config) {
+            Ok(replay) => replay,
+            Err(error) => {
+                return self.emit(WorkerEvent::Failed {
+                    run_id,
+                    iteration: *wanted.end(),
+                    message: format!("cannot re-derive this iteration: {error}"),
+                });
             }
-            let mut snapshot = Snapshot::of(run_id, &replay, &drawn, truth.as_deref());
-            snapshot.iteration = to;
-            Ok(snapshot)
-        }));
-        match derived {
-            Ok(Ok(snapshot)) => self.emit(WorkerEvent::Derived(snapshot)),
-            Ok(Err(error)) => self.emit(WorkerEvent::Failed {
-                run_id,
-                iteration: to,
-                message: format!("cannot re-derive this iteration: {error}"),
-            }),
-            Err(panic) => self.emit(WorkerEvent::Failed {
-                run_id,
-                iteration: to,
-                message: format!("internal error: {}", panic_text(&panic)),
-            }),
+        };
+        for t in from_iteration + 1..=*wanted.end() {
+            match self.superseded() {
+                Err(()) => return Flow::Stop,
+                Ok(true) => return Flow::Continue,
+                Ok(false) => {}
+            }
+            let stepped = catch_unwind(AssertUnwindSafe(|| replay.step()));
+            let failure = match stepped {
+                Ok(Ok(_)) => None,
+                Ok(Err(error)) => Some(format!("cannot re-derive this iteration: {error}")),
+                Err(panic) => Some(format!("internal error: {}", panic_text(&panic))),
+            };
+            if let Some(message) = failure {
+                return self.emit(WorkerEvent::Failed {
+                    run_id,
+                    iteration: t,
+                    message,
+                });
+            }
+            if wanted.contains(&t) {
+                let mut snapshot =
+                    Snapshot::of(run_id, &replay, &self.drawn, self.truth.as_deref());
+                snapshot.iteration = t;
+                if let Flow::Stop = self.emit(WorkerEvent::Derived(snapshot)) {
+                    return Flow::Stop;
+                }
+            }
         }
+        Flow::Continue
     }
 
     fn pause_event(&mut self) -> Flow {
@@ -709,8 +745,16 @@ mod coalescing {
             run_id: 1,
             from_iteration: 2,
             from: Arc::clone(&snapshots[2].params),
+            keep_from: 5,
             to: 6,
         });
+        let five = loop {
+            if let WorkerEvent::Derived(s) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                break s;
+            }
+        };
+        assert_eq!(five.iteration, 5);
+        assert_eq!(*five.params, *snapshots[5].params);
         let derived = loop {
             if let WorkerEvent::Derived(s) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
                 break s;

@@ -51,6 +51,10 @@ pub const MAX_SWEEP_K: usize = 8;
 /// How many restarts `R` runs.
 pub const RESTARTS: u64 = 10;
 
+/// How many iterations before a re-derived one are re-derived with it, so that stepping back
+/// from it does not wait again at every step.
+const DERIVE_AHEAD: usize = 8;
+
 /// The most messages kept (the oldest go first).
 pub const MAX_MESSAGES: usize = 500;
 
@@ -218,7 +222,8 @@ pub struct App {
     presets: Vec<Preset>,
     next_id: u64,
     simulation: Option<u64>,
-    derivations: Vec<usize>,
+    /// The iterations asked of the worker to re-derive, first and last.
+    derivation: Option<(usize, usize)>,
     axes: Axes,
     view: View,
     quitting: bool,
@@ -254,7 +259,7 @@ impl App {
             presets: editor::presets(),
             next_id: 0,
             simulation: None,
-            derivations: Vec::new(),
+            derivation: None,
             axes: Axes {
                 dims: (0, 0),
                 x_range: (0.0, 1.0),
@@ -826,7 +831,7 @@ impl App {
             start: None,
         };
         self.timeline = Timeline::default();
-        self.derivations.clear();
+        self.derivation = None;
         self.mode = Mode::Paused;
         vec![Effect::Worker(Command::Start(RunRequest {
             run_id: self.run.id,
@@ -1192,7 +1197,12 @@ impl App {
             }
             WorkerEvent::Derived(snapshot) => {
                 if snapshot.run_id == self.run.id {
-                    self.derivations.retain(|&t| t != snapshot.iteration);
+                    if self
+                        .derivation
+                        .is_some_and(|(_, end)| end == snapshot.iteration)
+                    {
+                        self.derivation = None;
+                    }
                     self.timeline.restore(snapshot.iteration, &snapshot);
                 }
                 Vec::new()
@@ -1212,6 +1222,7 @@ impl App {
                     return Vec::new();
                 }
                 self.mode = Mode::Paused;
+                self.derivation = None;
                 let text = if iteration == 0 {
                     format!("cannot start: {message}")
                 } else {
@@ -1299,17 +1310,24 @@ impl App {
     /// needs but the timeline no longer keeps.
     fn rebuild_view(&mut self) -> Vec<Effect> {
         let mut effects = Vec::new();
-        for (t, from) in self.timeline.missing() {
-            if self.derivations.contains(&t) {
-                continue;
-            }
-            if let Some(full) = self.timeline.full(from) {
-                self.derivations.push(t);
+        let missing = self.timeline.missing();
+        let low = missing.iter().map(|&(t, _)| t).min();
+        let high = missing.iter().map(|&(t, _)| t).max();
+        let from = missing.iter().map(|&(_, from)| from).min();
+        if let (Some(low), Some(high), Some(from)) = (low, high, from) {
+            let asked = self
+                .derivation
+                .is_some_and(|(start, end)| start <= low && high <= end);
+            if let (false, Some(full)) = (asked, self.timeline.full(from)) {
+                // A few iterations before the shown one too, so stepping back stays smooth.
+                let keep_from = low.saturating_sub(DERIVE_AHEAD).max(from + 1);
+                self.derivation = Some((keep_from, high));
                 effects.push(Effect::Worker(Command::Derive {
                     run_id: self.run.id,
                     from_iteration: from,
                     from: Arc::clone(&full.params),
-                    to: t,
+                    keep_from,
+                    to: high,
                 }));
             }
         }

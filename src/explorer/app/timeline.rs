@@ -19,6 +19,9 @@ use crate::explorer::worker::{Labels, Snapshot};
 /// The default byte budget of a run's kept parameters.
 pub const DEFAULT_BUDGET: usize = 64 << 20;
 
+/// How many iterations up to the shown one are never dropped.
+const NEAR_SHOWN: usize = 10;
+
 /// What every iteration keeps.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Entry {
@@ -221,7 +224,7 @@ impl Timeline {
         }
     }
 
-    /// Drops kept parameters until within budget: never θ(0), the shown iteration and the one
+    /// Drops kept parameters until within budget: never θ(0), the shown iteration and the few
     /// before it, or the recent window; otherwise the checkpoint whose neighbours are closest,
     /// so the rest stay evenly spread.
     fn evict(&mut self) {
@@ -229,8 +232,11 @@ impl Timeline {
         while self.full_bytes > self.budget {
             let per = self.full.values().next_back().map_or(1, Full::bytes).max(1);
             let window = (self.budget / 2 / per).max(2);
-            let protected =
-                |t: usize| t == 0 || t + window > newest || t == self.shown || t + 1 == self.shown;
+            // θ(0), the recent window, and the shown iteration with a few before it (stepping
+            // back from it should not wait for the worker at every step).
+            let protected = |t: usize| {
+                t == 0 || t + window > newest || (t <= self.shown && t + NEAR_SHOWN > self.shown)
+            };
             let kept: Vec<usize> = self.full.keys().copied().collect();
             let victim = kept
                 .windows(3)
