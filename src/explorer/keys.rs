@@ -102,13 +102,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::Char('b')],
         label: "b",
         action: Action::OpenSweep,
-        help: "BIC sweep: K 1–8 × covariance types in the background; Enter opens a fit",
+        help: "BIC sweep: K 1–8 × covariance types from k-means++ (i there: another init); Enter replays",
     },
     Binding {
         keys: &[Key::Char('R')],
         label: "R",
         action: Action::OpenRestarts,
-        help: "10 seeded restarts of this model; their traces together; Enter opens one",
+        help: "10 seeded restarts of this model, their traces together; Enter replays one",
     },
     Binding {
         keys: &[Key::Char('o')],

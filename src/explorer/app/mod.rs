@@ -646,8 +646,12 @@ impl App {
                 }
                 Vec::new()
             }
-            Action::OpenSweep => self.open_batch(BatchKind::Sweep),
-            Action::OpenRestarts => self.open_batch(BatchKind::Restarts),
+            // Batches start from k-means++ whatever the main run uses (a random start makes
+            // most fits saddles); `i` in the panel changes it.
+            Action::OpenSweep => self.open_batch(BatchKind::Sweep, InitMethod::KMeansPlusPlus),
+            Action::OpenRestarts => {
+                self.open_batch(BatchKind::Restarts, InitMethod::KMeansPlusPlus)
+            }
             Action::NextX | Action::NextY => {
                 let d = self.source.data.dim();
                 if d <= 2 {
@@ -1075,11 +1079,10 @@ impl App {
         self.messages.push(Message { iteration, text });
     }
 
-    /// Asks for a batch of fits and opens its panel.
-    fn open_batch(&mut self, kind: BatchKind) -> Vec<Effect> {
+    /// Asks for a batch of fits from `init` and opens its panel.
+    fn open_batch(&mut self, kind: BatchKind, init: InitMethod) -> Vec<Effect> {
         let n = self.source.data.len();
         let settings = &self.settings;
-        let init = settings.init;
         let job = |k: usize, covariance: CovarianceType, seed: u64, n_init: usize| Job {
             options: FitOptions {
                 k,
@@ -1163,8 +1166,16 @@ impl App {
                     _ => self.note = Some("that fit has not finished yet".into()),
                 }
             }
+            Key::Char('i') => {
+                let (kind, init) = (view.kind, next_method(view.init));
+                self.note = Some(format!("batch restarted from {}", init.name()));
+                return self.open_batch(kind, init);
+            }
             Key::Char('q') => return self.act(Action::Quit),
-            _ => self.note = Some("↑/↓ choose, Enter replays the fit, Esc closes".into()),
+            _ => {
+                self.note =
+                    Some("↑/↓ choose, Enter replays the fit, i changes the init, Esc closes".into())
+            }
         }
         Vec::new()
     }
@@ -1422,6 +1433,15 @@ impl App {
                 }
             }
         }
+    }
+}
+
+/// The next seeded initialisation method, in the order `i` cycles them.
+fn next_method(method: InitMethod) -> InitMethod {
+    match method {
+        InitMethod::KMeansPlusPlus => InitMethod::RandomFromData,
+        InitMethod::RandomFromData => InitMethod::Random,
+        InitMethod::Random => InitMethod::KMeansPlusPlus,
     }
 }
 

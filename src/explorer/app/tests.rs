@@ -522,3 +522,38 @@ fn a_saddle_is_reported_as_such_not_as_converged() {
     let message = &app.messages().last().unwrap().text;
     assert!(message.contains("saddle"), "{message}");
 }
+
+#[test]
+fn batches_start_from_kmeans_plus_plus_and_i_changes_their_init() {
+    let mut settings = RunSettings::new(2);
+    settings.init = InitMethod::Random;
+    let (mut app, mut worker) = started(source(), settings);
+    let effects = press(&mut app, &mut worker, Key::Char('b'));
+    let first = match effects.as_slice() {
+        [Effect::StartBatch { id, jobs, .. }] => {
+            assert!(
+                jobs.iter()
+                    .all(|j| j.options.init == Init::Method(InitMethod::KMeansPlusPlus))
+            );
+            *id
+        }
+        other => panic!("{other:?}"),
+    };
+    let effects = press(&mut app, &mut worker, Key::Char('i'));
+    match effects.as_slice() {
+        [Effect::StartBatch { id, jobs, .. }] => {
+            assert_ne!(*id, first);
+            assert!(
+                jobs.iter()
+                    .all(|j| j.options.init == Init::Method(InitMethod::RandomFromData))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    match app.top() {
+        Some(Overlay::Batch(view)) => assert_eq!(view.init, InitMethod::RandomFromData),
+        other => panic!("{other:?}"),
+    }
+    // The main run is untouched.
+    assert_eq!(app.run().spec.init_label(), "random");
+}

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
         BatchKind::Restarts => "Restarts (other seeds)",
     };
     let title = format!(
-        " {what} · init {} · {}/{} done · Enter replays · Esc ",
+        " {what} · init {} (i) · {}/{} done · Enter replays · Esc ",
         view.init.name(),
         view.done(),
         view.jobs.len()
