@@ -69,7 +69,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     ];
     let messages = app.messages().len();
     let hints = if messages > 0 {
-        format!("space run  n/p step  r new seed  [ ] K  ! {messages} messages  ? help  q quit")
+        let noun = if messages == 1 { "message" } else { "messages" };
+        format!("space run  n/p step  r new seed  [ ] K  ! {messages} {noun}  ? help  q quit")
     } else {
         "space run  n/p step  +/- speed  r new seed  [ ] K  s simulate  ? help  q quit".to_owned()
     };
