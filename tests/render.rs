@@ -18,7 +18,10 @@ fn spec_source(file: &str) -> Source {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("assets/specs")
         .join(file);
-    Source::simulated(spec::load(&path).unwrap(), file, Origin::Spec(path))
+    // The origin as a user in the repository would type it, so snapshots do not depend on
+    // where the repository lives.
+    let origin = Origin::Spec(std::path::Path::new("assets/specs").join(file));
+    Source::simulated(spec::load(&path).unwrap(), file, origin)
 }
 
 /// Plays the worker and the batch thread in this thread, so screens are reproducible.
