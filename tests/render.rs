@@ -68,20 +68,7 @@ impl Driver {
                 Effect::StartBatch { id, data, jobs } => {
                     for (index, job) in jobs.iter().enumerate() {
                         let outcome = mixplore::em::fit(Arc::clone(&data), &job.options)
-                            .map(|result| FitSummary {
-                                k: job.options.k,
-                                covariance: job.options.config.covariance,
-                                seed: job.options.seed,
-                                log_likelihood: result.log_likelihood(),
-                                bic: result.bic(),
-                                aic: result.aic(),
-                                iterations: result.iterations,
-                                converged: result.converged,
-                                stop_reason: result.stop_reason,
-                                best_seed: result.best_seed,
-                                trace: result.trace.clone(),
-                                initial: result.initial.clone(),
-                            })
+                            .map(|result| FitSummary::of(&job.options, result))
                             .map_err(|e| e.to_string());
                         queue.extend(app.update(Msg::Batch(BatchEvent::Done {
                             batch: id,

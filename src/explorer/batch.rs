@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::em::{CovarianceType, Dataset, FitOptions, Mixture, StopReason, fit_cancellable};
+use crate::em::{
+    CovarianceType, Dataset, FitOptions, FitResult, Mixture, StopReason, fit_cancellable,
+};
 
 /// One fit of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,26 @@ pub struct FitSummary {
     pub trace: Vec<f64>,
     /// The starting parameters of the kept run, so the explorer can replay exactly this fit.
     pub initial: Mixture,
+}
+
+impl FitSummary {
+    /// The summary of a finished fit made with `options`.
+    pub fn of(options: &FitOptions, result: FitResult) -> Self {
+        Self {
+            k: options.k,
+            covariance: options.config.covariance,
+            seed: options.seed,
+            log_likelihood: result.log_likelihood(),
+            bic: result.bic(),
+            aic: result.aic(),
+            iterations: result.iterations,
+            converged: result.converged,
+            stop_reason: result.stop_reason,
+            best_seed: result.best_seed,
+            trace: result.trace,
+            initial: result.initial,
+        }
+    }
 }
 
 /// What a batch tells the UI.
@@ -95,20 +117,7 @@ impl Batch {
                         // Cancelled within the fit: nobody wants this result.
                         return;
                     }
-                    let outcome = outcome.map(|result| FitSummary {
-                        k: options.k,
-                        covariance: options.config.covariance,
-                        seed: options.seed,
-                        log_likelihood: result.log_likelihood(),
-                        bic: result.bic(),
-                        aic: result.aic(),
-                        iterations: result.iterations,
-                        converged: result.converged,
-                        stop_reason: result.stop_reason,
-                        best_seed: result.best_seed,
-                        trace: result.trace,
-                        initial: result.initial,
-                    });
+                    let outcome = outcome.map(|result| FitSummary::of(options, result));
                     if !sink(BatchEvent::Done {
                         batch,
                         index,

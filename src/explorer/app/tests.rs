@@ -335,20 +335,7 @@ fn batch_replays_use_the_listed_seed_and_init() {
     };
     let job = &jobs[3];
     let result = crate::em::fit(Arc::clone(&app.source().data), &job.options).unwrap();
-    let summary = FitSummary {
-        k: job.options.k,
-        covariance: job.options.config.covariance,
-        seed: job.options.seed,
-        log_likelihood: result.log_likelihood(),
-        bic: result.bic(),
-        aic: result.aic(),
-        iterations: result.iterations,
-        converged: result.converged,
-        stop_reason: result.stop_reason,
-        best_seed: result.best_seed,
-        trace: result.trace.clone(),
-        initial: result.initial.clone(),
-    };
+    let summary = FitSummary::of(&job.options, result.clone());
     app.update(Msg::Batch(BatchEvent::Done {
         batch: id,
         index: 3,
@@ -556,4 +543,289 @@ fn batches_start_from_kmeans_plus_plus_and_i_changes_their_init() {
     }
     // The main run is untouched.
     assert_eq!(app.run().spec.init_label(), "random");
+}
+
+// ----- ported from the state tests before the reducer -----
+
+#[test]
+fn running_follows_the_newest_and_pausing_stops() {
+    let (mut app, _) = started(source(), RunSettings::new(2));
+    let effects = app.update(Msg::Key(Key::Char(' ')));
+    assert!(matches!(effects.as_slice(), [Effect::Worker(Command::Run)]));
+    assert_eq!(app.mode(), Mode::Running);
+    let params = app.view().params.clone().unwrap();
+    app.update(Msg::Worker(WorkerEvent::Snapshot(Snapshot {
+        run_id: app.run().id,
+        iteration: 1,
+        params,
+        labels: vec![0u16; 60].into(),
+        log_likelihood: -10.0,
+        converged: false,
+        done: false,
+        stop: None,
+        agreement: None,
+    })));
+    assert_eq!(app.timeline().shown(), 1);
+    let effects = app.update(Msg::Key(Key::Char(' ')));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Worker(Command::Pause)]
+    ));
+    assert_eq!(app.mode(), Mode::Paused);
+}
+
+#[test]
+fn changing_k_restarts_within_bounds() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "]");
+    assert_eq!(app.run().spec.k, 3);
+    assert_eq!(app.view().params.as_ref().unwrap().k(), 3);
+    keys(&mut app, &mut worker, "[[");
+    assert_eq!(app.run().spec.k, 1);
+    let id = app.run().id;
+    assert!(app.update(Msg::Key(Key::Char('['))).is_empty());
+    assert_eq!((app.run().spec.k, app.run().id), (1, id));
+    assert!(app.note().is_some());
+}
+
+#[test]
+fn init_cycle_includes_given_parameters() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let labels: Vec<&str> = (0..3)
+        .map(|_| {
+            press(&mut app, &mut worker, Key::Char('i'));
+            app.run().spec.init_label()
+        })
+        .collect();
+    assert_eq!(labels, ["random-from-data", "random", "kmeans++"]);
+    let params = Mixture::from_params(&MixtureParams {
+        weights: vec![1.0, 1.0],
+        means: vec![vec![0.0, 0.0], vec![5.0, 0.0]],
+        covariances: vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]; 2],
+    })
+    .unwrap();
+    let mut settings = RunSettings::new(2);
+    settings.init_params = Some(Arc::new(params));
+    settings.init = InitMethod::Random;
+    let (mut app, _) = started(source(), settings);
+    let effects = app.update(Msg::Key(Key::Char('i')));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Worker(Command::Start(RunRequest {
+            init: Init::Params(_),
+            ..
+        }))]
+    ));
+    assert_eq!(app.run().spec.init_label(), "init-params");
+}
+
+#[test]
+fn failures_pause_and_block_running() {
+    let (mut app, _) = started(source(), RunSettings::new(2));
+    app.update(Msg::Key(Key::Char(' ')));
+    let run_id = app.run().id;
+    app.update(Msg::Worker(WorkerEvent::Failed {
+        run_id,
+        iteration: 4,
+        message: "component 2 collapsed".into(),
+    }));
+    assert_eq!(app.mode(), Mode::Paused);
+    assert!(
+        app.run()
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("iteration 4")
+    );
+    assert!(app.update(Msg::Key(Key::Char(' '))).is_empty());
+    assert!(app.messages().last().unwrap().text.contains("collapsed"));
+}
+
+#[test]
+fn dimension_keys_only_for_d_above_two() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "x");
+    assert_eq!(app.display().dims, (0, 1));
+    let values: Vec<f64> = (0..40).map(|i| (i * 7 % 11) as f64).collect();
+    let four = Source::loaded(
+        "four".into(),
+        Origin::Default,
+        (1..=4).map(|j| format!("x{j}")).collect(),
+        Dataset::new(4, values).unwrap(),
+    );
+    let (mut app, mut worker) = started(four, RunSettings::new(2));
+    keys(&mut app, &mut worker, "x");
+    assert_eq!(app.display().dims, (2, 1));
+    keys(&mut app, &mut worker, "y");
+    assert_eq!(app.display().dims, (2, 3));
+    keys(&mut app, &mut worker, "y");
+    assert_eq!(app.display().dims, (2, 0));
+}
+
+#[test]
+fn speeds_stay_in_range() {
+    let (mut app, _) = started(source(), RunSettings::new(2));
+    let mut last = None;
+    for _ in 0..20 {
+        last = app.update(Msg::Key(Key::Char('+'))).pop();
+    }
+    assert!(matches!(
+        last,
+        Some(Effect::Worker(Command::SetSpeed(Speed::Unlimited)))
+    ));
+    for _ in 0..20 {
+        last = app.update(Msg::Key(Key::Char('-'))).pop();
+    }
+    assert!(matches!(
+        last,
+        Some(Effect::Worker(Command::SetSpeed(Speed::PerSecond(r)))) if r == 1.0
+    ));
+}
+
+#[test]
+fn cancelling_the_editor_leaves_the_run_alone() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "ns");
+    let run_id = app.run().id;
+    press(&mut app, &mut worker, Key::Backspace);
+    keys(&mut app, &mut worker, "x");
+    assert!(press(&mut app, &mut worker, Key::Esc).is_empty());
+    assert!(app.top().is_none());
+    assert_eq!(
+        (app.run().id, app.source().data.len(), app.timeline().len()),
+        (run_id, 500, 2)
+    );
+}
+
+#[test]
+fn an_invalid_edit_cannot_be_applied() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "s");
+    for _ in 0..3 {
+        press(&mut app, &mut worker, Key::Backspace);
+    }
+    keys(&mut app, &mut worker, "0");
+    assert!(press(&mut app, &mut worker, Key::Enter).is_empty());
+    match app.top() {
+        Some(Overlay::Editor(editor)) => {
+            assert!(editor.message.as_deref().unwrap().contains("n must be"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(app.source().data.len(), 500);
+}
+
+#[test]
+fn truth_overlay_only_for_simulations() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "t");
+    assert!(!app.display().show_truth && app.note().is_some());
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "t");
+    assert!(app.display().show_truth);
+    assert!(!app.view().references.is_empty());
+}
+
+#[test]
+fn reg_covar_steps_and_restarts() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nc");
+    assert_eq!(app.run().spec.config.reg_covar, 1e-5);
+    assert_eq!((app.timeline().len(), app.run().id), (1, 2));
+    keys(&mut app, &mut worker, "ccccc");
+    assert_eq!(app.run().spec.config.reg_covar, 0.0);
+    keys(&mut app, &mut worker, "c");
+    assert_eq!(app.run().spec.config.reg_covar, 1e-6);
+}
+
+#[test]
+fn colours_follow_components_across_restarts() {
+    let one_d = |means: &[f64]| {
+        Mixture::from_flat(
+            1,
+            vec![1.0; means.len()],
+            means.to_vec(),
+            vec![1.0; means.len()],
+        )
+        .unwrap()
+    };
+    // The old run's component 0 (slot 2) sat at 10, component 1 (slot 0) at 0.
+    let previous = one_d(&[10.0, 0.0]);
+    let new = one_d(&[0.2, 9.5, 30.0]);
+    assert_eq!(carry_palette(&previous, &[2, 0], &new), vec![0, 2, 1]);
+    // A restart in the app keeps the colours of matched components.
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "n");
+    app.palette = vec![1, 0];
+    let before: Vec<(f64, usize)> = (0..2)
+        .map(|k| (app.view().params.as_ref().unwrap().mean(k)[0], app.slot(k)))
+        .collect();
+    keys(&mut app, &mut worker, "r");
+    let params = app.view().params.clone().unwrap();
+    for (mean, slot) in before {
+        let k = (0..2)
+            .min_by(|&a, &b| {
+                (params.mean(a)[0] - mean)
+                    .abs()
+                    .total_cmp(&(params.mean(b)[0] - mean).abs())
+            })
+            .unwrap();
+        assert_eq!(app.slot(k), slot);
+    }
+}
+
+#[test]
+fn the_inspector_moves_between_points_by_direction() {
+    // A plus sign of points around (0, 0).
+    let grid = Source::loaded(
+        "grid".into(),
+        Origin::Default,
+        vec!["a".into(), "b".into()],
+        Dataset::new(
+            2,
+            vec![
+                0.0, 0.0, 1.0, 0.0, 2.0, 0.0, -1.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0, -2.0,
+            ],
+        )
+        .unwrap(),
+    );
+    let (mut app, mut worker) = started(grid, RunSettings::new(2));
+    let cursor = |app: &App| {
+        app.overlays().iter().find_map(|o| match o {
+            Overlay::Inspector { cursor } => Some(*cursor),
+            _ => None,
+        })
+    };
+    keys(&mut app, &mut worker, "o");
+    assert_eq!(cursor(&app), Some(0));
+    press(&mut app, &mut worker, Key::Right);
+    assert_eq!(cursor(&app), Some(1));
+    press(&mut app, &mut worker, Key::Right);
+    assert_eq!(cursor(&app), Some(2));
+    press(&mut app, &mut worker, Key::Right);
+    assert_eq!(cursor(&app), Some(2), "nothing further right");
+    press(&mut app, &mut worker, Key::Left);
+    press(&mut app, &mut worker, Key::Left);
+    press(&mut app, &mut worker, Key::Down);
+    assert_eq!(cursor(&app), Some(5));
+    press(&mut app, &mut worker, Key::Down);
+    assert_eq!(cursor(&app), Some(6));
+    // While inspecting, arrows do not step; Esc closes the inspector, not the app.
+    assert_eq!(app.timeline().shown(), 0);
+    press(&mut app, &mut worker, Key::Esc);
+    assert_eq!(cursor(&app), None);
+    assert!(!app.quitting());
+}
+
+#[test]
+fn covariance_types_cycle_and_restart() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let names: Vec<&str> = (0..4)
+        .map(|_| {
+            keys(&mut app, &mut worker, "v");
+            app.run().spec.config.covariance.name()
+        })
+        .collect();
+    assert_eq!(names, ["diag", "spherical", "tied", "full"]);
+    assert_eq!(app.run().id, 5);
 }

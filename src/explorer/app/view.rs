@@ -281,3 +281,32 @@ pub fn padded_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
         .max(1e-12);
     (low - pad, high + pad)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ellipse_of_a_diagonal_covariance() {
+        let outline = ellipse((1.0, 2.0), 4.0, 0.0, 1.0, 1.0);
+        assert!((outline[0].0 - 3.0).abs() < 1e-12 && (outline[0].1 - 2.0).abs() < 1e-12);
+        let quarter = outline[ELLIPSE_SEGMENTS / 4];
+        assert!((quarter.0 - 1.0).abs() < 1e-12 && (quarter.1 - 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ellipse_of_a_correlated_covariance_follows_the_diagonal() {
+        // Σ = [[1, 0.9], [0.9, 1]]: major axis along (1, 1) with variance 1.9.
+        let outline = ellipse((0.0, 0.0), 1.0, 0.9, 1.0, 2.0);
+        let (x, y) = outline[0];
+        assert!((x - y).abs() < 1e-12);
+        assert!(((x * x + y * y).sqrt() - 2.0 * 1.9f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn padded_ranges_widen_a_single_value() {
+        let (low, high) = padded_range([2.0, 2.0].into_iter());
+        assert!(low < 2.0 && high > 2.0);
+        assert_eq!(padded_range(std::iter::empty()), (0.0, 1.0));
+    }
+}
