@@ -115,13 +115,32 @@ pub struct Simulated {
 /// It holds all n·D values: specs read by [`crate::data::spec`] are limited to
 /// [`crate::data::spec::MAX_SAMPLE_BYTES`]; for more, stream with a [`Sampler`].
 pub fn sample(mixture: &Mixture, n: usize, seed: u64) -> Simulated {
+    sample_with_progress(mixture, n, seed, |_| {})
+}
+
+/// Points drawn between two progress reports of [`sample_with_progress`].
+pub const PROGRESS_STEP: usize = 1 << 16;
+
+/// [`sample`], telling `progress` how many points are drawn every [`PROGRESS_STEP`] points (and
+/// at the end), so a caller drawing millions of points can show how far it is. The points are
+/// the same as [`sample`]'s.
+pub fn sample_with_progress(
+    mixture: &Mixture,
+    n: usize,
+    seed: u64,
+    mut progress: impl FnMut(usize),
+) -> Simulated {
     let dim = mixture.dim();
     let mut sampler = Sampler::new(mixture, seed);
     let mut values = vec![0.0; n * dim];
     let mut labels = Vec::with_capacity(n);
-    for point in values.chunks_exact_mut(dim) {
+    for (i, point) in values.chunks_exact_mut(dim).enumerate() {
         labels.push(sampler.next_into(point));
+        if (i + 1) % PROGRESS_STEP == 0 {
+            progress(i + 1);
+        }
     }
+    progress(n);
     // Unreachable failure: D ≥ 1 and the length is n·D; every value is finite, because
     // means and covariances are finite (so |L_ij| ≤ √Σ_ii ≤ 1.4e154) and a standard normal
     // drawn in double precision stays below 40 in magnitude: μ + L z cannot overflow.
@@ -133,6 +152,17 @@ pub fn sample(mixture: &Mixture, n: usize, seed: u64) -> Simulated {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_counts_up_to_n_and_leaves_the_points_alone() {
+        let mixture = two_component();
+        let mut reports = Vec::new();
+        let with = sample_with_progress(&mixture, 150_000, 9, |done| reports.push(done));
+        assert_eq!(reports, vec![65_536, 131_072, 150_000]);
+        let without = sample(&mixture, 150_000, 9);
+        assert_eq!(with.data.values(), without.data.values());
+        assert_eq!(with.labels, without.labels);
+    }
 
     fn two_component() -> Mixture {
         Mixture::from_flat(

@@ -63,6 +63,8 @@ pub enum Event {
     Batch(BatchEvent),
     /// A background save finished.
     Saved(SaveRequest, SaveOutcome),
+    /// A background simulation reported how far it is.
+    SimulationProgress(u64, f64),
     /// A background simulation finished.
     Simulated(u64, Result<Box<Source>, String>),
     /// A terminating signal (one of [`terminal::TERMINATING`]).
@@ -184,8 +186,16 @@ impl Executor {
                             .name
                             .clone()
                             .unwrap_or_else(|| "edited simulation".into());
+                        let progress = to_loop.clone();
+                        // A report per percent at most, so the channel is not flooded.
+                        let mut reported = 0.0;
                         let drawn = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                            Source::simulated(*spec, name, Origin::Edited)
+                            Source::simulated_with_progress(*spec, name, Origin::Edited, |done| {
+                                if done - reported >= 0.01 {
+                                    reported = done;
+                                    let _ = progress.send(Event::SimulationProgress(id, done));
+                                }
+                            })
                         }))
                         .map(Box::new)
                         .map_err(|_| "internal error while sampling".to_owned());
@@ -273,6 +283,7 @@ fn event_loop(
                 Event::Worker(event) => Msg::Worker(event),
                 Event::Batch(event) => Msg::Batch(event),
                 Event::Saved(request, outcome) => Msg::Saved { request, outcome },
+                Event::SimulationProgress(id, done) => Msg::SimulationProgress { id, done },
                 Event::Simulated(id, source) => Msg::Simulated { id, source },
                 Event::Signal(_) | Event::InputClosed => return Ok(()),
             };

@@ -87,6 +87,13 @@ pub enum Msg {
         /// How it went.
         outcome: SaveOutcome,
     },
+    /// How far the background simulation is (share done, 0 to 1).
+    SimulationProgress {
+        /// The simulation.
+        id: u64,
+        /// Share done.
+        done: f64,
+    },
     /// New simulated data are ready (or could not be drawn).
     Simulated {
         /// The simulation asked for.
@@ -221,7 +228,8 @@ pub struct App {
     previous_run: Option<(Arc<Mixture>, Vec<usize>)>,
     presets: Vec<Preset>,
     next_id: u64,
-    simulation: Option<u64>,
+    /// The background simulation under way, and its share done.
+    simulation: Option<(u64, f64)>,
     /// The iterations asked of the worker to re-derive, first and last.
     derivation: Option<(usize, usize)>,
     axes: Axes,
@@ -353,6 +361,11 @@ impl App {
         self.simulation.is_some()
     }
 
+    /// The share (0 to 1) of the background simulation done, while one runs.
+    pub fn simulation_progress(&self) -> Option<f64> {
+        self.simulation.map(|(_, share)| share)
+    }
+
     /// Whether the user asked to quit.
     pub fn quitting(&self) -> bool {
         self.quitting
@@ -413,6 +426,14 @@ impl App {
             }
             Msg::Saved { request, outcome } => {
                 self.save_finished(&request, outcome);
+                Vec::new()
+            }
+            Msg::SimulationProgress { id, done } => {
+                if let Some((pending, share)) = self.simulation.as_mut()
+                    && *pending == id
+                {
+                    *share = done;
+                }
                 Vec::new()
             }
             Msg::Simulated { id, source } => self.simulated(id, source),
@@ -980,8 +1001,7 @@ impl App {
                 }
                 self.overlays.pop();
                 self.next_id += 1;
-                self.simulation = Some(self.next_id);
-                self.note = Some(format!("drawing {} points in the background…", spec.n));
+                self.simulation = Some((self.next_id, 0.0));
                 vec![Effect::Simulate {
                     id: self.next_id,
                     spec: Box::new(spec),
@@ -991,7 +1011,7 @@ impl App {
     }
 
     fn simulated(&mut self, id: u64, source: Result<Box<Source>, String>) -> Vec<Effect> {
-        if self.simulation != Some(id) {
+        if self.simulation.is_none_or(|(pending, _)| pending != id) {
             return Vec::new();
         }
         self.simulation = None;

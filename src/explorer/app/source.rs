@@ -77,7 +77,21 @@ pub struct Source {
 impl Source {
     /// Data drawn from `spec`, named `name`, with its truth.
     pub fn simulated(spec: Spec, name: impl Into<String>, origin: Origin) -> Self {
-        let simulated = simulate::sample(&spec.mixture, spec.n, spec.seed);
+        Self::simulated_with_progress(spec, name, origin, |_| {})
+    }
+
+    /// [`Source::simulated`], telling `progress` the share done (0 to 1) as the points are drawn.
+    pub fn simulated_with_progress(
+        spec: Spec,
+        name: impl Into<String>,
+        origin: Origin,
+        mut progress: impl FnMut(f64),
+    ) -> Self {
+        let n = spec.n.max(1) as f64;
+        // Drawing is most of the work; the true log-likelihood takes the last part.
+        let simulated = simulate::sample_with_progress(&spec.mixture, spec.n, spec.seed, |done| {
+            progress(0.9 * done as f64 / n)
+        });
         let data = Arc::new(simulated.data);
         let true_log_likelihood = log_likelihood_of(&data, &spec.mixture);
         let k = spec.k();

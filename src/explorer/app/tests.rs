@@ -310,7 +310,9 @@ fn the_editor_caps_n_and_simulates_off_the_ui_thread() {
         Some(Effect::Simulate { id, spec }) => (id, spec),
         other => panic!("{other:?}"),
     };
-    assert!(app.simulating());
+    assert_eq!(app.simulation_progress(), Some(0.0));
+    app.update(Msg::SimulationProgress { id, done: 0.5 });
+    assert_eq!(app.simulation_progress(), Some(0.5));
     // Keys still work while sampling.
     keys(&mut app, &mut worker, "?");
     press(&mut app, &mut worker, Key::Esc);

@@ -77,8 +77,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let top = app.top();
     let second = if let Some(note) = app.note() {
         Line::from(note.to_owned())
-    } else if app.simulating() {
-        Line::from("drawing the new simulation in the background…")
+    } else if let Some(share) = app.simulation_progress() {
+        Line::from(format!(
+            "drawing the new simulation in the background: {:.0} % (keys still work)",
+            100.0 * share
+        ))
     } else if matches!(top, Some(Overlay::Prompt(_))) {
         Line::from(Span::styled(
             "saving: type a path, Enter saves, Esc cancels",
