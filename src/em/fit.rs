@@ -331,6 +331,14 @@ pub fn most_likely_components(data: &Dataset, indices: &[usize], mixture: &Mixtu
     prepared.most_likely(indices.iter().map(|&i| data.row(i)))
 }
 
+/// For each of the points `indices` of `data` under `mixture`: its most likely component
+/// (0-based, as [`most_likely_components`]) and that component's responsibility, the largest
+/// r_ik (1 for a sure assignment, 1/K for a point no component claims more than another).
+pub fn assignments(data: &Dataset, indices: &[usize], mixture: &Mixture) -> Vec<(usize, f64)> {
+    let prepared = Prepared::new(mixture);
+    prepared.assignments(indices.iter().map(|&i| data.row(i)))
+}
+
 /// The total log-likelihood of `data` under `mixture` (one parallel pass, no n×K matrix).
 pub fn log_likelihood_of(data: &Dataset, mixture: &Mixture) -> f64 {
     super::pass::e_step_stats(data, &Prepared::new(mixture)).log_likelihood
@@ -353,6 +361,34 @@ pub fn component_log_densities(mixture: &Mixture, point: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assignments_agree_with_the_responsibilities() {
+        let values: Vec<f64> = (0..120)
+            .map(|i| (i % 3) as f64 * 2.5 + (i as f64 * 0.71).sin())
+            .collect();
+        let data = Dataset::new(2, values).unwrap();
+        let mixture = Mixture::from_flat(
+            2,
+            vec![0.3, 0.7],
+            vec![0.0, 0.5, 3.0, 2.5],
+            vec![1.0, 0.2, 0.2, 1.5, 2.0, -0.4, -0.4, 1.0],
+        )
+        .unwrap();
+        let indices: Vec<usize> = (0..data.len()).collect();
+        let (responsibilities, _) = responsibilities_of(&data, &mixture);
+        let labels = most_likely_components(&data, &indices, &mixture);
+        for ((i, (label, share)), expected) in assignments(&data, &indices, &mixture)
+            .into_iter()
+            .enumerate()
+            .zip(labels)
+        {
+            assert_eq!(label, expected);
+            let row = &responsibilities[i * 2..i * 2 + 2];
+            let top = row.iter().copied().fold(0.0, f64::max);
+            assert!((share - top).abs() < 1e-12, "{share} vs {top}");
+        }
+    }
     use std::time::{Duration, Instant};
 
     fn blobs(n: usize) -> Arc<Dataset> {

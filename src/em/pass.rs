@@ -120,6 +120,32 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// For each point: the index of its most likely component and that component's
+    /// responsibility max_k r_k = λ_k φ_k / Σ_j λ_j φ_j (how sure the assignment is).
+    pub(crate) fn assignments<'a>(
+        &self,
+        points: impl Iterator<Item = &'a [f64]>,
+    ) -> Vec<(usize, f64)> {
+        let mut diffs = vec![0.0; self.k * self.dim];
+        let mut log_probs = vec![0.0; self.k];
+        points
+            .map(|point| {
+                self.joint_log_probs(point, &mut diffs, &mut log_probs);
+                let (best, top) = log_probs
+                    .iter()
+                    .enumerate()
+                    .fold((0, f64::NEG_INFINITY), |best, (k, &v)| {
+                        if v > best.1 { (k, v) } else { best }
+                    });
+                // Σ_j exp(l_j − l_best) ≥ 1, so the share is in (0, 1] without overflow.
+                let total: f64 = log_probs.iter().map(|&l| (l - top).exp()).sum();
+                (best, 1.0 / total)
+            })
+            .collect()
+    }
+}
+
 /// The inverse of a lower-triangular row-major D×D matrix (itself lower-triangular).
 fn invert_lower(dim: usize, lower: &[f64]) -> Vec<f64> {
     let mut inverse = vec![0.0; dim * dim];
