@@ -367,7 +367,11 @@ fn starts_on_the_default_simulation() {
     assert_eq!(status.speed, "10 it/s", "{}", status.line);
     // At 80 columns the source name, which comes last, may be cut; init and seed may not.
     assert!(status.line.contains("│ default"), "{}", status.line);
-    assert!(status.line.contains("kmeans++ seed 0"), "{}", status.line);
+    assert!(
+        status.line.contains("random-from-data seed 3"),
+        "{}",
+        status.line
+    );
     assert_eq!(data_title(&screen).as_deref(), Some("x1 → vs x2 ↑"));
     assert_eq!(log_likelihood(&screen).map(|(_, t)| t), Some(0), "{screen}");
     let parser = session.parser.lock().unwrap();
@@ -684,23 +688,23 @@ fn restart_takes_the_next_seed() {
     // The seed shows at the standard 80 columns.
     let mut session = Session::start(&[], 80, 24);
     let screen = session.expect_iter(0, 0, "paused");
-    assert!(screen.contains("kmeans++ seed 0"), "{screen}");
+    // The default start: means at two data points (visibly poor, so EM has work to show).
+    assert!(screen.contains("random-from-data seed 3"), "{screen}");
     session.send("nn");
     session.expect_iter(2, 2, "paused");
     session.send("r");
-    session.expect("a restart with seed 1", |s| {
+    session.expect("a restart with seed 4", |s| {
         status_of(s).is_some_and(|st| {
-            st.line.contains("seed 1") && (st.shown, st.newest) == (0, 0) && st.state == "paused"
+            st.line.contains("seed 4") && (st.shown, st.newest) == (0, 0) && st.state == "paused"
         })
     });
     // `i` moves to the next initialisation method and restarts too.
     session.send("n");
     session.expect_iter(1, 1, "paused");
     session.send("i");
-    session.expect("random-from-data at iter 0", |s| {
-        status_of(s).is_some_and(|st| {
-            st.line.contains("random-from-data seed 1") && (st.shown, st.newest) == (0, 0)
-        })
+    session.expect("random at iter 0", |s| {
+        status_of(s)
+            .is_some_and(|st| st.line.contains("random seed 4") && (st.shown, st.newest) == (0, 0))
     });
 }
 

@@ -338,3 +338,15 @@ fn messages_and_reproduce_overlays_80x24() {
     );
     insta::assert_snapshot!(format!("{messages}\n{reproduce}"));
 }
+
+#[test]
+fn convergence_view_120x40() {
+    let (mut app, mut driver) = app_after("overlapping.toml", 3, 12);
+    keys(&mut app, &mut driver, "l");
+    let screen = render(&app, 120, 40, COLOUR);
+    assert!(
+        screen.contains("log10(L* − L(t))") && screen.contains("rate ΔL(t)/ΔL(t−1)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -132,12 +132,13 @@ impl Prepared {
         points
             .map(|point| {
                 self.joint_log_probs(point, &mut diffs, &mut log_probs);
-                let (best, top) = log_probs
-                    .iter()
-                    .enumerate()
-                    .fold((0, f64::NEG_INFINITY), |best, (k, &v)| {
-                        if v > best.1 { (k, v) } else { best }
-                    });
+                let (best, top) =
+                    log_probs
+                        .iter()
+                        .enumerate()
+                        .fold((0, f64::NEG_INFINITY), |best, (k, &v)| {
+                            if v > best.1 { (k, v) } else { best }
+                        });
                 // Σ_j exp(l_j − l_best) ≥ 1, so the share is in (0, 1] without overflow.
                 let total: f64 = log_probs.iter().map(|&l| (l - top).exp()).sum();
                 (best, 1.0 / total)

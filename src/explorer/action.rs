@@ -44,6 +44,8 @@ pub enum Action {
     NextY,
     /// Next point marker.
     CycleMarker,
+    /// Next view of the log-likelihood panel (trace, convergence).
+    CycleLogView,
     /// Open or close the help overlay.
     ToggleHelp,
     /// Open the simulation editor.

@@ -135,6 +135,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "",
     },
     Binding {
+        keys: &[Key::Char('l')],
+        label: "l",
+        action: Action::CycleLogView,
+        help: "log-likelihood panel: trace, or convergence log10(L* − L(t)) with its rate",
+    },
+    Binding {
         keys: &[Key::Char('m')],
         label: "m",
         action: Action::CycleMarker,

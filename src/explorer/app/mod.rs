@@ -166,6 +166,15 @@ impl MarkerKind {
     }
 }
 
+/// What the log-likelihood panel plots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogView {
+    /// log L(θ(t)) against t.
+    Trace,
+    /// log10(L* − L(t)) against t, L* the best value reached.
+    Convergence,
+}
+
 /// Whether the worker is iterating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -206,6 +215,8 @@ pub struct Display {
     pub dims: (usize, usize),
     /// Whether the true components' ellipses are drawn.
     pub show_truth: bool,
+    /// What the log-likelihood panel plots.
+    pub log_view: LogView,
 }
 
 /// The explorer's whole state.
@@ -258,6 +269,7 @@ impl App {
                 marker: MarkerKind::Braille,
                 dims: (0, 0),
                 show_truth: false,
+                log_view: LogView::Trace,
             },
             overlays: Vec::new(),
             note: None,
@@ -693,6 +705,13 @@ impl App {
                     (x, next(y, x))
                 };
                 self.prepare_axes();
+                Vec::new()
+            }
+            Action::CycleLogView => {
+                self.display.log_view = match self.display.log_view {
+                    LogView::Trace => LogView::Convergence,
+                    LogView::Convergence => LogView::Trace,
+                };
                 Vec::new()
             }
             Action::CycleMarker => {

@@ -1,16 +1,17 @@
 //! The log-likelihood panel: the trace over iterations with the shown iteration marked, its
-//! value and change, the convergence state, and a flag on any decrease (EM never decreases the
-//! log-likelihood in exact arithmetic, so a decrease means a numerical problem).
+//! value and change, the convergence state, and a flag on any decrease (exact EM never decreases
+//! the log-likelihood; reg_covar can, and the messages say so). `l` switches to the convergence
+//! view: log10(L* − L(t)) against t, where linear convergence is a straight line.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
 use super::{Theme, short};
-use crate::explorer::app::App;
+use crate::explorer::app::{App, LogView};
 
 /// A decrease smaller than this fraction of |LL| is rounding, not a problem.
 const DECREASE_TOLERANCE: f64 = 1e-9;
@@ -67,22 +68,66 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(text).style(theme.dim()).block(block), area);
         return;
     }
-    let points = trace.as_slice();
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match app.display().log_view {
+        LogView::Trace => trace_chart(frame, inner, app, &trace, t, theme),
+        LogView::Convergence => convergence_chart(frame, inner, &trace, t, theme),
+    }
+}
+
+/// The log-likelihood against t, scaled to the run; the true log-likelihood as a labelled line
+/// when it falls inside, an arrow note when outside, and a note when the fit passes it.
+fn trace_chart(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    trace: &[(f64, f64)],
+    t: usize,
+    theme: &Theme,
+) {
     let reference = app
         .source()
         .simulation
         .as_ref()
         .map(|s| s.true_log_likelihood);
-    // Early iterations can sit far below the rest: scale to the values seen, padded.
+    // The axis follows the run (early iterations can sit far below the rest), not the truth.
     let (low, high) = trace
         .iter()
         .map(|&(_, v)| v)
-        .chain(reference)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
     let pad = ((high - low) * 0.05).max(high.abs() * 1e-12).max(1e-9);
     let (low, high) = (low - pad, high + pad);
+    let best = trace
+        .iter()
+        .map(|&(_, v)| v)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let note = match reference {
+        Some(truth) if best > truth => Some(format!(
+            "fit {} > true {} (the MLE fits this sample better than the truth){}",
+            short(best),
+            short(truth),
+            if truth < low {
+                " · true ↓ below the axis"
+            } else {
+                ""
+            }
+        )),
+        Some(truth) if truth > high => Some(format!("true LL {} ↑ above the axis", short(truth))),
+        Some(truth) if truth < low => Some(format!("true LL {} ↓ below the axis", short(truth))),
+        _ => None,
+    };
+    let area = match &note {
+        Some(note) if area.height > 3 => {
+            let [note_area, chart_area] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+            frame.render_widget(Paragraph::new(note.clone()).style(theme.dim()), note_area);
+            chart_area
+        }
+        _ => area,
+    };
     let last = trace.last().map_or(0.0, |&(t, _)| t);
     let marker_line = [(t as f64, low), (t as f64, high)];
     let line_style = if theme.colour {
@@ -90,8 +135,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         Style::default()
     };
-    let reference_line: Vec<(f64, f64)> =
-        reference.map_or_else(Vec::new, |value| vec![(0.0, value), (last.max(1.0), value)]);
+    let reference_line: Vec<(f64, f64)> = reference
+        .filter(|value| (low..=high).contains(value))
+        .map_or_else(Vec::new, |value| vec![(0.0, value), (last.max(1.0), value)]);
     let reference_style = if theme.colour {
         Style::default().fg(ratatui::style::Color::Gray)
     } else {
@@ -102,7 +148,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
             .style(line_style)
-            .data(points),
+            .data(trace),
         Dataset::default()
             .marker(Marker::Braille)
             .graph_type(GraphType::Line)
@@ -113,6 +159,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         datasets.insert(
             0,
             Dataset::default()
+                .name("true LL")
                 .marker(Marker::Dot)
                 .graph_type(GraphType::Line)
                 .style(reference_style)
@@ -120,7 +167,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         );
     }
     let chart = Chart::new(datasets)
-        .block(block)
         .x_axis(
             Axis::default()
                 .bounds([0.0, last.max(1.0)])
@@ -132,4 +178,99 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .labels(vec![Span::raw(short(low)), Span::raw(short(high))]),
         );
     frame.render_widget(chart, area);
+}
+
+/// log10(L* − L(t)) against t, L* the best value reached: linear convergence is a straight
+/// line whose slope is log10 of the rate, shown as the ratio of successive increments.
+fn convergence_chart(frame: &mut Frame, area: Rect, trace: &[(f64, f64)], t: usize, theme: &Theme) {
+    let best = trace
+        .iter()
+        .map(|&(_, v)| v)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let points: Vec<(f64, f64)> = trace
+        .iter()
+        .filter(|&&(_, v)| best - v > 0.0)
+        .map(|&(i, v)| (i, (best - v).log10()))
+        .collect();
+    let rate = convergence_rate(trace, t);
+    let note = match rate {
+        Some(rate) => format!(
+            "log10(L* − L(t)), L* {} best · rate ΔL(t)/ΔL(t−1) {rate:.3} · straight: linear",
+            short(best)
+        ),
+        None => format!(
+            "log10(L* − L(t)), L* {} best · straight: linear convergence",
+            short(best)
+        ),
+    };
+    let [note_area, chart_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    frame.render_widget(Paragraph::new(note).style(theme.dim()), note_area);
+    if points.len() < 2 {
+        frame.render_widget(
+            Paragraph::new("needs two iterations below the best").style(theme.dim()),
+            chart_area,
+        );
+        return;
+    }
+    let (low, high) = points
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &(_, v)| {
+            (lo.min(v), hi.max(v))
+        });
+    let (low, high) = (low.floor(), high.ceil().max(low.floor() + 1.0));
+    let last = trace.last().map_or(1.0, |&(t, _)| t).max(1.0);
+    let marker_line = [(t as f64, low), (t as f64, high)];
+    let style = if theme.colour {
+        Style::default().fg(ratatui::style::Color::Cyan)
+    } else {
+        Style::default()
+    };
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(style)
+            .data(&points),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.warning())
+            .data(&marker_line),
+    ])
+    .x_axis(
+        Axis::default()
+            .bounds([0.0, last])
+            .labels(vec![Span::raw("0"), Span::raw(format!("{last}"))]),
+    )
+    .y_axis(Axis::default().bounds([low, high]).labels(vec![
+        Span::raw(format!("1e{low}")),
+        Span::raw(format!("1e{high}")),
+    ]));
+    frame.render_widget(chart, chart_area);
+}
+
+/// The ratio of successive increments (L(t) − L(t−1)) / (L(t−1) − L(t−2)) at the shown t, or the
+/// last t with three values: the linear rate of convergence EM settles into.
+pub fn convergence_rate(trace: &[(f64, f64)], t: usize) -> Option<f64> {
+    let t = t.min(trace.len().checked_sub(1)?);
+    let t = t.max(2);
+    let (a, b, c) = (trace.get(t - 2)?.1, trace.get(t - 1)?.1, trace.get(t)?.1);
+    let (before, now) = (b - a, c - b);
+    (before > 0.0 && now.is_finite()).then(|| now / before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_of_a_geometric_approach_is_its_ratio() {
+        // L(t) = −ρ^t: increments shrink by ρ each step.
+        let trace: Vec<(f64, f64)> = (0..10).map(|t| (t as f64, -(0.8f64).powi(t))).collect();
+        for t in 2..10 {
+            assert!((convergence_rate(&trace, t).unwrap() - 0.8).abs() < 1e-12);
+        }
+        assert_eq!(convergence_rate(&trace[..2], 1), None);
+    }
 }
