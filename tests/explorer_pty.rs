@@ -316,9 +316,11 @@ fn data_title(screen: &str) -> Option<String> {
     let rest = screen.split("Data: ").nth(1)?;
     let title: String = rest
         .chars()
-        .take_while(|&c| c != '─' && c != '\n')
+        .take_while(|&c| c != '─' && c != '\n' && c != '┐')
         .collect();
-    Some(title.trim().to_owned())
+    // The axes, without the notes after them (half-step, unsure points, sample).
+    let axes = title.split(" · ").next().unwrap_or(&title);
+    Some(axes.trim().to_owned())
 }
 
 /// Sends a signal with the system's `kill` (the shell's built-in where there is no program).

@@ -19,12 +19,21 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::em::{
-    Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, adjusted_rand_index,
-    most_likely_components, starting_parameters,
+    Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, adjusted_rand_index, assignments,
+    starting_parameters,
 };
 
 /// The component labels of the drawn sample, one small integer per point.
 pub type Labels = Arc<[u16]>;
+
+/// The responsibility of each drawn point's most likely component, scaled to 0–255 (a byte
+/// per point keeps snapshots small; the panels only tell sure from uncertain).
+pub type Shares = Arc<[u8]>;
+
+/// A responsibility in 0–1 as a [`Shares`] byte.
+pub fn share_byte(share: f64) -> u8 {
+    (share.clamp(0.0, 1.0) * 255.0).round() as u8
+}
 
 /// The true components of some of the points (simulated data), so each snapshot can say how
 /// well the fit's labels agree with the truth.
@@ -118,6 +127,8 @@ pub struct Snapshot {
     pub params: Arc<Mixture>,
     /// The most likely component under θ(t) of each drawn point (the E-step at θ(t)).
     pub labels: Labels,
+    /// How sure each of those assignments is: its responsibility max_k r_ik, as 0–255.
+    pub shares: Shares,
     /// trace[t], the total log-likelihood at θ(t).
     pub log_likelihood: f64,
     /// Whether iteration t met the convergence test.
@@ -135,10 +146,12 @@ impl Snapshot {
     /// The current state of `em`, as run `run_id`: the labels of the `drawn` points, and their
     /// agreement with `truth` if given.
     pub fn of(run_id: u64, em: &Em, drawn: &[usize], truth: Option<&TruthSample>) -> Self {
-        let labels: Labels = most_likely_components(em.data(), drawn, em.params())
-            .into_iter()
-            .map(|k| u16::try_from(k).unwrap_or(u16::MAX))
+        let assigned = assignments(em.data(), drawn, em.params());
+        let labels: Labels = assigned
+            .iter()
+            .map(|&(k, _)| u16::try_from(k).unwrap_or(u16::MAX))
             .collect();
+        let shares: Shares = assigned.iter().map(|&(_, r)| share_byte(r)).collect();
         Self {
             run_id,
             iteration: em.iteration(),
@@ -149,6 +162,7 @@ impl Snapshot {
             stop: em.stop_reason(),
             agreement: truth.map(|truth| truth.agreement(&labels)),
             labels,
+            shares,
         }
     }
 }

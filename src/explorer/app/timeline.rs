@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::em::{Mixture, StopReason};
-use crate::explorer::worker::{Labels, Snapshot};
+use crate::explorer::worker::{Labels, Shares, Snapshot};
 
 /// The default byte budget of a run's kept parameters.
 pub const DEFAULT_BUDGET: usize = 64 << 20;
@@ -44,6 +44,8 @@ pub struct Full {
     pub params: Arc<Mixture>,
     /// Most likely component of each drawn point under θ(t).
     pub labels: Labels,
+    /// How sure each of those assignments is (responsibility, 0–255).
+    pub shares: Shares,
 }
 
 impl Full {
@@ -51,7 +53,7 @@ impl Full {
     pub fn bytes(&self) -> usize {
         let (k, d) = (self.params.k(), self.params.dim());
         // Weights, means, covariances and their Cholesky factors.
-        8 * (k + k * d + 2 * k * d * d) + 2 * self.labels.len() + 128
+        8 * (k + k * d + 2 * k * d * d) + 2 * self.labels.len() + self.shares.len() + 128
     }
 }
 
@@ -194,6 +196,7 @@ impl Timeline {
             Full {
                 params: Arc::clone(&snapshot.params),
                 labels: Arc::clone(&snapshot.labels),
+                shares: Arc::clone(&snapshot.shares),
             },
         );
         if self.follow {
@@ -211,6 +214,7 @@ impl Timeline {
                 Full {
                     params: Arc::clone(&snapshot.params),
                     labels: Arc::clone(&snapshot.labels),
+                    shares: Arc::clone(&snapshot.shares),
                 },
             );
             self.evict();
@@ -307,6 +311,7 @@ mod tests {
             iteration: t,
             params: Arc::new(params),
             labels: vec![0u16; 100].into(),
+            shares: vec![255u8; 100].into(),
             log_likelihood: -(1000.0 / (t as f64 + 1.0)),
             converged: false,
             done: false,
@@ -342,6 +347,7 @@ mod tests {
         let per = Full {
             params: Arc::clone(&one.params),
             labels: Arc::clone(&one.labels),
+            shares: Arc::clone(&one.shares),
         }
         .bytes();
         for t in 0..2000 {
@@ -381,6 +387,7 @@ mod tests {
         let per = Full {
             params: Arc::clone(&one.params),
             labels: Arc::clone(&one.labels),
+            shares: Arc::clone(&one.shares),
         }
         .bytes();
         let mut timeline = Timeline::with_budget(per * 40);

@@ -9,6 +9,9 @@ use crate::em::{Mixture, component_log_densities, match_components};
 
 use super::timeline::{Phase, Timeline};
 
+/// A point whose largest responsibility is at least this is drawn as surely assigned.
+pub const SURE: f64 = 0.9;
+
 /// Segments per ellipse outline: smooth at any panel size a terminal has.
 const ELLIPSE_SEGMENTS: usize = 72;
 
@@ -63,6 +66,9 @@ pub struct View {
     pub labels: Option<Arc<[u16]>>,
     /// Positions in the drawn sample whose component the shown E-step changed.
     pub changed: Vec<usize>,
+    /// Positions in the drawn sample whose assignment is uncertain (largest responsibility
+    /// below [`SURE`]) in the E-step whose colours are shown.
+    pub uncertain: Vec<usize>,
     /// The shown iteration's parameters are being re-derived by the worker.
     pub pending: bool,
     /// For each fitted component, the true component matched to it.
@@ -140,6 +146,17 @@ impl View {
                 .collect(),
             _ => Vec::new(),
         };
+        let sure = crate::explorer::worker::share_byte(SURE);
+        let uncertain = colouring_full
+            .map(|f| {
+                f.shares
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, share)| **share < sure)
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default();
         let params = shown.map(|f| Arc::clone(&f.params));
         let truth_match = match (&params, inputs.truth) {
             (Some(params), Some(truth)) if truth.dim() == params.dim() => {
@@ -197,6 +214,7 @@ impl View {
             colouring,
             labels,
             changed,
+            uncertain,
             truth_match,
             outlines,
             references,
@@ -301,6 +319,50 @@ mod tests {
         let (x, y) = outline[0];
         assert!((x - y).abs() < 1e-12);
         assert!(((x * x + y * y).sqrt() - 2.0 * 1.9f64.sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn points_below_the_sure_share_are_uncertain() {
+        use crate::em::MixtureParams;
+        use crate::explorer::worker::Snapshot;
+        let params = Mixture::from_params(&MixtureParams {
+            weights: vec![0.5, 0.5],
+            means: vec![vec![0.0, 0.0], vec![3.0, 0.0]],
+            covariances: vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]; 2],
+        })
+        .unwrap();
+        let mut timeline = Timeline::default();
+        timeline.push(
+            &Snapshot {
+                run_id: 1,
+                iteration: 0,
+                params: Arc::new(params),
+                labels: vec![0u16, 1, 0, 1].into(),
+                // 1.0, 0.39, 0.898, 0.902 as bytes: the middle two are below 0.9.
+                shares: vec![255u8, 100, 229, 230].into(),
+                log_likelihood: -1.0,
+                converged: false,
+                done: false,
+                stop: None,
+                agreement: None,
+            },
+            Phase::AfterEStep,
+        );
+        let view = View::build(Inputs {
+            timeline: &timeline,
+            half_steps: false,
+            axes: Axes {
+                dims: (0, 1),
+                x_range: (0.0, 1.0),
+                y_range: (0.0, 1.0),
+            },
+            truth: None,
+            references: Vec::new(),
+            inspected: None,
+            truth_labels: None,
+        });
+        assert_eq!(view.uncertain, vec![1, 2]);
+        assert_eq!(view.outlines.len(), 2);
     }
 
     #[test]

@@ -84,8 +84,13 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         ""
     };
+    let uncertain = if view.labels.is_some() {
+        format!(" · {} unsure (max r < 0.9, grey)", view.uncertain.len())
+    } else {
+        String::new()
+    };
     let title = format!(
-        " Data: {} → vs {} ↑{}{phase}{pending} ",
+        " Data: {} → vs {} ↑{}{phase}{uncertain}{pending} ",
         columns[x],
         columns[y],
         sample_note(app)
@@ -103,16 +108,24 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .title(title)
         .title_bottom(Line::from(bottom));
     // Points grouped by the component their last E-step made most likely; one neutral group
-    // before the first E-step.
+    // before the first E-step and for the points no component is sure of (soft assignments
+    // show as grey rather than as a confident colour).
     let k = view.params.as_ref().map_or(1, |p| p.k()).max(1);
     let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k + 1];
     let neutral = k;
+    let mut unsure = vec![false; drawn.len()];
+    for &position in &view.uncertain {
+        if let Some(flag) = unsure.get_mut(position) {
+            *flag = true;
+        }
+    }
     for (position, &i) in drawn.iter().enumerate() {
         let row = data.row(i);
         let group = view
             .labels
             .as_ref()
             .and_then(|labels| labels.get(position))
+            .filter(|_| !unsure[position])
             .map_or(neutral, |&l| usize::from(l).min(neutral));
         groups[group].push((row[x], row[y]));
     }
