@@ -48,6 +48,8 @@ pub enum Action {
     CycleLogView,
     /// Open or close the help overlay.
     ToggleHelp,
+    /// Set a start by hand (from the shown parameters) and run EM from it.
+    SetStart,
     /// Open the simulation editor.
     OpenEditor,
     /// Save the current simulation spec as TOML.

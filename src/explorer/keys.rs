@@ -147,6 +147,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "point marker: Braille, half block, dot",
     },
     Binding {
+        keys: &[Key::Char('a')],
+        label: "a",
+        action: Action::SetStart,
+        help: "set a start by hand: move, stretch, turn, reweigh components; Enter runs EM",
+    },
+    Binding {
         keys: &[Key::Char('s')],
         label: "s",
         action: Action::OpenEditor,

@@ -13,6 +13,7 @@
 mod overlay;
 mod run;
 mod source;
+mod start;
 mod timeline;
 mod view;
 
@@ -24,6 +25,7 @@ pub use overlay::{
 };
 pub use run::{RunSettings, RunSpec, Start, reproduce_commands, shell_word};
 pub use source::{MAX_DRAWN_POINTS, Origin, Simulation, Source, Truth, drawn_points};
+pub use start::{Edit, StartEditor};
 pub use timeline::{DEFAULT_BUDGET, Entry, Full, Phase, Timeline};
 pub use view::{Axes, Inspection, Outline, View, ellipse, padded_range};
 
@@ -493,6 +495,7 @@ impl App {
                 return self.prompt_key(key).map(Effect::Save).into_iter().collect();
             }
             Overlay::Editor(_) => return self.editor_key(key),
+            Overlay::Start(_) => return self.start_key(key),
             Overlay::Batch(_) => return self.batch_key(key),
             Overlay::Inspector { .. } => {
                 let direction = match key {
@@ -734,6 +737,15 @@ impl App {
                     .retain(|o| !matches!(o, Overlay::Reproduce(_)));
                 self.overlays
                     .push(Overlay::Reproduce(Reproduce { lines, start }));
+                Vec::new()
+            }
+            Action::SetStart => {
+                let Some(params) = self.view.params.clone() else {
+                    self.note = Some("no parameters yet to start from".into());
+                    return Vec::new();
+                };
+                self.overlays.retain(|o| !matches!(o, Overlay::Start(_)));
+                self.overlays.push(Overlay::Start(StartEditor::new(params)));
                 Vec::new()
             }
             Action::OpenEditor => {
@@ -1168,6 +1180,62 @@ impl App {
         }]
     }
 
+    /// Keys while a start is being set by hand: Tab chooses the component, arrows move its
+    /// mean, `+`/`-` scale and `<`/`>` turn its covariance, `[`/`]` change its weight, Enter
+    /// runs EM from the start, `w` saves it, Esc closes.
+    fn start_key(&mut self, key: Key) -> Vec<Effect> {
+        let dims = self.display.dims;
+        let ranges = [self.axes.x_range, self.axes.y_range];
+        let Some(Overlay::Start(editor)) = self.overlays.last_mut() else {
+            return Vec::new();
+        };
+        let edit = match key {
+            Key::Left => Some(Edit::step(-1.0, 0.0)),
+            Key::Right => Some(Edit::step(1.0, 0.0)),
+            Key::Up => Some(Edit::step(0.0, 1.0)),
+            Key::Down => Some(Edit::step(0.0, -1.0)),
+            Key::Char('+') | Key::Char('=') => Some(Edit::scale(true)),
+            Key::Char('-') | Key::Char('_') => Some(Edit::scale(false)),
+            Key::Char('<') | Key::Char(',') => Some(Edit::turn(true)),
+            Key::Char('>') | Key::Char('.') => Some(Edit::turn(false)),
+            Key::Char(']') => Some(Edit::weight(true)),
+            Key::Char('[') => Some(Edit::weight(false)),
+            _ => None,
+        };
+        if let Some(edit) = edit {
+            editor.apply(edit, dims, ranges);
+            return Vec::new();
+        }
+        match key {
+            Key::Tab => editor.cycle(true),
+            Key::BackTab => editor.cycle(false),
+            Key::Esc => {
+                self.overlays.pop();
+            }
+            Key::Char('w') => {
+                let start = Arc::clone(&editor.mixture);
+                self.open_prompt(SaveWhat::Start(start));
+            }
+            Key::Enter => {
+                let start = Arc::clone(&editor.mixture);
+                self.overlays.pop();
+                self.settings.k = start.k();
+                self.settings.init_params = Some(start);
+                self.settings.use_init_params = true;
+                self.note = Some("EM from the start set by hand (e shows the command)".into());
+                return self.restart();
+            }
+            Key::Char('q') => return self.act(Action::Quit),
+            _ => {
+                self.note = Some(
+                    "Tab component · arrows move · +/- scale · </> turn · [/] weight · Enter runs · w saves · Esc"
+                        .into(),
+                )
+            }
+        }
+        Vec::new()
+    }
+
     /// Keys while a batch panel is on top: ↑/↓ choose, Enter opens the fit in the main view,
     /// Esc closes (and cancels what has not run).
     fn batch_key(&mut self, key: Key) -> Vec<Effect> {
@@ -1400,10 +1468,13 @@ impl App {
         effects
     }
 
-    /// Mixtures outlined for reference: the editor's draft while it is open (a preview), else
-    /// the true components when `t` turned them on.
+    /// Mixtures outlined for reference: the start being set by hand or the editor's draft while
+    /// open (a preview), else the true components when `t` turned them on.
     pub fn reference_mixtures(&self) -> Vec<Mixture> {
         let d = self.source.data.dim();
+        if let Some(Overlay::Start(start)) = self.find(|o| matches!(o, Overlay::Start(_))) {
+            return vec![(*start.mixture).clone()];
+        }
         if let Some(Overlay::Editor(editor)) = self.find(|o| matches!(o, Overlay::Editor(_))) {
             return editor
                 .preview()

@@ -34,6 +34,8 @@ pub enum Overlay {
     },
     /// The command reproducing the current run.
     Reproduce(Reproduce),
+    /// A start being set by hand.
+    Start(super::StartEditor),
 }
 
 impl Overlay {
@@ -50,6 +52,7 @@ impl Overlay {
             },
             Self::Inspector { .. } => "inspector",
             Self::Reproduce(_) => "reproduce",
+            Self::Start(_) => "start",
         }
     }
 }

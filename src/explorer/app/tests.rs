@@ -834,3 +834,37 @@ fn covariance_types_cycle_and_restart() {
     assert_eq!(names, ["diag", "spherical", "tied", "full"]);
     assert_eq!(app.run().id, 5);
 }
+
+#[test]
+fn a_start_set_by_hand_is_the_run_s_theta_zero() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "a");
+    assert_eq!(app.top().map(Overlay::name), Some("start"));
+    // The second component: one step right, bigger, turned, more weight.
+    press(&mut app, &mut worker, Key::Tab);
+    press(&mut app, &mut worker, Key::Right);
+    keys(&mut app, &mut worker, "+<]");
+    let set = match app.top() {
+        Some(Overlay::Start(editor)) => Arc::clone(&editor.mixture),
+        other => panic!("{other:?}"),
+    };
+    // The start is outlined on the data while it is set.
+    assert_eq!(app.view().references.len(), 2);
+    let before = app.view().params.clone().unwrap();
+    assert_ne!(*set, *before);
+    assert_eq!(set.mean(0), before.mean(0));
+    press(&mut app, &mut worker, Key::Enter);
+    assert!(app.top().is_none());
+    assert_eq!(app.run().spec.init_label(), "init-params");
+    assert_eq!(*app.run().start.clone().unwrap(), *set);
+    assert_eq!(app.timeline().shown(), 0);
+    // e then offers the same start as an --init-params file.
+    keys(&mut app, &mut worker, "e");
+    match app.top() {
+        Some(Overlay::Reproduce(reproduce)) => {
+            assert_eq!(**reproduce.start.as_ref().unwrap(), *set);
+            assert!(reproduce.lines[0].contains("--init-params"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

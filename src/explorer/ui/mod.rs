@@ -12,6 +12,7 @@ mod messages;
 mod params;
 mod prompt;
 mod reproduce;
+mod start;
 mod status;
 
 use ratatui::Frame;
@@ -137,7 +138,9 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         let [data_area, params_area] =
             Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
         data::render(frame, data_area, app, theme);
-        if app
+        if let Some(Overlay::Start(editor)) = app.find(|o| matches!(o, Overlay::Start(_))) {
+            start::render(frame, params_area, editor, app, theme);
+        } else if app
             .find(|o| matches!(o, Overlay::Inspector { .. }))
             .is_some()
         {
@@ -157,7 +160,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             }
             Overlay::Reproduce(reproduce) => reproduce::render(frame, area, reproduce, theme),
             Overlay::Prompt(prompt) => prompt::render(frame, area, prompt, theme),
-            Overlay::Editor(_) | Overlay::Batch(_) | Overlay::Inspector { .. } => {}
+            Overlay::Editor(_)
+            | Overlay::Batch(_)
+            | Overlay::Inspector { .. }
+            | Overlay::Start(_) => {}
         }
     }
 }
