@@ -106,25 +106,17 @@ impl StartEditor {
                 // Σ' = R Σ Rᵀ with R the rotation by `angle` in the (x, y) plane.
                 let (sin, cos) = angle.sin_cos();
                 let cov = &mut params.covariances[c];
-                let rotate = |v: &mut Vec<Vec<f64>>, rows: bool| {
-                    for j in 0..d {
-                        let (a, b) = if rows {
-                            (v[x][j], v[y][j])
-                        } else {
-                            (v[j][x], v[j][y])
-                        };
-                        let (p, q) = (cos * a - sin * b, sin * a + cos * b);
-                        if rows {
-                            v[x][j] = p;
-                            v[y][j] = q;
-                        } else {
-                            v[j][x] = p;
-                            v[j][y] = q;
-                        }
-                    }
-                };
-                rotate(cov, true);
-                rotate(cov, false);
+                // Rows x and y, then columns x and y.
+                let (row_x, row_y) = (cov[x].clone(), cov[y].clone());
+                for (j, (a, b)) in row_x.iter().zip(&row_y).enumerate() {
+                    cov[x][j] = cos * a - sin * b;
+                    cov[y][j] = sin * a + cos * b;
+                }
+                for row in cov.iter_mut() {
+                    let (a, b) = (row[x], row[y]);
+                    row[x] = cos * a - sin * b;
+                    row[y] = sin * a + cos * b;
+                }
             }
             Edit::Turn(_) => {
                 self.refused = Some("turning needs two dimensions".into());
