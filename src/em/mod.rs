@@ -24,8 +24,9 @@ pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TO
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{
-    FitOptions, FitResult, Init, assignments, component_log_densities, fit, fit_cancellable,
-    log_likelihood_of, most_likely_components, responsibilities_of, run_seed, starting_parameters,
+    FitOptions, FitResult, Init, IterationRecord, assignments, component_log_densities, fit,
+    fit_cancellable, fit_with_history, log_likelihood_of, most_likely_components,
+    responsibilities_of, run_seed, starting_parameters,
 };
 pub use init::{InitMethod, initialise};
 pub use matching::{adjusted_rand_index, assign, match_components};
