@@ -87,18 +87,16 @@ pub(crate) fn chunk_stats<const D: usize>(
             let ln_sum = sum.ln();
             log_likelihood += maxima[p] + ln_sum;
             let inverse = 1.0 / sum;
-            // ln r_c = s_c − ln Σ e^s, so Σ_c r_c ln r_c = Σ_c e^{s_c} s_c / Σ e^s − ln Σ e^s
-            // (the r_c sum to one). An s_c so negative that e^{s_c} is 0 (r = 0, 0·ln 0 = 0),
-            // even −∞, is clamped to a finite value first so that the product is 0, not NaN.
-            let weighted: f64 = shares
-                .iter()
-                .zip(&log_probs[p * k..(p + 1) * k])
-                .map(|(e, s)| e * s.max(-1000.0))
-                .sum();
-            sum_r_log_r += weighted * inverse - ln_sum;
+            // ln r_c = s_c − ln Σ e^s, so Σ_c r_c ln r_c = Σ_c r_c s_c − ln Σ e^s (the r_c sum
+            // to one), accumulated in the loop that already has r_c. An s_c so negative that
+            // e^{s_c} is 0 (r = 0, 0·ln 0 = 0), even −∞, is clamped to a finite value first so
+            // that the product is 0, not NaN.
+            let shifted = &log_probs[p * k..(p + 1) * k];
+            let mut r_times_s = 0.0;
             let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
             for c in 0..k {
                 let r = shares[c] * inverse;
+                r_times_s += r * shifted[c].max(-1000.0);
                 let diff: [f64; D] = std::array::from_fn(|j| x[j] - centres[c][j]);
                 mass[c] += r;
                 for i in 0..D {
@@ -109,6 +107,7 @@ pub(crate) fn chunk_stats<const D: usize>(
                     }
                 }
             }
+            sum_r_log_r += r_times_s - ln_sum;
         }
     }
 
