@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use mixplore::em::{
-    Dataset, Em, EmConfig, EmError, FitOptions, Init, InitMethod, Mixture, fit, initialise,
+    Dataset, Em, EmConfig, EmError, FitOptions, Init, InitMethod, Mixture, fit, fit_with_history,
+    initialise,
 };
 use proptest::prelude::*;
 
@@ -153,7 +154,8 @@ fn thread_count_does_not_change_a_bit() {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| fit(Arc::clone(&data), &options).unwrap())
+        // With the history, Q, H and Q(θ(t+1)|θ(t)) of every iteration are compared too.
+        pool.install(|| fit_with_history(Arc::clone(&data), &options).unwrap())
     };
     let one = run(1);
     let two = run(2);
@@ -161,6 +163,7 @@ fn thread_count_does_not_change_a_bit() {
     assert_eq!(one, two);
     assert_eq!(one, three);
     assert_eq!(one.iterations, 30);
+    assert_eq!(one.history.as_ref().map(Vec::len), Some(31));
 }
 
 #[test]

@@ -185,6 +185,10 @@ pub struct FitArgs {
     /// Print one JSON object instead of the readable summary.
     #[arg(long)]
     pub json: bool,
+    /// With --json: add "history", every iteration's parameters, log-likelihood, Q(θ(t)|θ(t)),
+    /// entropy H(t) and Q(θ(t+1)|θ(t)) (the kept run's).
+    #[arg(long, requires = "json")]
+    pub history: bool,
     /// Write the input rows with the most likely component and the K responsibilities here.
     #[arg(long, value_name = "OUT.csv")]
     pub labels: Option<PathBuf>,

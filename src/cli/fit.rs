@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
-use super::output::{FitReport, Timing, summary, write_atomically};
+use super::output::{FitReport, HistoryEntry, Timing, summary, write_atomically};
 use crate::data::csv::{Source, Table, TruthColumn, load};
 use crate::em::{
-    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit, limits,
-    most_likely_components, responsibilities_of,
+    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit,
+    fit_with_history, limits, most_likely_components, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
@@ -48,11 +48,13 @@ fn init_name(options: &FitOptions) -> &'static str {
     }
 }
 
-/// Fits and times; the error names the source when it is about the data.
+/// Fits and times (recording every iteration if `history`); the error names the source when it
+/// is about the data.
 fn timed_fit(
     source: &str,
     data: Arc<Dataset>,
     options: &FitOptions,
+    history: bool,
 ) -> anyhow::Result<(FitResult, f64)> {
     if let Init::Params(params) = &options.init
         && params.dim() != data.dim()
@@ -71,7 +73,12 @@ fn timed_fit(
         );
     }
     let start = Instant::now();
-    let result = fit(data, options).with_context(|| format!("{source}: the fit failed"))?;
+    let result = if history {
+        fit_with_history(data, options)
+    } else {
+        fit(data, options)
+    }
+    .with_context(|| format!("{source}: the fit failed"))?;
     Ok((result, start.elapsed().as_secs_f64() * 1e3))
 }
 
@@ -94,7 +101,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         warnings,
     } = table;
     let data = Arc::new(data);
-    let (mut result, fit_ms) = timed_fit(&name, Arc::clone(&data), &options)?;
+    let (mut result, fit_ms) = timed_fit(&name, Arc::clone(&data), &options, args.history)?;
     // The load's warnings (dropped rows first) come before the fit's.
     result.warnings.splice(0..0, warnings);
     let ari = truth.as_ref().map(|truth| {
@@ -170,6 +177,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             truth_column: truth.as_ref().map(|truth| truth.name.as_str()),
             ari,
             timing,
+            history: result
+                .history
+                .as_ref()
+                .map(|records| records.iter().map(HistoryEntry::of).collect()),
         };
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::em::{FitResult, Mixture, StopReason};
+use crate::em::{FitResult, IterationRecord, Mixture, StopReason};
 
 pub use crate::data::save::write_atomically;
 
@@ -55,6 +55,43 @@ pub struct FitReport<'a> {
     /// Adjusted Rand index of the true classes against the most likely components.
     pub ari: Option<f64>,
     pub timing: Timing,
+    /// Every iteration of the kept run, with `--history` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryEntry>>,
+}
+
+/// One element of the `--history` array: θ(t) in the top-level result's nested format, and the
+/// quantities of the derivation of EM at it (natural logs, totals over the data).
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub iteration: usize,
+    pub log_likelihood: f64,
+    pub weights: Vec<f64>,
+    pub means: Vec<Vec<f64>>,
+    pub covariances: Vec<Vec<Vec<f64>>>,
+    /// Q(θ(t) | θ(t)).
+    pub q: f64,
+    /// H(t), the entropy of the responsibilities at θ(t).
+    pub entropy: f64,
+    /// Q(θ(t+1) | θ(t)); null at the last iteration.
+    pub q_next: Option<f64>,
+}
+
+impl HistoryEntry {
+    /// The JSON shape of one engine record.
+    pub fn of(record: &IterationRecord) -> Self {
+        let params = record.mixture.to_params();
+        Self {
+            iteration: record.iteration,
+            log_likelihood: record.log_likelihood,
+            weights: params.weights,
+            means: params.means,
+            covariances: params.covariances,
+            q: record.q,
+            entropy: record.entropy,
+            q_next: record.q_next,
+        }
+    }
 }
 
 /// Formats a number for the summary: 6 significant digits, scientific when very large or small.

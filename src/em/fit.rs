@@ -68,6 +68,42 @@ pub struct FitResult {
     pub warnings: Vec<String>,
     /// The covariance structure fitted.
     pub covariance: CovarianceType,
+    /// The best run's iteration by iteration record, t = 0..=iterations, when the fit was made
+    /// by [`fit_with_history`] (`None` from [`fit`], which stores no parameters per iteration).
+    pub history: Option<Vec<IterationRecord>>,
+}
+
+/// One iteration t of a fit as the lecture notes derive EM: θ(t), log L(θ(t)), and the two
+/// halves of log L(θ(t)) = Q(θ(t) | θ(t)) + H(t), plus Q(θ(t+1) | θ(t)), the value the next
+/// M-step reached. Natural logs, totals over the data (not means), as the trace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationRecord {
+    /// t.
+    pub iteration: usize,
+    /// trace[t] = log L(θ(t)).
+    pub log_likelihood: f64,
+    /// θ(t).
+    pub mixture: Mixture,
+    /// Q(θ(t) | θ(t)) = Σ_i Σ_k r_ik [ln λ_k + ln φ(x_i; μ_k, Σ_k)] at θ(t).
+    pub q: f64,
+    /// H(t) = −Σ_i Σ_k r_ik ln r_ik at θ(t).
+    pub entropy: f64,
+    /// Q(θ(t+1) | θ(t)); `None` at the last iteration.
+    pub q_next: Option<f64>,
+}
+
+impl IterationRecord {
+    /// The record of the current iteration of `em` (its q_next is not known yet).
+    fn of(em: &Em) -> Self {
+        Self {
+            iteration: em.iteration(),
+            log_likelihood: em.log_likelihood(),
+            mixture: em.params().clone(),
+            q: em.q(),
+            entropy: em.entropy(),
+            q_next: None,
+        }
+    }
 }
 
 impl FitResult {
@@ -143,6 +179,23 @@ pub fn fit_cancellable(
     options: &FitOptions,
     cancel: &AtomicBool,
 ) -> Result<FitResult, EmError> {
+    fit_recording(data, options, cancel, false)
+}
+
+/// [`fit`], also recording the kept run's [`IterationRecord`] of every iteration in
+/// [`FitResult::history`] (`mixplore fit --json --history`). Costs a copy of the parameters per
+/// iteration (K·D² values) and O(K·D³) per iteration for Q; no extra pass over the data.
+pub fn fit_with_history(data: Arc<Dataset>, options: &FitOptions) -> Result<FitResult, EmError> {
+    fit_recording(data, options, &AtomicBool::new(false), true)
+}
+
+/// The fit behind [`fit_cancellable`] and [`fit_with_history`]; `record` keeps the history.
+fn fit_recording(
+    data: Arc<Dataset>,
+    options: &FitOptions,
+    cancel: &AtomicBool,
+    record: bool,
+) -> Result<FitResult, EmError> {
     let config = options.config.check()?;
     limits::check_components(options.k)?;
     limits::check_n_init(options.n_init)?;
@@ -169,7 +222,7 @@ pub fn fit_cancellable(
     let cancelled = || cancel.load(Ordering::Relaxed);
 
     let mut warnings = Vec::new();
-    let mut best: Option<(usize, Mixture, Em)> = None;
+    let mut best: Option<(usize, Mixture, Em, Option<Vec<IterationRecord>>)> = None;
     let mut first_error = None;
     let mut total_iterations = 0;
     for run in 0..options.n_init {
@@ -180,23 +233,30 @@ pub fn fit_cancellable(
             let initial =
                 starting_parameters(&data, options.k, &options.init, &config, options.seed, run)?;
             let mut em = Em::new(Arc::clone(&data), initial.clone(), config)?;
+            let mut history = record.then(|| vec![IterationRecord::of(&em)]);
             while !em.is_done() {
                 if cancelled() {
                     return Err(EmError::Cancelled);
                 }
-                em.step()?;
+                let step = em.step()?;
+                if let Some(history) = &mut history {
+                    if let Some(last) = history.last_mut() {
+                        last.q_next = Some(step.q_next);
+                    }
+                    history.push(IterationRecord::of(&em));
+                }
             }
-            Ok::<_, EmError>((initial, em))
+            Ok::<_, EmError>((initial, em, history))
         })();
         match attempt {
             Err(EmError::Cancelled) => return Err(EmError::Cancelled),
-            Ok((initial, em)) => {
+            Ok((initial, em, history)) => {
                 total_iterations += em.iteration();
                 let better = best
                     .as_ref()
-                    .is_none_or(|(_, _, kept)| em.log_likelihood() > kept.log_likelihood());
+                    .is_none_or(|(_, _, kept, _)| em.log_likelihood() > kept.log_likelihood());
                 if better {
-                    best = Some((run, initial, em));
+                    best = Some((run, initial, em, history));
                 }
             }
             Err(error) => {
@@ -211,7 +271,7 @@ pub fn fit_cancellable(
             }
         }
     }
-    let Some((run, initial, em)) = best else {
+    let Some((run, initial, em, history)) = best else {
         return Err(first_error.unwrap_or(EmError::Config("no run was made".into())));
     };
     let stop_reason = em.stop_reason().unwrap_or(StopReason::MaxIter);
@@ -274,6 +334,7 @@ pub fn fit_cancellable(
         n: data.len(),
         warnings,
         covariance: config.covariance,
+        history,
     })
 }
 

@@ -1,5 +1,6 @@
-//! The fused E-step + statistics pass over one chunk, compiled for each D up to 16 (`pass.rs`
-//! picks the kernel; larger D go point by point).
+//! The fused E-step + statistics pass over one chunk (log-likelihood, Σ r ln r, N_k, Σ r x,
+//! Σ r x xᵀ), compiled for each D up to 16 (`pass.rs` picks the kernel; larger D go point by
+//! point).
 //!
 //! With D a compile-time constant the per-point work (differences, the triangular solve, the
 //! outer products) is fixed-size arithmetic the compiler unrolls, and the points are handled in
@@ -41,7 +42,9 @@ pub(crate) fn chunk_stats<const D: usize>(
     let mut first = vec![[0.0; D]; k];
     let mut second = vec![[[0.0; D]; D]; k];
     let mut log_likelihood = 0.0;
+    let mut sum_r_log_r = 0.0;
     let mut log_probs = vec![0.0; BLOCK * k];
+    let mut exps = vec![0.0; BLOCK * k];
     let mut maxima = [0.0; BLOCK];
 
     for block in chunk.chunks(BLOCK * D) {
@@ -66,25 +69,34 @@ pub(crate) fn chunk_stats<const D: usize>(
             }
             maxima[p] = max;
         }
-        // exp(v − max) for the whole block in one loop, which vectorises.
+        // exp(s) of s = v − max for the whole block in one loop, which vectorises. The shifted
+        // logs s stay in `log_probs`: with them the entropy needs no logarithm of its own.
         for p in 0..points {
             let max = maxima[p];
             for value in &mut log_probs[p * k..(p + 1) * k] {
                 *value -= max;
             }
         }
-        for value in &mut log_probs[..points * k] {
-            *value = exp_nonpositive(*value);
+        for (out, value) in exps[..points * k].iter_mut().zip(&log_probs[..points * k]) {
+            *out = exp_nonpositive(*value);
         }
-        // Log-likelihood and responsibility-weighted sums.
+        // Log-likelihood, Σ_k r ln r and responsibility-weighted sums.
         for p in 0..points {
-            let shares = &log_probs[p * k..(p + 1) * k];
+            let shares = &exps[p * k..(p + 1) * k];
             let sum: f64 = shares.iter().sum();
-            log_likelihood += maxima[p] + sum.ln();
+            let ln_sum = sum.ln();
+            log_likelihood += maxima[p] + ln_sum;
             let inverse = 1.0 / sum;
+            // ln r_c = s_c − ln Σ e^s, so Σ_c r_c ln r_c = Σ_c r_c s_c − ln Σ e^s (the r_c sum
+            // to one), accumulated in the loop that already has r_c. An s_c so negative that
+            // e^{s_c} is 0 (r = 0, 0·ln 0 = 0), even −∞, is clamped to a finite value first so
+            // that the product is 0, not NaN.
+            let shifted = &log_probs[p * k..(p + 1) * k];
+            let mut r_times_s = 0.0;
             let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
             for c in 0..k {
                 let r = shares[c] * inverse;
+                r_times_s += r * shifted[c].max(-1000.0);
                 let diff: [f64; D] = std::array::from_fn(|j| x[j] - centres[c][j]);
                 mass[c] += r;
                 for i in 0..D {
@@ -95,11 +107,13 @@ pub(crate) fn chunk_stats<const D: usize>(
                     }
                 }
             }
+            sum_r_log_r += r_times_s - ln_sum;
         }
     }
 
     let mut stats = SufficientStats::zeros(k, D, Vec::new());
     stats.log_likelihood = log_likelihood;
+    stats.sum_r_log_r = sum_r_log_r;
     stats.mass = mass;
     let tri = D * (D + 1) / 2;
     for c in 0..k {

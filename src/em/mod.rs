@@ -2,6 +2,11 @@
 //! any dimension D ≥ 1. It does no I/O and knows nothing of terminals; the CLI and the explorer's
 //! worker drive it through [`Em`], one iteration at a time, or through [`fit`] for a whole fit.
 //!
+//! Besides the log-likelihood, each pass yields what the lecture notes derive EM from: the
+//! entropy H(t) of the responsibilities and, from the sufficient statistics, the expected
+//! complete-data log-likelihood Q(θ' | θ(t)) for any θ' ([`Em::q_of`], [`StepStats::q_next`],
+//! [`fit_with_history`]).
+//!
 //! Degenerate fits: a component whose total responsibility falls under 10·ε·n, or whose
 //! covariance is not positive definite even with `reg_covar`, stops the fit with an error
 //! naming the component and suggesting a fix ([`EmError::ComponentCollapsed`],
@@ -24,8 +29,9 @@ pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TO
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
 pub use fit::{
-    FitOptions, FitResult, Init, assignments, component_log_densities, fit, fit_cancellable,
-    log_likelihood_of, most_likely_components, responsibilities_of, run_seed, starting_parameters,
+    FitOptions, FitResult, Init, IterationRecord, assignments, component_log_densities, fit,
+    fit_cancellable, fit_with_history, log_likelihood_of, most_likely_components,
+    responsibilities_of, run_seed, starting_parameters,
 };
 pub use init::{InitMethod, initialise};
 pub use matching::{adjusted_rand_index, assign, match_components};

@@ -231,6 +231,32 @@ impl Mixture {
         }
     }
 
+    /// The mixture (1 − s)·self + s·other, parameter by parameter (weights, means and
+    /// covariances): the line θ(s) = θ(t) + s (θ(t+1) − θ(t)) along which Q(θ(s) | θ(t)) can be
+    /// plotted. For s in [0, 1] it is always valid (positive weights, and a convex combination of
+    /// positive definite matrices is positive definite); outside it may not be, and then the
+    /// error names the component. The two mixtures must have the same K and D.
+    pub fn interpolate(&self, other: &Self, s: f64) -> Result<Self, ParamError> {
+        if other.dim != self.dim || other.k() != self.k() {
+            return Err(ParamError::WrongShape {
+                component: 1,
+                what: "the mixture to interpolate towards (K·D means)".into(),
+                found: other.means.len(),
+                expected: self.means.len(),
+                dim: self.dim,
+            });
+        }
+        let line = |a: &[f64], b: &[f64]| -> Vec<f64> {
+            a.iter().zip(b).map(|(a, b)| a + s * (b - a)).collect()
+        };
+        Self::from_flat(
+            self.dim,
+            line(&self.weights, &other.weights),
+            line(&self.means, &other.means),
+            line(&self.covariances, &other.covariances),
+        )
+    }
+
     /// Keeps only the components in `order`, in that order (used to match components).
     pub fn permuted(&self, order: &[usize]) -> Self {
         let d = self.dim;
@@ -393,6 +419,25 @@ mod tests {
                 assert!((v - a[i * 3 + j]).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn interpolation_runs_along_the_line() {
+        let a = Mixture::from_flat(1, vec![0.25, 0.75], vec![0.0, 4.0], vec![1.0, 2.0]).unwrap();
+        let b = Mixture::from_flat(1, vec![0.75, 0.25], vec![2.0, 0.0], vec![3.0, 4.0]).unwrap();
+        assert_eq!(a.interpolate(&b, 0.0).unwrap(), a);
+        assert_eq!(a.interpolate(&b, 1.0).unwrap(), b);
+        let half = a.interpolate(&b, 0.5).unwrap();
+        assert_eq!(half.weights(), &[0.5, 0.5]);
+        assert_eq!(half.mean(0), &[1.0]);
+        assert_eq!(half.covariance(1), &[3.0]);
+        // Beyond the ends it may be no mixture: at s = −3 the first weight is 0.25 − 3·0.5.
+        assert!(matches!(
+            a.interpolate(&b, -3.0),
+            Err(ParamError::BadWeight { component: 1, .. })
+        ));
+        let other_k = Mixture::from_flat(1, vec![1.0], vec![0.0], vec![1.0]).unwrap();
+        assert!(a.interpolate(&other_k, 0.5).is_err());
     }
 
     #[test]

@@ -236,11 +236,15 @@ pub(crate) fn packed(row: usize, col: usize) -> usize {
 /// (the component's current mean) so that the covariance S2/N − m mᵀ does not lose digits to
 /// cancellation when the data sit far from the origin:
 /// N_k = Σ r_ik, S1_k = Σ r_ik (x_i − c_k), S2_k = Σ r_ik (x_i − c_k)(x_i − c_k)ᵀ (packed lower).
-/// Also the total log-likelihood of the parameters the responsibilities came from.
+/// Also the total log-likelihood of the parameters the responsibilities came from, and
+/// Σ_i Σ_k r_ik ln r_ik (minus the entropy H of the responsibilities), which with the sums gives
+/// the lecture notes' decomposition log L = Q + H ([`SufficientStats::q_of`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SufficientStats {
     pub(crate) dim: usize,
     pub(crate) log_likelihood: f64,
+    /// Σ_i Σ_k r_ik ln r_ik (≤ 0), with 0·ln 0 = 0.
+    pub(crate) sum_r_log_r: f64,
     pub(crate) mass: Vec<f64>,
     pub(crate) first: Vec<f64>,
     pub(crate) second: Vec<f64>,
@@ -252,6 +256,7 @@ impl SufficientStats {
         Self {
             dim,
             log_likelihood: 0.0,
+            sum_r_log_r: 0.0,
             mass: vec![0.0; k],
             first: vec![0.0; k * dim],
             second: vec![0.0; k * dim * (dim + 1) / 2],
@@ -312,6 +317,7 @@ impl SufficientStats {
 
     fn merge(&mut self, other: &Self) {
         self.log_likelihood += other.log_likelihood;
+        self.sum_r_log_r += other.sum_r_log_r;
         for (a, b) in self.mass.iter_mut().zip(&other.mass) {
             *a += b;
         }
@@ -353,6 +359,66 @@ impl SufficientStats {
             covariance[row * d + row] += reg_covar;
         }
         (mean, covariance)
+    }
+
+    /// The expected complete-data log-likelihood Q(θ' | θ) of `mixture` = θ', where θ holds the
+    /// parameters these statistics were accumulated at (r_ik are its responsibilities):
+    ///
+    /// Q = Σ_k [N_k ln λ'_k − (N_k/2)(D ln 2π + ln|Σ'_k|) − ½ tr(Σ'_k⁻¹ S_k(μ'_k))],
+    /// S_k(μ') = Σ_i r_ik (x_i − μ')(x_i − μ')ᵀ = S2 − S1 δᵀ − δ S1ᵀ + N δ δᵀ, δ = μ' − c_k.
+    ///
+    /// O(K·D³) whatever n. `mixture` must have the statistics' K and D (callers check).
+    /// At μ' = c_k (the parameters of the pass itself) δ = 0 and nothing cancels; at the
+    /// M-step's means the cancellation is the M-step's own, which
+    /// [`SufficientStats::loses_digits`] guards.
+    pub(crate) fn q_of(&self, mixture: &Mixture) -> f64 {
+        let d = self.dim;
+        let tri = d * (d + 1) / 2;
+        let mut total = 0.0;
+        let mut scatter = vec![0.0; d * d];
+        for (component, &mass) in self.mass.iter().enumerate() {
+            let first = &self.first[component * d..(component + 1) * d];
+            let second = &self.second[component * tri..(component + 1) * tri];
+            let delta: Vec<f64> = mixture
+                .mean(component)
+                .iter()
+                .zip(&self.centres[component * d..(component + 1) * d])
+                .map(|(m, c)| m - c)
+                .collect();
+            for row in 0..d {
+                for col in 0..=row {
+                    let value = second[packed(row, col)]
+                        - first[row] * delta[col]
+                        - delta[row] * first[col]
+                        + mass * delta[row] * delta[col];
+                    scatter[row * d + col] = value;
+                    scatter[col * d + row] = value;
+                }
+            }
+            let lower = mixture.cholesky_factor(component);
+            let log_det_half: f64 = (0..d).map(|j| lower[j * d + j].ln()).sum();
+            // tr(Σ⁻¹ S) = tr(U S Uᵀ) with U = L⁻¹ lower-triangular: Σ_i Σ_{j,l ≤ i} U_ij S_jl U_il.
+            let factor = invert_lower(d, lower);
+            let mut trace = 0.0;
+            for i in 0..d {
+                let u = &factor[i * d..i * d + i + 1];
+                for (j, &u_ij) in u.iter().enumerate() {
+                    let row = &scatter[j * d..j * d + i + 1];
+                    let inner: f64 = row.iter().zip(u).map(|(s, u_il)| s * u_il).sum();
+                    trace += u_ij * inner;
+                }
+            }
+            // N ln λ is 0 for an empty component (λ' > 0 always, so never 0·(−∞)).
+            total += mass * mixture.weights()[component].ln()
+                - mass * (0.5 * d as f64 * LN_2PI + log_det_half)
+                - 0.5 * trace;
+        }
+        total
+    }
+
+    /// H = −Σ_i Σ_k r_ik ln r_ik, the entropy of the responsibilities (≥ 0).
+    pub(crate) fn entropy(&self) -> f64 {
+        -self.sum_r_log_r
     }
 }
 
@@ -426,6 +492,7 @@ fn general_chunk_stats(
     let mut stats = SufficientStats::zeros(k, d, Vec::new());
     let mut diffs = vec![0.0; k * d];
     let mut log_probs = vec![0.0; k];
+    let mut joint = vec![0.0; k];
     for point in chunk.chunks_exact(d) {
         prepared.joint_log_probs(point, &mut diffs, &mut log_probs);
         if let Some(centres) = centres {
@@ -433,7 +500,16 @@ fn general_chunk_stats(
                 *diff = x - c;
             }
         }
-        stats.log_likelihood += normalise_log_probs(&mut log_probs);
+        joint.copy_from_slice(&log_probs);
+        let log_density = normalise_log_probs(&mut log_probs);
+        stats.log_likelihood += log_density;
+        // ln r_k = ln(λ_k φ_k) − ln p(x); a responsibility of 0 adds nothing (0·ln 0 = 0).
+        stats.sum_r_log_r += log_probs
+            .iter()
+            .zip(&joint)
+            .filter(|(r, _)| **r > 0.0)
+            .map(|(r, v)| r * (v - log_density))
+            .sum::<f64>();
         for (component, &responsibility) in log_probs.iter().enumerate() {
             stats.add(
                 component,
@@ -603,6 +679,12 @@ mod tests {
                     "d {d}"
                 );
                 assert!(close(&fast.mass, &reference.mass), "d {d}");
+                assert!(
+                    close(&[fast.sum_r_log_r], &[reference.sum_r_log_r]),
+                    "d {d}: {} vs {}",
+                    fast.sum_r_log_r,
+                    reference.sum_r_log_r
+                );
                 assert!(close(&fast.first, &reference.first), "d {d}");
                 assert!(close(&fast.second, &reference.second), "d {d}");
             }

@@ -5,6 +5,13 @@
 //! iteration t is an E-step at θ(t−1) followed by an M-step giving θ(t); `trace[t]` is the total
 //! log-likelihood at θ(t). Each iteration costs one pass over the data: the pass at θ(t) yields
 //! both trace[t] and the statistics the next M-step needs, so they are kept until then.
+//!
+//! The same statistics give the lecture notes' derivation of EM at no extra pass: the expected
+//! complete-data log-likelihood Q(θ' | θ(t)) for any θ' ([`Em::q_of`]), the entropy H(t) of the
+//! responsibilities ([`Em::entropy`]), and so log L(θ(t)) = Q(θ(t) | θ(t)) + H(t) and
+//! log L(θ(t+1)) ≥ Q(θ(t+1) | θ(t)) + H(t) ≥ log L(θ(t)) ([`StepStats::q_next`]). With
+//! reg_covar > 0 the M-step maximises Q only up to the added diagonal, so the middle inequality
+//! may fail by a little.
 
 use std::sync::Arc;
 
@@ -56,6 +63,15 @@ pub struct StepStats {
     pub converged: bool,
     /// Why the run stopped, if it did at this iteration.
     pub stop_reason: Option<StopReason>,
+    /// Q(θ(t) | θ(t−1)), t = `iteration`: the expected complete-data log-likelihood of the new
+    /// parameters under the responsibilities at the previous ones — the value the M-step
+    /// maximised, at its maximiser. `q_next + previous_entropy` lies between trace[t−1] and
+    /// trace[t] (with reg_covar = 0; see the module notes).
+    pub q_next: f64,
+    /// Q(θ(t−1) | θ(t−1)) (so trace[t−1] = previous_q + previous_entropy).
+    pub previous_q: f64,
+    /// H(t−1), the entropy of the responsibilities at θ(t−1).
+    pub previous_entropy: f64,
 }
 
 /// A running EM fit over shared data.
@@ -68,6 +84,8 @@ pub struct Em {
     /// Statistics of the pass at the current parameters, for the next M-step.
     stats: SufficientStats,
     stop_reason: Option<StopReason>,
+    /// What the step that made the current parameters current did (`None` at t = 0).
+    last_step: Option<StepStats>,
 }
 
 impl Em {
@@ -95,13 +113,13 @@ impl Em {
             params: init,
             stats,
             stop_reason: None,
+            last_step: None,
         })
     }
 
-    /// Runs one iteration: the M-step from the statistics of the E-step at θ(t−1), then the pass
-    /// at the new θ(t) for trace[t]. On error nothing changes: θ(t−1) stays current.
-    pub fn step(&mut self) -> Result<StepStats, EmError> {
-        let iteration = self.iteration() + 1;
+    /// θ(t+1) from the statistics at θ(t) (the M-step), and Q(θ(t+1) | θ(t)) computed from the
+    /// same statistics.
+    fn maximise(&self, iteration: usize) -> Result<(Mixture, f64), EmError> {
         let exact;
         let stats = if self.stats.loses_digits() && self.stats.mass.iter().all(|m| *m > 0.0) {
             // Rare (ill-conditioned components): one more pass, centred on the new means.
@@ -112,6 +130,25 @@ impl Em {
             &self.stats
         };
         let params = m_step(stats, self.data.len(), &self.config, iteration)?;
+        let q_next = stats.q_of(&params);
+        Ok((params, q_next))
+    }
+
+    /// The parameters θ(t+1) the next [`Em::step`] would make current, without the pass over
+    /// the data that the step adds (O(K·D³), or one pass in the rare case where the M-step
+    /// recentres its statistics). For plotting Q(θ | θ(t)) between θ(t) and θ(t+1) with
+    /// [`Em::q_of`] and [`Mixture::interpolate`]. Fails as the step would.
+    pub fn next_params(&self) -> Result<Mixture, EmError> {
+        self.maximise(self.iteration() + 1)
+            .map(|(params, _)| params)
+    }
+
+    /// Runs one iteration: the M-step from the statistics of the E-step at θ(t−1), then the pass
+    /// at the new θ(t) for trace[t]. On error nothing changes: θ(t−1) stays current.
+    pub fn step(&mut self) -> Result<StepStats, EmError> {
+        let iteration = self.iteration() + 1;
+        let (params, q_next) = self.maximise(iteration)?;
+        let (previous_q, previous_entropy) = (self.q(), self.entropy());
         let stats = pass(&self.data, &params, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
@@ -140,17 +177,22 @@ impl Em {
         } else {
             None
         };
-        self.params = params;
-        self.stats = stats;
-        self.trace.push(log_likelihood);
-        self.stop_reason = stop_reason;
-        Ok(StepStats {
+        let step = StepStats {
             iteration,
             log_likelihood,
             change_per_point,
             converged: stop_reason == Some(StopReason::Converged),
             stop_reason,
-        })
+            q_next,
+            previous_q,
+            previous_entropy,
+        };
+        self.params = params;
+        self.stats = stats;
+        self.trace.push(log_likelihood);
+        self.stop_reason = stop_reason;
+        self.last_step = Some(step);
+        Ok(step)
     }
 
     /// Steps until converged or `max_iter` iterations have run.
@@ -210,6 +252,51 @@ impl Em {
     /// The run's settings.
     pub fn config(&self) -> &EmConfig {
         &self.config
+    }
+
+    /// What the step that made θ(t) current did, Q(θ(t) | θ(t−1)) included; `None` at t = 0.
+    pub fn last_step(&self) -> Option<StepStats> {
+        self.last_step
+    }
+
+    /// N_k = Σ_i r_ik, the responsibility totals at the current parameters θ(t), one per
+    /// component (they sum to n). The next M-step's weights are N_k / n.
+    pub fn responsibility_totals(&self) -> &[f64] {
+        &self.stats.mass
+    }
+
+    /// H(t) = −Σ_i Σ_k r_ik ln r_ik, the entropy of the responsibilities at θ(t) (≥ 0, natural
+    /// log, a total over the data), accumulated by the same pass as the log-likelihood.
+    pub fn entropy(&self) -> f64 {
+        self.stats.entropy()
+    }
+
+    /// Q(θ(t) | θ(t)): the expected complete-data log-likelihood of the current parameters
+    /// under their own responsibilities, Σ_i Σ_k r_ik [ln λ_k + ln φ(x_i; μ_k, Σ_k)]. Equals
+    /// log L(θ(t)) − H(t) up to rounding. O(K·D³).
+    pub fn q(&self) -> f64 {
+        self.stats.q_of(&self.params)
+    }
+
+    /// Q(θ' | θ(t)) = Σ_i Σ_k r_ik [ln λ'_k + ln φ(x_i; μ'_k, Σ'_k)] for any parameters θ' =
+    /// `theta` of the fit's K and D, with r_ik the responsibilities at the current θ(t); from
+    /// the pass's sums in O(K·D³), without a pass over the data. Q(θ' | θ(t)) + H(t) is the
+    /// lower bound on log L(θ') that EM maximises; it touches log L at θ' = θ(t).
+    pub fn q_of(&self, theta: &Mixture) -> Result<f64, EmError> {
+        if theta.dim() != self.params.dim() {
+            return Err(EmError::DimensionMismatch {
+                params: theta.dim(),
+                data: self.params.dim(),
+            });
+        }
+        if theta.k() != self.params.k() {
+            return Err(EmError::Config(format!(
+                "Q(θ' | θ(t)) needs θ' with the fit's {} components, not {}",
+                self.params.k(),
+                theta.k()
+            )));
+        }
+        Ok(self.stats.q_of(theta))
     }
 }
 
@@ -444,6 +531,121 @@ mod tests {
         assert_eq!(em.params().mean(0), &[1e8]);
         let variance = em.params().covariance(0)[0];
         assert!((variance - 2.0 / 3.0).abs() < 1e-12, "{variance}");
+    }
+
+    /// 300 points in 2-D around three centres, deterministic.
+    fn three_blobs() -> Arc<Dataset> {
+        let values = (0..300)
+            .flat_map(|i| {
+                let (a, b) = ((i as f64 * 0.37).sin(), (i as f64 * 1.13).cos());
+                let (x, y) = [(0.0, 0.0), (4.0, 1.0), (1.0, 5.0)][i % 3];
+                [x + a + 0.3 * b, y + b - 0.2 * a]
+            })
+            .collect();
+        Arc::new(Dataset::new(2, values).unwrap())
+    }
+
+    /// Σ_i Σ_k r_ik [ln λ'_k + ln φ(x_i; θ'_k)] with r at `at`, point by point, and
+    /// −Σ_i Σ_k r_ik ln r_ik at `at`.
+    fn direct_q_and_entropy(data: &Dataset, at: &Mixture, theta: &Mixture) -> (f64, f64) {
+        use crate::em::{component_log_densities, responsibilities_of};
+        let (responsibilities, _) = responsibilities_of(data, at);
+        let k = at.k();
+        let (mut q, mut entropy) = (0.0, 0.0);
+        for (i, point) in data.rows().enumerate() {
+            let log_densities = component_log_densities(theta, point);
+            for c in 0..k {
+                let r = responsibilities[i * k + c];
+                q += r * (theta.weights()[c].ln() + log_densities[c]);
+                if r > 0.0 {
+                    entropy -= r * r.ln();
+                }
+            }
+        }
+        (q, entropy)
+    }
+
+    #[test]
+    fn q_and_entropy_equal_the_direct_sums_for_every_covariance_type() {
+        let data = three_blobs();
+        for covariance in CovarianceType::ALL {
+            let config = EmConfig {
+                reg_covar: 0.0,
+                tol: 0.0,
+                max_iter: 50,
+                covariance,
+            };
+            let start = Mixture::from_flat(
+                2,
+                vec![0.2, 0.3, 0.5],
+                vec![0.5, 0.5, 3.0, 0.0, 0.0, 4.0],
+                vec![2.0, 0.3, 0.3, 1.0, 1.0, 0.0, 0.0, 1.0, 1.5, -0.4, -0.4, 2.0],
+            )
+            .unwrap();
+            let mut em = Em::new(Arc::clone(&data), start, config).unwrap();
+            for _ in 0..3 {
+                em.step().unwrap();
+            }
+            let name = covariance.name();
+            let at = em.params().clone();
+            let (q, entropy) = direct_q_and_entropy(&data, &at, &at);
+            assert!(
+                (em.q() - q).abs() <= 1e-9 * q.abs(),
+                "{name}: {} vs {q}",
+                em.q()
+            );
+            assert!(
+                (em.entropy() - entropy).abs() <= 1e-9 * entropy.abs(),
+                "{name}: {} vs {entropy}",
+                em.entropy()
+            );
+            let ll = em.log_likelihood();
+            assert!(
+                (em.q() + em.entropy() - ll).abs() <= 1e-9 * ll.abs(),
+                "{name}"
+            );
+            // At other parameters: the next ones, and a point beyond them on the same line.
+            let next = em.next_params().unwrap();
+            for theta in [next.clone(), at.interpolate(&next, 1.7).unwrap()] {
+                let (q, _) = direct_q_and_entropy(&data, &at, &theta);
+                let from_stats = em.q_of(&theta).unwrap();
+                assert!(
+                    (from_stats - q).abs() <= 1e-9 * q.abs(),
+                    "{name}: {from_stats} vs {q}"
+                );
+            }
+            // The step makes exactly the parameters next_params promised and reports their Q.
+            let q_next = em.q_of(&next).unwrap();
+            let step = em.step().unwrap();
+            assert_eq!(em.params(), &next, "{name}");
+            assert_eq!(step.q_next, q_next, "{name}");
+            assert_eq!(em.last_step(), Some(step));
+        }
+    }
+
+    #[test]
+    fn q_of_rejects_other_shapes() {
+        let mut em = Em::new(
+            data(&[0.0, 1.0, 2.0, 5.0]),
+            one_d(vec![0.5, 0.5], vec![0.0, 4.0], vec![1.0, 1.0]),
+            EmConfig::default(),
+        )
+        .unwrap();
+        assert!(em.last_step().is_none());
+        em.step().unwrap();
+        let other_k = one_d(vec![1.0], vec![0.0], vec![1.0]);
+        assert!(matches!(em.q_of(&other_k), Err(EmError::Config(_))));
+        let two_d = Mixture::from_flat(
+            2,
+            vec![1.0, 1.0],
+            vec![0.0; 4],
+            [1.0, 0.0, 0.0, 1.0].repeat(2),
+        )
+        .unwrap();
+        assert!(matches!(
+            em.q_of(&two_d),
+            Err(EmError::DimensionMismatch { .. })
+        ));
     }
 
     #[test]
