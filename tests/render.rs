@@ -350,3 +350,31 @@ fn convergence_view_120x40() {
     );
     insta::assert_snapshot!(screen);
 }
+
+/// The derivation panel (d) after three iterations: E-step numbers, N_k, the M-step and the
+/// identities, for D = 2 and D = 1 at both sizes.
+#[test]
+fn derivation_panel_80x24_and_120x40() {
+    let mut screens = Vec::new();
+    for file in ["default.toml", "bimodal-1d.toml"] {
+        let (mut app, mut driver) = app_after(file, 2, 3);
+        keys(&mut app, &mut driver, "pd");
+        for (width, height) in [(80, 24), (120, 40)] {
+            let screen = render(&app, width, height, COLOUR);
+            assert!(
+                screen.contains("Derivation: E-step at θ(2), M-step to θ(3)"),
+                "{screen}"
+            );
+            screens.push(screen);
+        }
+        let big = &screens[screens.len() - 1];
+        for text in [
+            "N_k = Σ_i r_ik",
+            "λ_k = N_k / n",
+            "log L(θ(2)) = Q(θ(2)|θ(2)) + H(2)",
+        ] {
+            assert!(big.contains(text), "{text} missing:\n{big}");
+        }
+    }
+    insta::assert_snapshot!(screens.join("\n"));
+}

@@ -34,6 +34,8 @@ pub enum Action {
     ToggleHalfSteps,
     /// Open or close the point inspector.
     ToggleInspector,
+    /// Open or close the derivation panel (E-step, M-step, Q and the bound, in numbers).
+    ToggleDerivation,
     /// Run the BIC sweep (every K × covariance type) in the background and show it.
     OpenSweep,
     /// Run seeded restarts of the current model in the background and list them.

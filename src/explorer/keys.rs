@@ -117,6 +117,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "point inspector: the E-step at one point (arrows move, Esc closes)",
     },
     Binding {
+        keys: &[Key::Char('d')],
+        label: "d",
+        action: Action::ToggleDerivation,
+        help: "the derivation in numbers: E-step, N_k, M-step, Q(θ|θ(t)), H and the bound",
+    },
+    Binding {
         keys: &[Key::Char('v')],
         label: "v",
         action: Action::CycleCovariance,

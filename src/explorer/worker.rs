@@ -137,9 +137,41 @@ pub struct Snapshot {
     pub done: bool,
     /// Why the run stopped, once it did (converged, at a saddle, or at max_iter).
     pub stop: Option<StopReason>,
+    /// The derivation's quantities at θ(t) (None only in hand-made test snapshots).
+    pub derivation: Option<Derivation>,
     /// For simulated data, the adjusted Rand index between the true labels and the most
     /// likely components under θ(t), over the explorer's drawn sample.
     pub agreement: Option<f64>,
+}
+
+/// The quantities of the lecture notes' derivation at θ(t), from the same pass as the
+/// log-likelihood (the sufficient statistics give them; no extra pass).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Derivation {
+    /// Q(θ(t) | θ(t)) = Σ_i Σ_k r_ik [log λ_k + log φ_k(x_i)].
+    pub q: f64,
+    /// H(t) = −Σ_i Σ_k r_ik log r_ik.
+    pub entropy: f64,
+    /// N_k = Σ_i r_ik at θ(t): the next M-step's λ_k is N_k / n.
+    pub totals: Arc<[f64]>,
+    /// Q(θ(t) | θ(t−1)): what the M-step that made θ(t) maximised (None at t = 0).
+    pub q_from_previous: Option<f64>,
+    /// Q(θ(t+1) | θ(t)) for the θ(t+1) the next M-step will make (from the same statistics,
+    /// before the pass at θ(t+1) is run).
+    pub q_next: Option<f64>,
+}
+
+impl Derivation {
+    /// The quantities of `em` at its current θ(t).
+    pub fn of(em: &Em) -> Self {
+        Self {
+            q: em.q(),
+            entropy: em.entropy(),
+            totals: em.responsibility_totals().into(),
+            q_from_previous: em.last_step().map(|step| step.q_next),
+            q_next: em.next_params().ok().and_then(|next| em.q_of(&next).ok()),
+        }
+    }
 }
 
 impl Snapshot {
@@ -160,6 +192,7 @@ impl Snapshot {
             converged: em.converged(),
             done: em.is_done(),
             stop: em.stop_reason(),
+            derivation: Some(Derivation::of(em)),
             agreement: truth.map(|truth| truth.agreement(&labels)),
             labels,
             shares,

@@ -27,7 +27,7 @@ pub use run::{RunSettings, RunSpec, Start, reproduce_commands, shell_word};
 pub use source::{MAX_DRAWN_POINTS, Origin, Simulation, Source, Truth, drawn_points};
 pub use start::{Edit, StartEditor};
 pub use timeline::{DEFAULT_BUDGET, Entry, Full, Phase, Timeline};
-pub use view::{Axes, Inspection, Outline, View, ellipse, padded_range};
+pub use view::{Axes, DerivationView, Inspection, Outline, View, ellipse, padded_range};
 
 use crate::data::spec::Spec;
 use crate::em::{
@@ -467,6 +467,17 @@ impl App {
             return self.table_key(key);
         };
         match top {
+            Overlay::Derivation { scroll } => match key {
+                Key::Up => *scroll = scroll.saturating_sub(1),
+                Key::Down => *scroll = scroll.saturating_add(1),
+                Key::PageUp => *scroll = scroll.saturating_sub(10),
+                Key::PageDown => *scroll = scroll.saturating_add(10),
+                Key::Esc | Key::Char('d') => {
+                    self.overlays.pop();
+                }
+                // Stepping, running and the rest work with the derivation open.
+                _ => return self.table_key(key),
+            },
             Overlay::Help { scroll } | Overlay::Messages { scroll } => match key {
                 Key::Up => *scroll = scroll.saturating_sub(1),
                 Key::Down => *scroll = scroll.saturating_add(1),
@@ -724,6 +735,10 @@ impl App {
             }
             Action::ToggleHelp => {
                 self.toggle(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            Action::ToggleDerivation => {
+                self.toggle(Overlay::Derivation { scroll: 0 });
                 Vec::new()
             }
             Action::OpenMessages => {
@@ -1455,6 +1470,14 @@ impl App {
             _ => None,
         });
         let truth_labels = self.truth_sample.as_ref().zip(self.source.truth.as_ref());
+        let derivation_points = self
+            .find(|o| matches!(o, Overlay::Derivation { .. }))
+            .map(|_| {
+                self.derivation_rows(inspected)
+                    .into_iter()
+                    .map(|row| (row, self.source.data.row(row)))
+                    .collect()
+            });
         self.view = View::build(view::Inputs {
             timeline: &self.timeline,
             half_steps: self.half_steps,
@@ -1464,6 +1487,8 @@ impl App {
             inspected: inspected.map(|row| (row, self.source.data.row(row))),
             truth_labels: truth_labels
                 .map(|(sample, truth)| (sample.labels.as_slice(), truth.classes.len())),
+            derivation_points,
+            n: self.source.data.len(),
         });
         effects
     }
@@ -1486,6 +1511,29 @@ impl App {
             Some(truth) if self.display.show_truth && truth.dim() == d => vec![truth.clone()],
             _ => Vec::new(),
         }
+    }
+
+    /// The rows whose responsibilities the derivation shows: the inspected point if any, the
+    /// first drawn point, and the drawn point its E-step is least sure of.
+    fn derivation_rows(&self, inspected: Option<usize>) -> Vec<usize> {
+        let mut rows: Vec<usize> = inspected.into_iter().collect();
+        rows.extend(self.drawn.first().copied());
+        let least_sure = self
+            .view
+            .coloured_by
+            .and_then(|c| self.timeline.full(c))
+            .and_then(|full| {
+                full.shares
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, share)| **share)
+                    .and_then(|(position, _)| self.drawn.get(position).copied())
+            });
+        rows.extend(least_sure);
+        rows.dedup();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
     }
 
     /// The drawn point closest to the middle of the plotted data (where the inspector opens).

@@ -36,6 +36,11 @@ pub enum Overlay {
     Reproduce(Reproduce),
     /// A start being set by hand.
     Start(super::StartEditor),
+    /// The derivation with live numbers.
+    Derivation {
+        /// First line shown.
+        scroll: u16,
+    },
 }
 
 impl Overlay {
@@ -53,6 +58,7 @@ impl Overlay {
             Self::Inspector { .. } => "inspector",
             Self::Reproduce(_) => "reproduce",
             Self::Start(_) => "start",
+            Self::Derivation { .. } => "derivation",
         }
     }
 }

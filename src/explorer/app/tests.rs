@@ -375,6 +375,7 @@ fn a_decrease_with_reg_covar_is_explained_in_the_messages() {
         converged: false,
         done: false,
         stop: None,
+        derivation: None,
         agreement: None,
     };
     let first = app.timeline().entries()[0].log_likelihood;
@@ -450,6 +451,7 @@ fn snapshots_of_abandoned_runs_are_ignored() {
         converged: false,
         done: false,
         stop: None,
+        derivation: None,
         agreement: None,
     };
     keys(&mut app, &mut worker, "r");
@@ -568,6 +570,7 @@ fn running_follows_the_newest_and_pausing_stops() {
         converged: false,
         done: false,
         stop: None,
+        derivation: None,
         agreement: None,
     })));
     assert_eq!(app.timeline().shown(), 1);
@@ -867,4 +870,47 @@ fn a_start_set_by_hand_is_the_run_s_theta_zero() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn the_derivation_shows_lambda_as_n_k_over_n_and_the_em_identities() {
+    let mut settings = RunSettings::new(2);
+    settings.config.reg_covar = 0.0;
+    let (mut app, mut worker) = started(simulated(), settings);
+    keys(&mut app, &mut worker, "nnnpd");
+    let derivation = app.view().derivation.clone().unwrap();
+    assert_eq!(derivation.t, 2);
+    let n = derivation.n as f64;
+    let next = derivation.next.clone().unwrap();
+    let totals = derivation.totals.clone().unwrap();
+    for (k, total) in totals.iter().enumerate() {
+        // λ_k of θ(t+1) is N_k / n, as the panel displays it.
+        assert!((total / n - next.weights()[k]).abs() < 1e-12);
+        assert_eq!(
+            format!("{:.4}", total / n),
+            format!("{:.4}", next.weights()[k])
+        );
+    }
+    let (l, q, h) = (
+        derivation.log_likelihood,
+        derivation.q.unwrap(),
+        derivation.entropy.unwrap(),
+    );
+    assert!((q + h - l).abs() <= 1e-9 * l.abs(), "{q} + {h} vs {l}");
+    let bound = derivation.q_next.unwrap() + h;
+    let after = derivation.next_log_likelihood.unwrap();
+    let slack = 1e-9 * l.abs();
+    assert!(
+        after >= bound - slack && bound >= l - slack,
+        "{after} ≥ {bound} ≥ {l}"
+    );
+    // Every shown point's responsibilities sum to one.
+    for (_, responsibilities) in &derivation.points {
+        assert!((responsibilities.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+    // Closed again with d; stepping works with it open.
+    keys(&mut app, &mut worker, "n");
+    assert_eq!(app.view().derivation.as_ref().unwrap().t, 3);
+    keys(&mut app, &mut worker, "d");
+    assert!(app.view().derivation.is_none());
 }

@@ -33,6 +33,14 @@ pub struct Entry {
     pub done: bool,
     /// Why it ended, if it did.
     pub stop: Option<StopReason>,
+    /// Q(θ(t) | θ(t)).
+    pub q: Option<f64>,
+    /// H(t).
+    pub entropy: Option<f64>,
+    /// Q(θ(t) | θ(t−1)), what the M-step that made θ(t) maximised.
+    pub q_from_previous: Option<f64>,
+    /// Q(θ(t+1) | θ(t)), what the next M-step maximises.
+    pub q_next: Option<f64>,
     /// Agreement with the truth (adjusted Rand index), when there is one.
     pub agreement: Option<f64>,
 }
@@ -46,6 +54,8 @@ pub struct Full {
     pub labels: Labels,
     /// How sure each of those assignments is (responsibility, 0–255).
     pub shares: Shares,
+    /// N_k = Σ_i r_ik at θ(t).
+    pub totals: Option<Arc<[f64]>>,
 }
 
 impl Full {
@@ -53,7 +63,7 @@ impl Full {
     pub fn bytes(&self) -> usize {
         let (k, d) = (self.params.k(), self.params.dim());
         // Weights, means, covariances and their Cholesky factors.
-        8 * (k + k * d + 2 * k * d * d) + 2 * self.labels.len() + self.shares.len() + 128
+        8 * (2 * k + k * d + 2 * k * d * d) + 2 * self.labels.len() + self.shares.len() + 128
     }
 }
 
@@ -189,6 +199,10 @@ impl Timeline {
             converged: snapshot.converged,
             done: snapshot.done,
             stop: snapshot.stop,
+            q: snapshot.derivation.as_ref().map(|d| d.q),
+            entropy: snapshot.derivation.as_ref().map(|d| d.entropy),
+            q_from_previous: snapshot.derivation.as_ref().and_then(|d| d.q_from_previous),
+            q_next: snapshot.derivation.as_ref().and_then(|d| d.q_next),
             agreement: snapshot.agreement,
         });
         self.insert_full(
@@ -197,6 +211,7 @@ impl Timeline {
                 params: Arc::clone(&snapshot.params),
                 labels: Arc::clone(&snapshot.labels),
                 shares: Arc::clone(&snapshot.shares),
+                totals: snapshot.derivation.as_ref().map(|d| Arc::clone(&d.totals)),
             },
         );
         if self.follow {
@@ -215,6 +230,7 @@ impl Timeline {
                     params: Arc::clone(&snapshot.params),
                     labels: Arc::clone(&snapshot.labels),
                     shares: Arc::clone(&snapshot.shares),
+                    totals: snapshot.derivation.as_ref().map(|d| Arc::clone(&d.totals)),
                 },
             );
             self.evict();
@@ -316,6 +332,7 @@ mod tests {
             converged: false,
             done: false,
             stop: None,
+            derivation: None,
             agreement: None,
         }
     }
@@ -348,6 +365,7 @@ mod tests {
             params: Arc::clone(&one.params),
             labels: Arc::clone(&one.labels),
             shares: Arc::clone(&one.shares),
+            totals: None,
         }
         .bytes();
         for t in 0..2000 {
@@ -388,6 +406,7 @@ mod tests {
             params: Arc::clone(&one.params),
             labels: Arc::clone(&one.labels),
             shares: Arc::clone(&one.shares),
+            totals: None,
         }
         .bytes();
         let mut timeline = Timeline::with_budget(per * 40);

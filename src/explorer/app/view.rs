@@ -46,6 +46,34 @@ pub struct Inspection {
     pub iteration: usize,
 }
 
+/// The numbers of one EM iteration as the lecture notes derive it: the E-step at θ(t) and the
+/// M-step to θ(t+1), with Q and the entropy that explain why the log-likelihood rises.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivationView {
+    /// t: the E-step at θ(t) is shown (its colours are on screen) and the M-step to θ(t+1).
+    pub t: usize,
+    /// Number of data points n.
+    pub n: usize,
+    /// θ(t).
+    pub current: Arc<Mixture>,
+    /// θ(t+1), once computed and kept.
+    pub next: Option<Arc<Mixture>>,
+    /// Some points (data row, their responsibilities r_ik under θ(t)).
+    pub points: Vec<(usize, Vec<f64>)>,
+    /// N_k = Σ_i r_ik at θ(t).
+    pub totals: Option<Arc<[f64]>>,
+    /// log L(θ(t)).
+    pub log_likelihood: f64,
+    /// Q(θ(t) | θ(t)).
+    pub q: Option<f64>,
+    /// H(t).
+    pub entropy: Option<f64>,
+    /// log L(θ(t+1)), once computed.
+    pub next_log_likelihood: Option<f64>,
+    /// Q(θ(t+1) | θ(t)), once computed.
+    pub q_next: Option<f64>,
+}
+
 /// Everything drawn of the shown iteration.
 #[derive(Debug, Clone, Default)]
 pub struct View {
@@ -85,6 +113,8 @@ pub struct View {
     pub inspection: Option<Inspection>,
     /// Counts of drawn points by fitted component (rows) and true class (columns).
     pub confusion: Option<Vec<Vec<usize>>>,
+    /// The derivation's numbers, while its panel is open.
+    pub derivation: Option<DerivationView>,
 }
 
 /// The parts of the view that only change with the data or the axes.
@@ -114,6 +144,11 @@ pub struct Inputs<'a> {
     pub inspected: Option<(usize, &'a [f64])>,
     /// The true class of each drawn point, when known, and the number of classes.
     pub truth_labels: Option<(&'a [usize], usize)>,
+    /// The points whose responsibilities the derivation panel shows (row, coordinates), when
+    /// it is open.
+    pub derivation_points: Option<Vec<(usize, &'a [f64])>>,
+    /// Number of data points.
+    pub n: usize,
 }
 
 impl View {
@@ -204,7 +239,36 @@ impl View {
             }
             _ => None,
         };
+        let derivation = match (inputs.derivation_points, coloured_by) {
+            (Some(points), Some(c)) => timeline.full(c).map(|full| {
+                let entries = timeline.entries();
+                let entry = entries.get(c);
+                let after = entries.get(c + 1);
+                DerivationView {
+                    t: c,
+                    n: inputs.n,
+                    current: Arc::clone(&full.params),
+                    next: timeline.full(c + 1).map(|f| Arc::clone(&f.params)),
+                    points: points
+                        .into_iter()
+                        .map(|(row, point)| {
+                            (row, inspect(row, point, &full.params, c).responsibilities)
+                        })
+                        .collect(),
+                    totals: full.totals.clone(),
+                    log_likelihood: entry.map_or(f64::NAN, |e| e.log_likelihood),
+                    q: entry.and_then(|e| e.q),
+                    entropy: entry.and_then(|e| e.entropy),
+                    next_log_likelihood: after.map(|e| e.log_likelihood),
+                    q_next: after
+                        .and_then(|e| e.q_from_previous)
+                        .or(entry.and_then(|e| e.q_next)),
+                }
+            }),
+            _ => None,
+        };
         Self {
+            derivation,
             iteration: t,
             phase: inputs.half_steps.then_some(phase),
             pending: !timeline.is_empty() && shown.is_none(),
@@ -344,6 +408,7 @@ mod tests {
                 converged: false,
                 done: false,
                 stop: None,
+                derivation: None,
                 agreement: None,
             },
             Phase::AfterEStep,
@@ -360,6 +425,8 @@ mod tests {
             references: Vec::new(),
             inspected: None,
             truth_labels: None,
+            derivation_points: None,
+            n: 4,
         });
         assert_eq!(view.uncertain, vec![1, 2]);
         assert_eq!(view.outlines.len(), 2);

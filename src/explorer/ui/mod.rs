@@ -4,6 +4,7 @@
 
 mod batch;
 mod data;
+mod derivation;
 mod editor;
 mod help;
 mod inspector;
@@ -134,11 +135,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         let trace_height = (area.height / 3).clamp(5, 14);
         let [top, trace_area] =
             Layout::vertical([Constraint::Min(4), Constraint::Length(trace_height)]).areas(main);
-        let params_width = (area.width * 2 / 5).clamp(24, 60);
+        let derivation = app.find(|o| matches!(o, Overlay::Derivation { .. }));
+        // The derivation needs room for its formulas: it takes over half the width.
+        let params_width = if derivation.is_some() {
+            (area.width * 3 / 5).clamp(24, 90)
+        } else {
+            (area.width * 2 / 5).clamp(24, 60)
+        };
         let [data_area, params_area] =
             Layout::horizontal([Constraint::Min(16), Constraint::Length(params_width)]).areas(top);
         data::render(frame, data_area, app, theme);
-        if let Some(Overlay::Start(editor)) = app.find(|o| matches!(o, Overlay::Start(_))) {
+        if let Some(Overlay::Derivation { scroll }) = derivation {
+            derivation::render(frame, params_area, app, *scroll, theme);
+        } else if let Some(Overlay::Start(editor)) = app.find(|o| matches!(o, Overlay::Start(_))) {
             start::render(frame, params_area, editor, app, theme);
         } else if app
             .find(|o| matches!(o, Overlay::Inspector { .. }))
@@ -163,7 +172,8 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
             Overlay::Editor(_)
             | Overlay::Batch(_)
             | Overlay::Inspector { .. }
-            | Overlay::Start(_) => {}
+            | Overlay::Start(_)
+            | Overlay::Derivation { .. } => {}
         }
     }
 }
