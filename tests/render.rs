@@ -378,3 +378,35 @@ fn derivation_panel_80x24_and_120x40() {
     }
     insta::assert_snapshot!(screens.join("\n"));
 }
+
+/// The minorise–maximise picture, drawn from a curve the worker would send.
+#[test]
+fn bound_view_120x40() {
+    use mixplore::explorer::worker::{BOUND_RANGE, BOUND_STEPS, BoundCurve};
+    let (mut app, mut driver) = app_after("default.toml", 2, 2);
+    keys(&mut app, &mut driver, "ll");
+    // The worker's answer, computed here from the engine as the worker does.
+    let from = app.view().params.clone().unwrap();
+    let data = Arc::clone(&app.source().data);
+    let at_t = Em::new(Arc::clone(&data), (*from).clone(), Default::default()).unwrap();
+    let next = at_t.next_params().unwrap();
+    let points = (0..=BOUND_STEPS)
+        .map(|i| BOUND_RANGE.0 + (BOUND_RANGE.1 - BOUND_RANGE.0) * i as f64 / BOUND_STEPS as f64)
+        .filter_map(|s| {
+            let theta = from.interpolate(&next, s).ok()?;
+            let bound = at_t.q_of(&theta).ok()? + at_t.entropy();
+            Some((s, mixplore::em::log_likelihood_of(&data, &theta), bound))
+        })
+        .collect();
+    let run_id = app.run().id;
+    app.update(Msg::Worker(WorkerEvent::Bound(BoundCurve {
+        run_id,
+        t: 2,
+        points,
+        sampled: None,
+        error: None,
+    })));
+    let screen = render(&app, 120, 40, COLOUR);
+    assert!(screen.contains("Q(θ(s)|θ(2)) + H(2)"), "{screen}");
+    insta::assert_snapshot!(screen);
+}

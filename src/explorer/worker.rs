@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use crate::em::{
     Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, adjusted_rand_index, assignments,
-    starting_parameters,
+    log_likelihood_of, starting_parameters,
 };
 
 /// The component labels of the drawn sample, one small integer per point.
@@ -112,6 +112,17 @@ pub enum Command {
         /// The last iteration wanted.
         to: usize,
     },
+    /// Compute the minorise–maximise picture of iteration `t` of run `run_id` from θ(t) =
+    /// `from`, answered by [`WorkerEvent::Bound`]; superseded by any newer start, derive or
+    /// bound request.
+    Bound {
+        /// The run.
+        run_id: u64,
+        /// The iteration t.
+        t: usize,
+        /// θ(t).
+        from: Arc<Mixture>,
+    },
     /// End the thread.
     Shutdown,
 }
@@ -142,6 +153,40 @@ pub struct Snapshot {
     /// For simulated data, the adjusted Rand index between the true labels and the most
     /// likely components under θ(t), over the explorer's drawn sample.
     pub agreement: Option<f64>,
+}
+
+/// Steps of s along θ(s) = θ(t) + s (θ(t+1) − θ(t)) in the minorise–maximise picture.
+pub const BOUND_STEPS: usize = 40;
+
+/// Where the picture's line starts and ends (s = 0 is θ(t), s = 1 is θ(t+1)).
+pub const BOUND_RANGE: (f64, f64) = (-0.5, 1.5);
+
+/// The minorise–maximise picture of iteration t: along θ(s), the log-likelihood and the lower
+/// bound Q(θ(s) | θ(t)) + H(t) that touches it at s = 0 and is maximised at s = 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundCurve {
+    /// The run.
+    pub run_id: u64,
+    /// The iteration t.
+    pub t: usize,
+    /// (s, log L(θ(s)), Q(θ(s) | θ(t)) + H(t)) where θ(s) is a valid mixture.
+    pub points: Vec<(f64, f64, f64)>,
+    /// Some(m) when computed on the explorer's drawn sample of m points (large n), not all.
+    pub sampled: Option<usize>,
+    /// Why there are no points, if the picture could not be computed.
+    pub error: Option<String>,
+}
+
+impl BoundCurve {
+    fn failed(run_id: u64, t: usize, error: String) -> Self {
+        Self {
+            run_id,
+            t,
+            points: Vec::new(),
+            sampled: None,
+            error: Some(error),
+        }
+    }
 }
 
 /// The quantities of the lecture notes' derivation at θ(t), from the same pass as the
@@ -207,6 +252,8 @@ pub enum WorkerEvent {
     Snapshot(Snapshot),
     /// An iteration re-derived on request ([`Command::Derive`]); not a new one.
     Derived(Snapshot),
+    /// The minorise–maximise picture asked for by [`Command::Bound`].
+    Bound(BoundCurve),
     /// The worker stopped iterating because running finished or was paused.
     Paused {
         /// The run concerned.
@@ -442,17 +489,78 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 keep_from,
                 to,
             } => self.derive(run_id, from_iteration, &from, keep_from..=to),
+            Command::Bound { run_id, t, from } => self.bound(run_id, t, &from),
             Command::Shutdown => Flow::Stop,
         }
+    }
+
+    /// The minorise–maximise picture at θ(t) = `from`: θ(t+1) from the M-step on all the data,
+    /// then both curves along the line through them, on all the data up to the drawn sample's
+    /// size and on the drawn sample beyond (the bound holds point by point, so it holds there
+    /// too; it is maximised at s = 1 only approximately, and the panel says so).
+    fn bound(&mut self, run_id: u64, t: usize, from: &Mixture) -> Flow {
+        match self.superseded() {
+            Err(()) => return Flow::Stop,
+            Ok(true) => return Flow::Continue,
+            Ok(false) => {}
+        }
+        let Some((current, em)) = self.run.as_ref() else {
+            return Flow::Continue;
+        };
+        if *current != run_id {
+            return Flow::Continue;
+        }
+        let (data, config) = (Arc::clone(em.data()), *em.config());
+        let drawn = Arc::clone(&self.drawn);
+        let computed = catch_unwind(AssertUnwindSafe(|| -> Result<BoundCurve, EmError> {
+            let next = Em::new(Arc::clone(&data), from.clone(), config)?.next_params()?;
+            let (sample, sampled) = if drawn.len() < data.len() {
+                let values: Vec<f64> = drawn.iter().flat_map(|&i| data.row(i)).copied().collect();
+                (
+                    Arc::new(Dataset::new(data.dim(), values)?),
+                    Some(drawn.len()),
+                )
+            } else {
+                (data, None)
+            };
+            let at_t = Em::new(Arc::clone(&sample), from.clone(), config)?;
+            let entropy = at_t.entropy();
+            let (low, high) = BOUND_RANGE;
+            let points = (0..=BOUND_STEPS)
+                .map(|i| low + (high - low) * i as f64 / BOUND_STEPS as f64)
+                .filter_map(|s| {
+                    // Outside [0, 1] the line can leave the valid mixtures: those s are left out.
+                    let theta = from.interpolate(&next, s).ok()?;
+                    let bound = at_t.q_of(&theta).ok()? + entropy;
+                    Some((s, log_likelihood_of(&sample, &theta), bound))
+                })
+                .collect();
+            Ok(BoundCurve {
+                run_id,
+                t,
+                points,
+                sampled,
+                error: None,
+            })
+        }));
+        // A picture that cannot be drawn is not a failed run: it comes back empty, saying why.
+        let curve = match computed {
+            Ok(Ok(curve)) => curve,
+            Ok(Err(error)) => BoundCurve::failed(run_id, t, error.to_string()),
+            Err(panic) => BoundCurve::failed(run_id, t, panic_text(&panic)),
+        };
+        self.emit(WorkerEvent::Bound(curve))
     }
 
     /// Whether a command waiting in the queue makes the derivation under way pointless.
     fn superseded(&mut self) -> Result<bool, ()> {
         self.coalesce()?;
-        Ok(self
-            .queued
-            .iter()
-            .any(|c| matches!(c, Command::Start(_) | Command::Derive { .. })))
+        Ok(self.queued.iter().any(|c| {
+            matches!(
+                c,
+                Command::Start(_) | Command::Derive { .. } | Command::Bound { .. }
+            )
+        }))
     }
 
     /// Re-runs the current run's iterations from `from` (θ(from_iteration)) up to the end of
@@ -624,7 +732,7 @@ mod tests {
         loop {
             match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
                 WorkerEvent::Snapshot(snapshot) => return snapshot,
-                WorkerEvent::Paused { .. } | WorkerEvent::Derived(_) => {}
+                WorkerEvent::Paused { .. } | WorkerEvent::Derived(_) | WorkerEvent::Bound(_) => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }
@@ -691,7 +799,7 @@ mod tests {
                     assert_eq!(run_id, 2);
                     break;
                 }
-                WorkerEvent::Snapshot(_) | WorkerEvent::Derived(_) => {}
+                WorkerEvent::Snapshot(_) | WorkerEvent::Derived(_) | WorkerEvent::Bound(_) => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }
@@ -730,6 +838,71 @@ mod tests {
         }
         worker.send(Command::Start(request(4, 2)));
         assert_eq!(next_snapshot(&rx).run_id, 4);
+    }
+}
+
+#[cfg(test)]
+mod bound {
+    use super::*;
+    use crate::em::InitMethod;
+
+    #[test]
+    fn the_bound_touches_at_zero_stays_below_and_peaks_at_one() {
+        let values: Vec<f64> = (0..600)
+            .map(|i| (i % 2) as f64 * 4.0 + ((i * 7919) % 101) as f64 / 50.0)
+            .collect();
+        let data = Arc::new(Dataset::new(2, values).unwrap());
+        let (tx, rx) = mpsc::channel();
+        let worker = Worker::spawn(move |event| tx.send(event).is_ok()).unwrap();
+        let config = EmConfig {
+            reg_covar: 0.0,
+            ..EmConfig::default()
+        };
+        worker.send(Command::Start(RunRequest {
+            run_id: 1,
+            data,
+            k: 2,
+            init: Init::Method(InitMethod::RandomFromData),
+            seed: 3,
+            config,
+            drawn: Arc::new((0..300).collect()),
+            truth: None,
+        }));
+        let start = loop {
+            if let WorkerEvent::Snapshot(s) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                break s;
+            }
+        };
+        worker.send(Command::Bound {
+            run_id: 1,
+            t: 0,
+            from: Arc::clone(&start.params),
+        });
+        let curve = loop {
+            if let WorkerEvent::Bound(c) = rx.recv_timeout(Duration::from_secs(10)).unwrap() {
+                break c;
+            }
+        };
+        assert_eq!(
+            (curve.t, curve.sampled, curve.error.clone()),
+            (0, None, None)
+        );
+        assert!(curve.points.len() > 20);
+        let scale = start.log_likelihood.abs();
+        for &(s, log_l, bound) in &curve.points {
+            assert!(bound <= log_l + 1e-9 * scale, "s {s}: {bound} > {log_l}");
+            if s == 0.0 {
+                assert!((bound - log_l).abs() <= 1e-9 * scale, "{bound} vs {log_l}");
+                assert!((log_l - start.log_likelihood).abs() <= 1e-9 * scale);
+            }
+        }
+        // The M-step maximises the bound: s = 1 is the highest point of the bound.
+        let best = curve
+            .points
+            .iter()
+            .max_by(|a, b| a.2.total_cmp(&b.2))
+            .unwrap();
+        assert!((best.0 - 1.0).abs() < 1e-12, "{best:?}");
     }
 }
 

@@ -39,7 +39,9 @@ use crate::explorer::batch::{BatchEvent, Job};
 use crate::explorer::editor::{self, Editor, EditorOutcome, Preset};
 use crate::explorer::input::Key;
 use crate::explorer::keys::{action_for, editor_key_for, global_action};
-use crate::explorer::worker::{Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent};
+use crate::explorer::worker::{
+    BoundCurve, Command, RunRequest, Snapshot, Speed, TruthSample, WorkerEvent,
+};
 
 /// The values `c` steps reg_covar through: the default first, up by tens, then none at all.
 pub const REG_COVAR_STEPS: &[f64] = &[1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 0.0];
@@ -175,6 +177,9 @@ pub enum LogView {
     Trace,
     /// log10(L* − L(t)) against t, L* the best value reached.
     Convergence,
+    /// The minorise–maximise picture of the shown iteration: log L and its lower bound
+    /// Q(θ(s)|θ(t)) + H(t) along the line from θ(t) through θ(t+1).
+    Bound,
 }
 
 /// Whether the worker is iterating.
@@ -245,6 +250,10 @@ pub struct App {
     simulation: Option<(u64, f64)>,
     /// The iterations asked of the worker to re-derive, first and last.
     derivation: Option<(usize, usize)>,
+    /// The latest minorise–maximise picture the worker computed.
+    bound: Option<Arc<BoundCurve>>,
+    /// The iteration whose picture was asked for and has not arrived.
+    bound_asked: Option<usize>,
     axes: Axes,
     view: View,
     quitting: bool,
@@ -282,6 +291,8 @@ impl App {
             next_id: 0,
             simulation: None,
             derivation: None,
+            bound: None,
+            bound_asked: None,
             axes: Axes {
                 dims: (0, 0),
                 x_range: (0.0, 1.0),
@@ -419,6 +430,12 @@ impl App {
     /// Whether the run is over (converged, stopped or at max_iter).
     pub fn finished(&self) -> bool {
         self.timeline.newest().is_some_and(|(_, e)| e.done)
+    }
+
+    /// The minorise–maximise picture of the iteration whose E-step is shown, once computed.
+    pub fn bound(&self) -> Option<&BoundCurve> {
+        let c = self.view.coloured_by?;
+        self.bound.as_deref().filter(|b| b.t == c)
     }
 
     /// The presets the editor offers.
@@ -724,7 +741,8 @@ impl App {
             Action::CycleLogView => {
                 self.display.log_view = match self.display.log_view {
                     LogView::Trace => LogView::Convergence,
-                    LogView::Convergence => LogView::Trace,
+                    LogView::Convergence => LogView::Bound,
+                    LogView::Bound => LogView::Trace,
                 };
                 Vec::new()
             }
@@ -903,6 +921,8 @@ impl App {
         };
         self.timeline = Timeline::default();
         self.derivation = None;
+        self.bound = None;
+        self.bound_asked = None;
         self.mode = Mode::Paused;
         vec![Effect::Worker(Command::Start(RunRequest {
             run_id: self.run.id,
@@ -1340,6 +1360,13 @@ impl App {
                 }
                 Vec::new()
             }
+            WorkerEvent::Bound(curve) => {
+                if curve.run_id == self.run.id {
+                    self.bound_asked = None;
+                    self.bound = Some(Arc::new(curve));
+                }
+                Vec::new()
+            }
             WorkerEvent::Paused { run_id } => {
                 if run_id == self.run.id {
                     self.mode = Mode::Paused;
@@ -1464,6 +1491,20 @@ impl App {
                 }));
             }
         }
+        // The minorise–maximise picture follows the shown E-step while its view is on.
+        if self.display.log_view == LogView::Bound
+            && let Some(c) = self.view_coloured_by()
+            && self.bound.as_ref().is_none_or(|b| b.t != c)
+            && self.bound_asked != Some(c)
+            && let Some(full) = self.timeline.full(c)
+        {
+            self.bound_asked = Some(c);
+            effects.push(Effect::Worker(Command::Bound {
+                run_id: self.run.id,
+                t: c,
+                from: Arc::clone(&full.params),
+            }));
+        }
         let references = self.reference_mixtures();
         let inspected = self.overlays.iter().find_map(|o| match o {
             Overlay::Inspector { cursor } => self.drawn.get(*cursor).copied(),
@@ -1510,6 +1551,15 @@ impl App {
         match self.source.true_mixture() {
             Some(truth) if self.display.show_truth && truth.dim() == d => vec![truth.clone()],
             _ => Vec::new(),
+        }
+    }
+
+    /// The iteration whose E-step the view shows (as the view will compute it).
+    fn view_coloured_by(&self) -> Option<usize> {
+        let t = self.timeline.shown();
+        match (self.half_steps, self.timeline.phase()) {
+            (true, Phase::AfterMStep) => t.checked_sub(1),
+            _ => (!self.timeline.is_empty()).then_some(t),
         }
     }
 

@@ -914,3 +914,23 @@ fn the_derivation_shows_lambda_as_n_k_over_n_and_the_em_identities() {
     keys(&mut app, &mut worker, "d");
     assert!(app.view().derivation.is_none());
 }
+
+#[test]
+fn the_bound_view_asks_for_the_shown_iteration_once() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nn");
+    assert!(app.update(Msg::Key(Key::Char('l'))).is_empty());
+    let effects = app.update(Msg::Key(Key::Char('l')));
+    assert_eq!(app.display().log_view, LogView::Bound);
+    match effects.as_slice() {
+        [Effect::Worker(Command::Bound { t, .. })] => assert_eq!(*t, 2),
+        other => panic!("{other:?}"),
+    }
+    // Not asked again while it is on its way; asked anew for another iteration.
+    assert!(app.update(Msg::Resize).is_empty());
+    let effects = app.update(Msg::Key(Key::Char('p')));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Worker(Command::Bound { t: 1, .. })]
+    ));
+}

@@ -1,7 +1,8 @@
 //! The log-likelihood panel: the trace over iterations with the shown iteration marked, its
 //! value and change, the convergence state, and a flag on any decrease (exact EM never decreases
 //! the log-likelihood; reg_covar can, and the messages say so). `l` switches to the convergence
-//! view: log10(L* − L(t)) against t, where linear convergence is a straight line.
+//! view: log10(L* − L(t)) against t, where linear convergence is a straight line; then to the
+//! minorise–maximise picture of the shown iteration.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -73,6 +74,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match app.display().log_view {
         LogView::Trace => trace_chart(frame, inner, app, &trace, t, theme),
         LogView::Convergence => convergence_chart(frame, inner, &trace, t, theme),
+        LogView::Bound => bound_chart(frame, inner, app, theme),
     }
 }
 
@@ -247,6 +249,112 @@ fn convergence_chart(frame: &mut Frame, area: Rect, trace: &[(f64, f64)], t: usi
         Span::raw(format!("1e{low}")),
         Span::raw(format!("1e{high}")),
     ]));
+    frame.render_widget(chart, chart_area);
+}
+
+/// The minorise–maximise picture: along θ(s) = θ(t) + s (θ(t+1) − θ(t)), log L(θ(s)) and the
+/// lower bound Q(θ(s)|θ(t)) + H(t), which touches it at s = 0 and is maximised at s = 1: the
+/// M-step climbs the bound, and the log-likelihood must climb at least as much.
+fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(curve) = app.bound() else {
+        let text = match app.view().coloured_by {
+            Some(t) => format!("computing the bound at θ({t}) in the background…"),
+            None => "θ(0) before its first E-step: n runs it".to_owned(),
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
+        return;
+    };
+    if let Some(error) = &curve.error {
+        frame.render_widget(
+            Paragraph::new(format!("no picture at θ({}): {error}", curve.t)).style(theme.warning()),
+            area,
+        );
+        return;
+    }
+    let t = curve.t;
+    let sample = match curve.sampled {
+        Some(m) => format!(" · on the drawn sample of {m}"),
+        None => String::new(),
+    };
+    let note = format!(
+        "s: θ({t}) at 0 → θ({}) at 1 · log L (line) ≥ Q(θ(s)|θ({t})) + H({t}) (dots), equal at 0{sample}",
+        t + 1
+    );
+    let [note_area, chart_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    frame.render_widget(Paragraph::new(note).style(theme.dim()), note_area);
+    let log_l: Vec<(f64, f64)> = curve.points.iter().map(|&(s, l, _)| (s, l)).collect();
+    let bound: Vec<(f64, f64)> = curve.points.iter().map(|&(s, _, b)| (s, b)).collect();
+    if log_l.len() < 2 {
+        frame.render_widget(
+            Paragraph::new("too few valid mixtures on this line to draw").style(theme.dim()),
+            chart_area,
+        );
+        return;
+    }
+    // Scale to what the picture is about: the bound's climb from s = 0 (where it touches
+    // log L) to its top at s = 1, and log L there; the rest may leave the frame.
+    let near = |target: f64| {
+        curve
+            .points
+            .iter()
+            .min_by(|a, b| (a.0 - target).abs().total_cmp(&(b.0 - target).abs()))
+            .copied()
+    };
+    let (Some(start), Some(end)) = (near(0.0), near(1.0)) else {
+        return;
+    };
+    let span = (end.1.max(end.2) - start.2).abs().max(1e-9);
+    let (low, high) = (start.2 - 0.6 * span, end.1.max(end.2) + 0.25 * span);
+    let clip = |points: &[(f64, f64)]| -> Vec<(f64, f64)> {
+        points
+            .iter()
+            .filter(|&&(_, v)| (low..=high).contains(&v))
+            .copied()
+            .collect()
+    };
+    let (log_l, bound) = (clip(&log_l), clip(&bound));
+    let (s_low, s_high) = crate::explorer::worker::BOUND_RANGE;
+    let markers = [(0.0, low), (0.0, high), (1.0, high), (1.0, low)];
+    let line_style = if theme.colour {
+        Style::default().fg(ratatui::style::Color::Cyan)
+    } else {
+        Style::default()
+    };
+    let chart = Chart::new(vec![
+        Dataset::default()
+            .name("log L(θ(s))")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(line_style)
+            .data(&log_l),
+        Dataset::default()
+            .name("Q + H")
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.warning())
+            .data(&bound),
+        Dataset::default()
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Scatter)
+            .style(theme.dim())
+            .data(&markers),
+    ])
+    .x_axis(
+        Axis::default()
+            .bounds([s_low, s_high])
+            // Evenly spaced, as ratatui places them: −0.5, 0, 0.5, 1, 1.5.
+            .labels(
+                (0..5)
+                    .map(|i| Span::raw(format!("{}", s_low + (s_high - s_low) * i as f64 / 4.0)))
+                    .collect::<Vec<_>>(),
+            ),
+    )
+    .y_axis(
+        Axis::default()
+            .bounds([low, high])
+            .labels(vec![Span::raw(short(low)), Span::raw(short(high))]),
+    );
     frame.render_widget(chart, chart_area);
 }
 
