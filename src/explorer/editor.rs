@@ -56,7 +56,7 @@ impl Field {
             FieldKind::Seed => "seed".into(),
             FieldKind::Dim => "D".into(),
             FieldKind::Components => "components".into(),
-            FieldKind::Weight(_) => "weight".into(),
+            FieldKind::Weight(_) => "λ weight".into(),
             FieldKind::Mean(_, j) => format!("mean x{}", j + 1),
             FieldKind::StdDev(_, j) => format!("sd x{}", j + 1),
             FieldKind::Correlation(_) => "correlation".into(),
@@ -647,7 +647,7 @@ mod tests {
             .map(|f| (f.label(), f.text.as_str()))
             .collect();
         assert_eq!(texts[0], ("n".into(), "500"));
-        assert_eq!(texts[4], ("weight".into(), "0.4"));
+        assert_eq!(texts[4], ("λ weight".into(), "0.4"));
         assert!(texts.contains(&("correlation".into(), "0.5")));
         assert_eq!(editor.dim(), 2);
         let spec = editor.spec().unwrap();
