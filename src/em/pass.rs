@@ -418,7 +418,8 @@ impl SufficientStats {
 
     /// H = −Σ_i Σ_k r_ik ln r_ik, the entropy of the responsibilities (≥ 0).
     pub(crate) fn entropy(&self) -> f64 {
-        -self.sum_r_log_r
+        // 0 − x rather than −x: hard EM's sum is +0, whose negation would print as −0.
+        0.0 - self.sum_r_log_r
     }
 }
 
