@@ -249,6 +249,7 @@ fn json_has_every_field_and_matches_scikit_learn() {
         "means",
         "covariances",
         "trace",
+        "hard",
         "warnings",
         "truth_column",
         "ari",
@@ -578,4 +579,37 @@ fn explore_refuses_n_init() {
     // fit and select still take it.
     let json = fit_json(&faithful, &["--k", "2", "--n-init", "3"]);
     assert_eq!(json["n_init"], 3);
+}
+
+#[test]
+fn hard_em_is_a_flag_echoed_in_the_json() {
+    let faithful = asset("assets/datasets/faithful.csv");
+    let soft = fit_json(&faithful, &["--k", "2"]);
+    assert_eq!(soft["hard"], Value::Bool(false));
+    let hard = fit_json(&faithful, &["--k", "2", "--hard"]);
+    assert_eq!(hard["hard"], Value::Bool(true));
+    let trace = hard["trace"].as_array().unwrap();
+    assert!(trace.len() >= 2);
+    assert!(trace.iter().all(|v| v.as_f64().is_some_and(f64::is_finite)));
+    // Hard EM stops when the assignments repeat: well before the default max_iter.
+    assert_eq!(hard["stop_reason"], "converged");
+    let weights: Vec<f64> = hard["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_f64().unwrap())
+        .collect();
+    // λ_k = count / 272: each weight times n is a whole number of points.
+    for w in weights {
+        let count = w * 272.0;
+        assert!((count - count.round()).abs() < 1e-9, "{w}");
+    }
+    // `explore` takes the flag too (refused here for another reason, after parsing).
+    let line = fails(
+        mixplore()
+            .arg("explore")
+            .arg(&faithful)
+            .args(["--hard", "--tol", "-1"]),
+    );
+    assert!(line.contains("--tol"), "{line}");
 }

@@ -63,6 +63,7 @@ fn config(covariance: CovarianceType) -> EmConfig {
         tol: 1e-10,
         max_iter: 300,
         covariance,
+        hard: false,
     }
 }
 

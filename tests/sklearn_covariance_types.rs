@@ -90,6 +90,7 @@ fn every_covariance_type_matches_scikit_learn() {
             tol: 0.0,
             max_iter: case.iterations,
             covariance: kind,
+            hard: false,
         };
         let mut em = Em::new(data, Mixture::from_params(&case.init).unwrap(), config).unwrap();
         em.run().unwrap();

@@ -75,13 +75,14 @@ pub struct StopArgs {
 }
 
 impl StopArgs {
-    /// The engine's settings for `covariance` (checked).
+    /// The engine's settings for `covariance` (checked), soft EM.
     pub fn config(&self, covariance: CovarianceType) -> Result<EmConfig, EmError> {
         EmConfig {
             reg_covar: self.reg_covar,
             tol: self.tol,
             max_iter: self.max_iter,
             covariance,
+            hard: false,
         }
         .check()
     }
@@ -105,6 +106,11 @@ pub struct EmArgs {
     /// full matrix shared by all.
     #[arg(long, value_enum, default_value_t = CovarianceArg::Full)]
     pub covariance: CovarianceArg,
+    /// Hard (classification) EM: give each point wholly to its most likely component before
+    /// every M-step. It maximises the classification likelihood, so the mixture log-likelihood
+    /// may fall; it stops when the assignments repeat.
+    #[arg(long)]
+    pub hard: bool,
 }
 
 /// `--covariance`.

@@ -11,8 +11,8 @@ use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, HistoryEntry, Timing, summary, write_atomically};
 use crate::data::csv::{Source, Table, TruthColumn, load};
 use crate::em::{
-    Dataset, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index, fit,
-    fit_with_history, limits, most_likely_components, responsibilities_of,
+    Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index,
+    fit, fit_with_history, limits, most_likely_components, responsibilities_of,
 };
 
 /// The fit settings from the command line, with the starting parameters read if given.
@@ -37,7 +37,10 @@ pub(super) fn fit_options(k: u32, n_init: u32, args: &EmArgs) -> anyhow::Result<
         init,
         n_init: n_init as usize,
         seed: args.seed,
-        config: args.stop.config(args.covariance.into())?,
+        config: EmConfig {
+            hard: args.hard,
+            ..args.stop.config(args.covariance.into())?
+        },
     })
 }
 
@@ -169,6 +172,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             best_run: result.best_run,
             best_seed: result.best_seed,
             covariance_type: options.config.covariance.name(),
+            hard: options.config.hard,
             reg_covar: options.config.reg_covar,
             tol: options.config.tol,
             max_iter: options.config.max_iter,

@@ -45,6 +45,8 @@ pub struct FitReport<'a> {
     /// The seed that reproduces the kept run with `--n-init 1`.
     pub best_seed: u64,
     pub covariance_type: &'a str,
+    /// Whether the fit was hard (classification) EM (`--hard`).
+    pub hard: bool,
     pub reg_covar: f64,
     pub tol: f64,
     pub max_iter: usize,

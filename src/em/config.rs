@@ -93,6 +93,16 @@ pub struct EmConfig {
     pub max_iter: usize,
     /// The covariance structure.
     pub covariance: CovarianceType,
+    /// Hard (classification) EM instead of EM: before each M-step every point is given wholly
+    /// to its most likely component (responsibility 1, the others 0; ties go to the lower
+    /// index), so λ_k is the fraction of points assigned to k and μ_k, Σ_k are their plain mean
+    /// and covariance. This maximises the classification likelihood Π_i λ_{z_i} φ(x_i; θ_{z_i}),
+    /// not the mixture likelihood, so the mixture log-likelihood the trace records may fall
+    /// from one iteration to the next (and a fall meets the convergence test, which is
+    /// unchanged). The run also stops, converged, as soon as the assignments repeat (the next θ
+    /// would be the same), whatever `tol`. Under hard EM the entropy is 0 and Q is the
+    /// classification log-likelihood (see [`crate::em::Em::q`]).
+    pub hard: bool,
 }
 
 impl Default for EmConfig {
@@ -102,6 +112,7 @@ impl Default for EmConfig {
             tol: DEFAULT_TOL,
             max_iter: DEFAULT_MAX_ITER,
             covariance: CovarianceType::Full,
+            hard: false,
         }
     }
 }

@@ -164,7 +164,9 @@ fn kmeans(
         }
         stats.add(label, 1.0, &diff);
     }
-    m_step(&stats, n, config, 0)
+    // The starts are the same for soft and hard EM (hard only changes later M-steps' weights
+    // by rounding), so that the two compare from one θ(0).
+    m_step(&stats, n, &soft(config), 0)
 }
 
 /// Assigns each point to its nearest centre; returns whether any label changed.
@@ -245,7 +247,15 @@ fn random_responsibilities(
             stats.add(component, r / total, &diff);
         }
     }
-    m_step(&stats, data.len(), config, 0)
+    m_step(&stats, data.len(), &soft(config), 0)
+}
+
+/// `config` as soft EM: starts do not depend on [`EmConfig::hard`].
+fn soft(config: &EmConfig) -> EmConfig {
+    EmConfig {
+        hard: false,
+        ..*config
+    }
 }
 
 #[cfg(test)]

@@ -418,7 +418,8 @@ impl SufficientStats {
 
     /// H = −Σ_i Σ_k r_ik ln r_ik, the entropy of the responsibilities (≥ 0).
     pub(crate) fn entropy(&self) -> f64 {
-        -self.sum_r_log_r
+        // 0 − x rather than −x: hard EM's sum is +0, whose negation would print as −0.
+        0.0 - self.sum_r_log_r
     }
 }
 
@@ -519,6 +520,78 @@ fn general_chunk_stats(
         }
     }
     stats
+}
+
+/// The pass of hard (classification) EM at `prepared`'s parameters: each point adds weight 1
+/// to its most likely component (ties to the lower index) and nothing to the others, so the
+/// masses are counts and the sums are those of the assigned points, centred on `centres` (K·D
+/// values) or, if `None`, on the current means. The log-likelihood is still the mixture's
+/// (log-sum-exp over the components), and Σ r ln r is 0 (the assignments have no entropy).
+/// Also returns every point's component, in data order, so the caller can tell when the
+/// assignments repeat.
+///
+/// Same fixed chunks and merge order as [`e_step_stats_about`], so the results are bit-identical
+/// whatever the number of threads. Point by point: hard EM is for teaching, not for speed, and
+/// the soft kernels stay as they are.
+pub(crate) fn hard_stats_about(
+    data: &Dataset,
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> (SufficientStats, Vec<u32>) {
+    let (k, d) = (prepared.k, prepared.dim);
+    let chunks: Vec<(SufficientStats, Vec<u32>)> = data
+        .values()
+        .par_chunks(CHUNK_POINTS * d)
+        .map(|chunk| hard_chunk_stats(chunk, prepared, centres))
+        .collect();
+    let mut assignments = Vec::with_capacity(data.len());
+    let mut parts = Vec::with_capacity(chunks.len());
+    for (stats, chunk_assignments) in chunks {
+        parts.push(stats);
+        assignments.extend(chunk_assignments);
+    }
+    let centres = centres.map_or_else(|| prepared.means.clone(), <[f64]>::to_vec);
+    let mut total = SufficientStats::zeros(k, d, centres);
+    if let Some(sum) = pairwise_sum(parts) {
+        total.merge(&sum);
+    }
+    (total, assignments)
+}
+
+/// The hard pass over one chunk.
+fn hard_chunk_stats(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> (SufficientStats, Vec<u32>) {
+    let (k, d) = (prepared.k, prepared.dim);
+    let mut stats = SufficientStats::zeros(k, d, Vec::new());
+    let mut assignments = Vec::with_capacity(chunk.len() / d);
+    let mut diffs = vec![0.0; k * d];
+    let mut log_probs = vec![0.0; k];
+    for point in chunk.chunks_exact(d) {
+        prepared.joint_log_probs(point, &mut diffs, &mut log_probs);
+        // The same rule as `most_likely`: the first strict maximum wins.
+        let best = log_probs
+            .iter()
+            .enumerate()
+            .fold((0, f64::NEG_INFINITY), |best, (c, &v)| {
+                if v > best.1 { (c, v) } else { best }
+            })
+            .0;
+        // A NaN or −∞ here makes the total non-finite, which the caller reports.
+        stats.log_likelihood += normalise_log_probs(&mut log_probs);
+        let diff = &mut diffs[best * d..(best + 1) * d];
+        if let Some(centres) = centres {
+            for ((out, x), c) in diff.iter_mut().zip(point).zip(&centres[best * d..]) {
+                *out = x - c;
+            }
+        }
+        stats.add(best, 1.0, diff);
+        // K is limited far below u32::MAX (limits::check_components).
+        assignments.push(best as u32);
+    }
+    (stats, assignments)
 }
 
 /// The n×K responsibilities (row-major) and the total log-likelihood at `prepared`'s parameters.

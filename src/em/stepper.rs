@@ -12,6 +12,13 @@
 //! log L(θ(t+1)) ≥ Q(θ(t+1) | θ(t)) + H(t) ≥ log L(θ(t)) ([`StepStats::q_next`]). With
 //! reg_covar > 0 the M-step maximises Q only up to the added diagonal, so the middle inequality
 //! may fail by a little.
+//!
+//! Hard (classification) EM ([`EmConfig::hard`]) runs through the same stepper with a different
+//! pass: each point counts wholly for its most likely component. The trace is still the mixture
+//! log-likelihood log L(θ(t)); the sums now give the classification log-likelihood instead of Q
+//! (Σ_i [ln λ_{z_i} + ln φ(x_i; θ_{z_i})] with z_i the assignments at θ(t)), the entropy is 0,
+//! and log L(θ(t)) ≥ Q(θ(t) | θ(t)) (a max of the terms is below their log-sum-exp), with no
+//! equality and no guarantee that log L rises.
 
 use std::sync::Arc;
 
@@ -19,13 +26,14 @@ use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::{EmError, ParamError};
 use super::model::Mixture;
-use super::pass::{Prepared, SufficientStats, e_step_stats, e_step_stats_about};
+use super::pass::{Prepared, SufficientStats, e_step_stats, e_step_stats_about, hard_stats_about};
 use super::saddle::{identical_pair, splits_better};
 
 /// Why a run stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
-    /// The convergence test held at a point where the components are distinct.
+    /// The convergence test held at a point where the components are distinct, or (hard EM)
+    /// the assignments repeated, so the parameters would not change again.
     Converged,
     /// The convergence test held, but two components are (nearly) identical: EM keeps identical
     /// components identical, so this is a fixed point reached from a symmetric start — a saddle,
@@ -86,6 +94,9 @@ pub struct Em {
     stop_reason: Option<StopReason>,
     /// What the step that made the current parameters current did (`None` at t = 0).
     last_step: Option<StepStats>,
+    /// Hard EM only: every point's component at the current parameters, to tell when the
+    /// assignments repeat (empty for soft EM).
+    assignments: Vec<u32>,
 }
 
 impl Em {
@@ -105,7 +116,7 @@ impl Em {
             });
         }
         data.check_scale()?;
-        let stats = pass(&data, &init, 0)?;
+        let (stats, assignments) = pass(&data, &init, &config, 0)?;
         Ok(Self {
             trace: vec![stats.log_likelihood],
             data,
@@ -114,6 +125,7 @@ impl Em {
             stats,
             stop_reason: None,
             last_step: None,
+            assignments,
         })
     }
 
@@ -124,7 +136,12 @@ impl Em {
         let stats = if self.stats.loses_digits() && self.stats.mass.iter().all(|m| *m > 0.0) {
             // Rare (ill-conditioned components): one more pass, centred on the new means.
             let centres = self.stats.new_means();
-            exact = e_step_stats_about(&self.data, &Prepared::new(&self.params), Some(&centres));
+            let prepared = Prepared::new(&self.params);
+            exact = if self.config.hard {
+                hard_stats_about(&self.data, &prepared, Some(&centres)).0
+            } else {
+                e_step_stats_about(&self.data, &prepared, Some(&centres))
+            };
             &exact
         } else {
             &self.stats
@@ -149,15 +166,22 @@ impl Em {
         let iteration = self.iteration() + 1;
         let (params, q_next) = self.maximise(iteration)?;
         let (previous_q, previous_entropy) = (self.q(), self.entropy());
-        let stats = pass(&self.data, &params, iteration)?;
+        let (stats, assignments) = pass(&self.data, &params, &self.config, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
         let change_per_point = (log_likelihood - previous) / self.data.len() as f64;
         // tol = 0 means "run max_iter iterations": a last-bit decrease must not stop it.
         let tol_met = self.config.tol > 0.0 && change_per_point < self.config.tol;
+        // Hard EM: the same assignments give the same statistics, so θ(t+1) would be θ(t) (up
+        // to the rounding of recentred sums) — a fixed point reached exactly.
+        let repeated = self.config.hard && assignments == self.assignments;
         // Only a stop by the tolerance test is checked for a saddle: a run that goes on is
-        // free to leave one, and max_iter says nothing about where the run is.
-        let stop_reason = if tol_met {
+        // free to leave one, and max_iter says nothing about where the run is. Hard EM is never
+        // checked: identical components cannot stay identical under it (ties go to the lower
+        // index, which empties the other), and the probe would run soft EM.
+        let stop_reason = if repeated || (tol_met && self.config.hard) {
+            Some(StopReason::Converged)
+        } else if tol_met {
             Some(match identical_pair(&params) {
                 Some(components)
                     if splits_better(
@@ -189,6 +213,7 @@ impl Em {
         };
         self.params = params;
         self.stats = stats;
+        self.assignments = assignments;
         self.trace.push(log_likelihood);
         self.stop_reason = stop_reason;
         self.last_step = Some(step);
@@ -260,13 +285,15 @@ impl Em {
     }
 
     /// N_k = Σ_i r_ik, the responsibility totals at the current parameters θ(t), one per
-    /// component (they sum to n). The next M-step's weights are N_k / n.
+    /// component (they sum to n). The next M-step's weights are N_k / n. Under hard EM, the
+    /// number of points assigned to each component.
     pub fn responsibility_totals(&self) -> &[f64] {
         &self.stats.mass
     }
 
     /// H(t) = −Σ_i Σ_k r_ik ln r_ik, the entropy of the responsibilities at θ(t) (≥ 0, natural
     /// log, a total over the data), accumulated by the same pass as the log-likelihood.
+    /// Under hard EM, 0: the assignments are certain.
     pub fn entropy(&self) -> f64 {
         self.stats.entropy()
     }
@@ -274,6 +301,10 @@ impl Em {
     /// Q(θ(t) | θ(t)): the expected complete-data log-likelihood of the current parameters
     /// under their own responsibilities, Σ_i Σ_k r_ik [ln λ_k + ln φ(x_i; μ_k, Σ_k)]. Equals
     /// log L(θ(t)) − H(t) up to rounding. O(K·D³).
+    ///
+    /// Under hard EM, the classification log-likelihood Σ_i [ln λ_{z_i} + ln φ(x_i; μ_{z_i},
+    /// Σ_{z_i})] = Σ_i max_k ln(λ_k φ_k(x_i)), with z_i the most likely component at θ(t); it is
+    /// at most log L(θ(t)).
     pub fn q(&self) -> f64 {
         self.stats.q_of(&self.params)
     }
@@ -282,6 +313,10 @@ impl Em {
     /// `theta` of the fit's K and D, with r_ik the responsibilities at the current θ(t); from
     /// the pass's sums in O(K·D³), without a pass over the data. Q(θ' | θ(t)) + H(t) is the
     /// lower bound on log L(θ') that EM maximises; it touches log L at θ' = θ(t).
+    ///
+    /// Under hard EM, the classification log-likelihood of θ' with the assignments z_i at θ(t)
+    /// held fixed, Σ_i [ln λ'_{z_i} + ln φ(x_i; μ'_{z_i}, Σ'_{z_i})]: what the hard M-step
+    /// maximises. Not a bound that touches log L.
     pub fn q_of(&self, theta: &Mixture) -> Result<f64, EmError> {
         if theta.dim() != self.params.dim() {
             return Err(EmError::DimensionMismatch {
@@ -300,13 +335,24 @@ impl Em {
     }
 }
 
-/// The pass at `params`, failing if the log-likelihood is not finite.
-fn pass(data: &Dataset, params: &Mixture, iteration: usize) -> Result<SufficientStats, EmError> {
-    let stats = e_step_stats(data, &Prepared::new(params));
+/// The pass at `params` (soft or hard as `config` says, with the hard pass's assignments,
+/// empty for soft), failing if the log-likelihood is not finite.
+fn pass(
+    data: &Dataset,
+    params: &Mixture,
+    config: &EmConfig,
+    iteration: usize,
+) -> Result<(SufficientStats, Vec<u32>), EmError> {
+    let prepared = Prepared::new(params);
+    let (stats, assignments) = if config.hard {
+        hard_stats_about(data, &prepared, None)
+    } else {
+        (e_step_stats(data, &prepared), Vec::new())
+    };
     if !stats.log_likelihood.is_finite() {
         return Err(EmError::NonFiniteLikelihood { iteration });
     }
-    Ok(stats)
+    Ok((stats, assignments))
 }
 
 /// The closed-form M-step: λ_k = N_k / n, μ_k = Σ r x / N_k,
@@ -355,7 +401,14 @@ pub(crate) fn m_step(
         .into_iter()
         .flat_map(|c| config.covariance.shape(d, c, reg_covar))
         .collect();
-    let weights = stats.mass.iter().map(|m| m / n as f64).collect();
+    // Hard EM's masses are whole counts summing exactly to n: handing them over as they are
+    // lets the mixture's normalisation give λ_k = count / n correctly rounded, with no second
+    // rounding from dividing count / n by a total that is 1 only up to rounding.
+    let weights = if config.hard {
+        stats.mass.clone()
+    } else {
+        stats.mass.iter().map(|m| m / n as f64).collect()
+    };
     Mixture::from_flat(d, weights, means, covariances).map_err(|error| match error {
         ParamError::NotPositiveDefinite { component }
         | ParamError::NotFinite { component, .. }
@@ -574,6 +627,7 @@ mod tests {
                 tol: 0.0,
                 max_iter: 50,
                 covariance,
+                hard: false,
             };
             let start = Mixture::from_flat(
                 2,
@@ -646,6 +700,187 @@ mod tests {
             em.q_of(&two_d),
             Err(EmError::DimensionMismatch { .. })
         ));
+    }
+
+    /// Two clusters in 2-D, 40 points, with a few points in between (deterministic).
+    fn two_clusters() -> Arc<Dataset> {
+        let values = (0..40)
+            .flat_map(|i| {
+                let (a, b) = ((i as f64 * 0.71).sin(), (i as f64 * 1.37).cos());
+                let (x, y) = if i % 2 == 0 { (0.0, 0.0) } else { (3.0, 2.0) };
+                [x + a, y + 0.8 * b + 0.3 * a]
+            })
+            .collect();
+        Arc::new(Dataset::new(2, values).unwrap())
+    }
+
+    fn hard(tol: f64, max_iter: usize) -> EmConfig {
+        EmConfig {
+            reg_covar: 1e-6,
+            tol,
+            max_iter,
+            hard: true,
+            ..EmConfig::default()
+        }
+    }
+
+    fn two_d_start() -> Mixture {
+        Mixture::from_flat(
+            2,
+            vec![0.3, 0.7],
+            vec![1.0, 1.5, 2.0, 0.5],
+            vec![1.0, 0.0, 0.0, 1.0, 2.0, 0.5, 0.5, 1.0],
+        )
+        .unwrap()
+    }
+
+    /// The weights, means and covariances (+ reg_covar) of the points in each group.
+    fn plain_fit(
+        data: &Dataset,
+        labels: &[usize],
+        k: usize,
+        reg_covar: f64,
+    ) -> Vec<(f64, Vec<f64>, Vec<f64>)> {
+        let d = data.dim();
+        (0..k)
+            .map(|c| {
+                let rows: Vec<&[f64]> = data
+                    .rows()
+                    .zip(labels)
+                    .filter(|(_, l)| **l == c)
+                    .map(|(x, _)| x)
+                    .collect();
+                let count = rows.len() as f64;
+                let mean: Vec<f64> = (0..d)
+                    .map(|j| rows.iter().map(|x| x[j]).sum::<f64>() / count)
+                    .collect();
+                let mut covariance = vec![0.0; d * d];
+                for i in 0..d {
+                    for j in 0..d {
+                        covariance[i * d + j] = rows
+                            .iter()
+                            .map(|x| (x[i] - mean[i]) * (x[j] - mean[j]))
+                            .sum::<f64>()
+                            / count
+                            + if i == j { reg_covar } else { 0.0 };
+                    }
+                }
+                (rows.len() as f64 / data.len() as f64, mean, covariance)
+            })
+            .collect()
+    }
+
+    fn close(a: &[f64], b: &[f64], tolerance: f64) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tolerance)
+    }
+
+    #[test]
+    fn hard_em_gives_counts_and_plain_means_of_the_assigned_points() {
+        let data = two_clusters();
+        let mut em = Em::new(Arc::clone(&data), two_d_start(), hard(1e-6, 100)).unwrap();
+        for _ in 0..3 {
+            let labels = Prepared::new(em.params()).most_likely(data.rows());
+            let expected = plain_fit(&data, &labels, 2, 1e-6);
+            let counts: Vec<f64> = (0..2)
+                .map(|c| labels.iter().filter(|l| **l == c).count() as f64)
+                .collect();
+            assert_eq!(em.responsibility_totals(), counts.as_slice());
+            assert_eq!(em.entropy(), 0.0);
+            let step = em.step().unwrap();
+            for (c, (weight, mean, covariance)) in expected.iter().enumerate() {
+                // Exactly count / n, not just close.
+                assert_eq!(
+                    em.params().weights()[c],
+                    *weight,
+                    "iteration {}",
+                    step.iteration
+                );
+                assert!(
+                    close(em.params().mean(c), mean, 1e-12),
+                    "{:?} vs {mean:?}",
+                    em.params().mean(c)
+                );
+                assert!(close(em.params().covariance(c), covariance, 1e-12));
+            }
+            if em.is_done() {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn hard_em_stops_when_the_assignments_repeat_even_with_tol_zero() {
+        let data = two_clusters();
+        let mut em = Em::new(Arc::clone(&data), two_d_start(), hard(0.0, 100)).unwrap();
+        let mut labels = vec![Prepared::new(em.params()).most_likely(data.rows())];
+        while !em.is_done() {
+            em.step().unwrap();
+            labels.push(Prepared::new(em.params()).most_likely(data.rows()));
+        }
+        let t = em.iteration();
+        assert!(t < 100, "ran to max_iter");
+        assert!(em.converged());
+        assert_eq!(em.stop_reason(), Some(StopReason::Converged));
+        // Stopped at the first repeat, not before.
+        assert_eq!(labels[t], labels[t - 1]);
+        for window in labels[..t].windows(2) {
+            assert_ne!(window[0], window[1]);
+        }
+        // A fixed point: θ(t) is the plain fit of its own assignments.
+        for (c, (weight, mean, _)) in plain_fit(&data, &labels[t], 2, 1e-6).iter().enumerate() {
+            assert_eq!(em.params().weights()[c], *weight);
+            assert!(close(em.params().mean(c), mean, 1e-12));
+        }
+        assert!(em.trace().iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn hard_q_is_the_classification_log_likelihood() {
+        use crate::em::component_log_densities;
+        let data = two_clusters();
+        let mut em = Em::new(Arc::clone(&data), two_d_start(), hard(0.0, 5)).unwrap();
+        em.step().unwrap();
+        let params = em.params().clone();
+        let classification: f64 = data
+            .rows()
+            .map(|x| {
+                component_log_densities(&params, x)
+                    .iter()
+                    .zip(params.weights())
+                    .map(|(l, w)| l + w.ln())
+                    .fold(f64::NEG_INFINITY, f64::max)
+            })
+            .sum();
+        assert!((em.q() - classification).abs() <= 1e-9 * classification.abs());
+        assert_eq!(em.entropy(), 0.0);
+        assert!(em.q() <= em.log_likelihood());
+        // The hard M-step maximises the classification likelihood at fixed assignments.
+        let next = em.next_params().unwrap();
+        assert!(em.q_of(&next).unwrap() >= em.q() - 1e-9 * em.q().abs());
+    }
+
+    #[test]
+    fn hard_em_reports_an_empty_component_as_collapsed() {
+        let values = [0.0, 0.1, 0.2, 0.3];
+        // The second component is likely nowhere: no point is assigned to it.
+        let start = one_d(vec![0.5, 0.5], vec![0.1, 5.0], vec![1.0, 1.0]);
+        let mut em = Em::new(data(&values), start.clone(), hard(1e-6, 10)).unwrap();
+        let error = em.step().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                EmError::ComponentCollapsed {
+                    component: 2,
+                    iteration: 1,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("collapsed") && error.to_string().contains("--reg-covar")
+        );
+        assert_eq!(em.params(), &start);
     }
 
     #[test]
