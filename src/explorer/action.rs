@@ -28,6 +28,8 @@ pub enum Action {
     MoreComponents,
     /// Next reg_covar (×10, up to 0.1, then 0, then 1e-6 again) and restart.
     CycleRegCovar,
+    /// Hard (classification) EM or soft EM, restarting from the same start.
+    ToggleHardEm,
     /// Next covariance type (full, diag, spherical, tied) and restart.
     CycleCovariance,
     /// Step by half-steps (E-step, then M-step) or by whole iterations.

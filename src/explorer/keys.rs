@@ -123,6 +123,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "the derivation in numbers: E-step, N_k, M-step, Q(θ|θ(t)), H and the bound",
     },
     Binding {
+        keys: &[Key::Char('H')],
+        label: "H",
+        action: Action::ToggleHardEm,
+        help: "hard EM (each point wholly to one component) or soft, from the same start",
+    },
+    Binding {
         keys: &[Key::Char('v')],
         label: "v",
         action: Action::CycleCovariance,

@@ -669,6 +669,16 @@ impl App {
                 self.note = Some(format!("reg_covar = {next:e}"));
                 self.restart()
             }
+            Action::ToggleHardEm => {
+                // The same start, soft or hard: the contrast is the point.
+                self.settings.config.hard = !self.settings.config.hard;
+                self.note = Some(if self.settings.config.hard {
+                    "hard EM: each point wholly to its most likely component (same start)".into()
+                } else {
+                    "soft EM: responsibilities (same start)".into()
+                });
+                self.restart()
+            }
             Action::CycleCovariance => {
                 let types = CovarianceType::ALL;
                 let current = self.settings.config.covariance;
@@ -1443,7 +1453,9 @@ impl App {
             let rounding = 1e-9 * before.log_likelihood.abs().max(1.0);
             if fall > rounding {
                 let reg = self.run.spec.config.reg_covar;
-                let cause = if reg > 0.0 {
+                let cause = if self.run.spec.config.hard {
+                    "hard EM maximises the classification likelihood, not log L, so log L may fall (H switches back to soft EM)".to_owned()
+                } else if reg > 0.0 {
                     format!(
                         "reg_covar = {reg:e} is added to every covariance after the M-step, so the step no longer maximises Q exactly (c sets it to 0)"
                     )

@@ -131,6 +131,9 @@ impl RunSpec {
         if self.config.tol != DEFAULT_TOL {
             args.extend(["--tol".to_owned(), format!("{:e}", self.config.tol)]);
         }
+        if self.config.hard {
+            args.push("--hard".to_owned());
+        }
         if self.config.max_iter != DEFAULT_MAX_ITER {
             args.extend(["--max-iter".to_owned(), self.config.max_iter.to_string()]);
         }

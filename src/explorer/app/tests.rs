@@ -934,3 +934,32 @@ fn the_bound_view_asks_for_the_shown_iteration_once() {
         [Effect::Worker(Command::Bound { t: 1, .. })]
     ));
 }
+
+#[test]
+fn hard_em_restarts_from_the_same_start_and_is_reproducible() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    let soft_start = app.run().start.clone().unwrap();
+    keys(&mut app, &mut worker, "H");
+    assert!(app.run().spec.config.hard);
+    assert_eq!(*app.run().start.clone().unwrap(), *soft_start);
+    keys(&mut app, &mut worker, "nne");
+    match app.top() {
+        Some(Overlay::Reproduce(reproduce)) => {
+            assert!(
+                reproduce.lines[0].contains("--hard"),
+                "{:?}",
+                reproduce.lines
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // Hard EM's λ are counts / n.
+    let params = app.view().params.clone().unwrap();
+    for weight in params.weights() {
+        let count = weight * 60.0;
+        assert!((count - count.round()).abs() < 1e-9, "{weight}");
+    }
+    press(&mut app, &mut worker, Key::Esc);
+    keys(&mut app, &mut worker, "H");
+    assert!(!app.run().spec.config.hard);
+}

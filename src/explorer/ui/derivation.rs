@@ -104,15 +104,40 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     let tag = |c: usize| Span::styled(format!("■ {}", c + 1), theme.component(app.slot(c)));
     let mut lines = Vec::new();
 
+    let hard = app.run().spec.config.hard;
+    if hard {
+        lines.push(Line::from(Span::styled(
+            "hard EM: r_ik is 1 for the most likely k, else 0; Q is the classification log-likelihood and H = 0, so log L can fall (H: soft)".to_owned(),
+            theme.warning(),
+        )));
+    }
     lines.push(head(&format!("E-step at θ({t})")));
     lines.push(dim("r_ik = λ_k φ_k(x_i) / Σ_j λ_j φ_j(x_i)".into()));
     for (row, responsibilities) in &derivation.points {
         let values: Vec<String> = responsibilities.iter().map(|r| format!("{r:.3}")).collect();
-        lines.push(Line::from(format!(
-            " row {}: r = {}",
-            row + 1,
-            values.join("  ")
-        )));
+        let text = if hard {
+            // Hard EM gives the whole point to the largest share (ties to the lower index).
+            let top = responsibilities
+                .iter()
+                .enumerate()
+                .fold(
+                    (0, f64::NEG_INFINITY),
+                    |b, (k, &r)| if r > b.1 { (k, r) } else { b },
+                )
+                .0;
+            let ones: Vec<&str> = (0..responsibilities.len())
+                .map(|k| if k == top { "1" } else { "0" })
+                .collect();
+            format!(
+                " row {}: r = {} (soft: {})",
+                row + 1,
+                ones.join("  "),
+                values.join("  ")
+            )
+        } else {
+            format!(" row {}: r = {}", row + 1, values.join("  "))
+        };
+        lines.push(Line::from(text));
     }
     lines.push(dim(
         "N_k = Σ_i r_ik (the expected number of points of k)".into()

@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         // Covariance type and reg_covar show only when changed from their defaults. All of it
         // describes the run being fitted, not the settings of the next one.
         Span::raw(format!(
-            "n {} D {} K {}{} │ {} seed {}{} │ {}{truth}",
+            "n {} D {} K {}{} │ {}{} seed {}{} │ {}{truth}",
             data.len(),
             spec.dim,
             spec.k,
@@ -57,6 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 CovarianceType::Full => String::new(),
                 other => format!(" {}", other.name()),
             },
+            if spec.config.hard { "hard EM " } else { "" },
             spec.init_label(),
             spec.seed,
             if spec.config.reg_covar == DEFAULT_REG_COVAR {
