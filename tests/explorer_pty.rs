@@ -1465,6 +1465,8 @@ fn ctrl_c_quits_from_every_overlay() {
         ("s", "Simulation: Enter apply"),
         ("b", "BIC sweep"),
         ("R", "Restarts"),
+        ("d", "Derivation"),
+        ("a", "by hand"),
     ] {
         let mut session = Session::start(&[], 100, 30);
         session.expect_iter(0, 0, "paused");
