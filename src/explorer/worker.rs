@@ -254,6 +254,15 @@ pub enum WorkerEvent {
     Derived(Snapshot),
     /// The minorise–maximise picture asked for by [`Command::Bound`].
     Bound(BoundCurve),
+    /// An iteration could not be re-derived; the run itself is unharmed.
+    DeriveFailed {
+        /// The run concerned.
+        run_id: u64,
+        /// The iteration that could not be re-derived.
+        iteration: usize,
+        /// One line for the messages.
+        message: String,
+    },
     /// The worker stopped iterating because running finished or was paused.
     Paused {
         /// The run concerned.
@@ -583,7 +592,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
         let mut replay = match Em::new(data, from.clone(), config) {
             Ok(replay) => replay,
             Err(error) => {
-                return self.emit(WorkerEvent::Failed {
+                return self.emit(WorkerEvent::DeriveFailed {
                     run_id,
                     iteration: *wanted.end(),
                     message: format!("cannot re-derive this iteration: {error}"),
@@ -603,7 +612,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 Err(panic) => Some(format!("internal error: {}", panic_text(&panic))),
             };
             if let Some(message) = failure {
-                return self.emit(WorkerEvent::Failed {
+                return self.emit(WorkerEvent::DeriveFailed {
                     run_id,
                     iteration: t,
                     message,
@@ -732,7 +741,10 @@ mod tests {
         loop {
             match rx.recv_timeout(Duration::from_secs(10)).unwrap() {
                 WorkerEvent::Snapshot(snapshot) => return snapshot,
-                WorkerEvent::Paused { .. } | WorkerEvent::Derived(_) | WorkerEvent::Bound(_) => {}
+                WorkerEvent::Paused { .. }
+                | WorkerEvent::Derived(_)
+                | WorkerEvent::Bound(_)
+                | WorkerEvent::DeriveFailed { .. } => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }
@@ -799,7 +811,10 @@ mod tests {
                     assert_eq!(run_id, 2);
                     break;
                 }
-                WorkerEvent::Snapshot(_) | WorkerEvent::Derived(_) | WorkerEvent::Bound(_) => {}
+                WorkerEvent::Snapshot(_)
+                | WorkerEvent::Derived(_)
+                | WorkerEvent::Bound(_)
+                | WorkerEvent::DeriveFailed { .. } => {}
                 WorkerEvent::Failed { message, .. } => panic!("{message}"),
             }
         }

@@ -1370,6 +1370,19 @@ impl App {
                 }
                 Vec::new()
             }
+            WorkerEvent::DeriveFailed {
+                run_id,
+                iteration,
+                message,
+            } => {
+                if run_id == self.run.id {
+                    // The request stays recorded, so the same range is not asked for again
+                    // (and fails again) until the view moves elsewhere.
+                    self.push_message(Some(iteration), message);
+                    self.note = Some("this iteration could not be re-derived: ! says why".into());
+                }
+                Vec::new()
+            }
             WorkerEvent::Bound(curve) => {
                 if curve.run_id == self.run.id {
                     self.bound_asked = None;
@@ -1392,7 +1405,6 @@ impl App {
                     return Vec::new();
                 }
                 self.mode = Mode::Paused;
-                self.derivation = None;
                 let text = if iteration == 0 {
                     format!("cannot start: {message}")
                 } else {
