@@ -5,6 +5,7 @@ use super::*;
 use crate::data::spec::parse_toml;
 use crate::em::{Em, MixtureParams, starting_parameters};
 use crate::explorer::batch::FitSummary;
+use std::path::PathBuf;
 
 fn source() -> Source {
     let mut values = Vec::new();
