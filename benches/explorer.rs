@@ -18,16 +18,15 @@
 //! is the reference for n = 1 000 000 (20 000 of them drawn); n = 10 000 draws half as many.
 
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use mixplore::data::spec::Spec;
-use mixplore::em::{Em, Init, Mixture, MixtureParams, initialise};
+use mixplore::em::{Em, Mixture, MixtureParams};
 use mixplore::explorer::app::{App, Effect, Msg, Origin, RunSettings, Source as AppSource};
 use mixplore::explorer::input::Key;
 use mixplore::explorer::ui::{Theme, draw};
-use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent};
+use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent, start_run};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -92,18 +91,7 @@ fn app_with_snapshots(mixture: Mixture, n: usize, k: usize) -> App {
             _ => None,
         })
         .expect("App::new starts a run");
-    let Init::Method(method) = request.init else {
-        unreachable!("RunSettings::new uses a seeded method")
-    };
-    let init = initialise(
-        &request.data,
-        request.k,
-        method,
-        &request.config,
-        request.seed,
-    )
-    .expect("initialisation succeeds");
-    let mut em = Em::new(Arc::clone(&request.data), init, request.config).expect("EM starts");
+    let mut em = start_run(&request).expect("EM starts");
     let snapshot =
         |em: &Em| Snapshot::of(request.run_id, em, &request.drawn, request.truth.as_deref());
     app.update(Msg::Worker(WorkerEvent::Snapshot(snapshot(&em))));

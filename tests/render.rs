@@ -5,12 +5,12 @@
 use std::sync::Arc;
 
 use mixplore::data::spec;
-use mixplore::em::{Em, Init, starting_parameters};
+use mixplore::em::Em;
 use mixplore::explorer::app::{App, Effect, Msg, Origin, RunSettings, Source};
 use mixplore::explorer::batch::{BatchEvent, FitSummary};
 use mixplore::explorer::input::Key;
 use mixplore::explorer::ui::{Theme, draw};
-use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent};
+use mixplore::explorer::worker::{Command, Snapshot, WorkerEvent, start_run};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -36,19 +36,7 @@ impl Driver {
         while let Some(effect) = queue.pop_front() {
             let msg = match effect {
                 Effect::Worker(Command::Start(request)) => {
-                    let init = match request.init {
-                        Init::Params(params) => params,
-                        Init::Method(method) => starting_parameters(
-                            &request.data,
-                            request.k,
-                            &Init::Method(method),
-                            &request.config,
-                            request.seed,
-                            0,
-                        )
-                        .unwrap(),
-                    };
-                    let em = Em::new(Arc::clone(&request.data), init, request.config).unwrap();
+                    let em = start_run(&request).unwrap();
                     let snapshot = Snapshot::of(
                         request.run_id,
                         &em,

@@ -446,7 +446,7 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
                 let run_id = request.run_id;
                 self.truth = request.truth.clone();
                 self.drawn = Arc::clone(&request.drawn);
-                match catch_unwind(AssertUnwindSafe(|| start(request))) {
+                match catch_unwind(AssertUnwindSafe(|| start_run(&request))) {
                     Ok(Ok(em)) => {
                         let snapshot =
                             Snapshot::of(run_id, &em, &self.drawn, self.truth.as_deref());
@@ -681,7 +681,10 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
 }
 
 /// θ(0) as `mixplore fit --seed S --n-init 1` gets it (run 0 of seed S), then the stepper.
-fn start(request: RunRequest) -> Result<Em, EmError> {
+/// The run `request` asks for, at θ(0): the same start `mixplore fit` makes for its first run
+/// (so iteration 0 matches `fit`'s trace[0]). Tests that play the worker in their own thread
+/// start runs with it too.
+pub fn start_run(request: &RunRequest) -> Result<Em, EmError> {
     let initial = starting_parameters(
         &request.data,
         request.k,
@@ -690,7 +693,7 @@ fn start(request: RunRequest) -> Result<Em, EmError> {
         request.seed,
         0,
     )?;
-    Em::new(request.data, initial, request.config)
+    Em::new(Arc::clone(&request.data), initial, request.config)
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::data::spec::parse_toml;
-use crate::em::{Em, MixtureParams, starting_parameters};
+use crate::em::{Em, MixtureParams};
 use crate::explorer::batch::FitSummary;
+use crate::explorer::worker::start_run;
 use std::path::PathBuf;
 
 fn source() -> Source {
@@ -44,19 +45,7 @@ impl FakeWorker {
             let event = match effect {
                 Effect::Worker(Command::Start(request)) => {
                     self.started.push(request.run_id);
-                    let init = match request.init {
-                        Init::Params(params) => params,
-                        Init::Method(method) => starting_parameters(
-                            &request.data,
-                            request.k,
-                            &Init::Method(method),
-                            &request.config,
-                            request.seed,
-                            0,
-                        )
-                        .unwrap(),
-                    };
-                    let em = Em::new(request.data, init, request.config).unwrap();
+                    let em = start_run(&request).unwrap();
                     let event = WorkerEvent::Snapshot(Snapshot::of(
                         request.run_id,
                         &em,
