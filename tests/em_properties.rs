@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use mixplore::em::{
     Dataset, Em, EmConfig, EmError, FitOptions, Init, InitMethod, Mixture, fit, fit_with_history,
     initialise,
@@ -123,16 +125,9 @@ proptest! {
     }
 }
 
-/// Three blobs of 12 000 points (several parallel chunks), deterministic.
+/// Three well-separated blobs of 12 000 points.
 fn blobs() -> Arc<Dataset> {
-    let mut values = Vec::new();
-    for i in 0..12_000u64 {
-        let centre = [(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)][(i % 3) as usize];
-        let a = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
-        let b = ((i * 104_729) % 997) as f64 / 997.0 - 0.5;
-        values.extend([centre.0 + 2.0 * a, centre.1 + 2.0 * b + a]);
-    }
-    Arc::new(Dataset::new(2, values).unwrap())
+    common::blobs([(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)])
 }
 
 #[test]
@@ -149,13 +144,11 @@ fn thread_count_does_not_change_a_bit() {
             ..EmConfig::default()
         },
     };
+    // With the history, Q, H and Q(θ(t+1)|θ(t)) of every iteration are compared too.
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        // With the history, Q, H and Q(θ(t+1)|θ(t)) of every iteration are compared too.
-        pool.install(|| fit_with_history(Arc::clone(&data), &options).unwrap())
+        common::with_threads(threads, || {
+            fit_with_history(Arc::clone(&data), &options).unwrap()
+        })
     };
     let one = run(1);
     let two = run(2);

@@ -3,20 +3,16 @@
 
 use std::sync::Arc;
 
+mod common;
+
 use mixplore::em::{
     Dataset, Em, EmConfig, FitOptions, Init, InitMethod, Mixture, fit_with_history, initialise,
 };
 
-/// Old Faithful (eruptions, waiting), read by hand so that the test depends on the engine only.
+/// Old Faithful (eruptions, waiting), read without mixplore's loader.
 fn faithful() -> Arc<Dataset> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/datasets/faithful.csv");
-    let text = std::fs::read_to_string(path).unwrap();
-    let values: Vec<f64> = text
-        .lines()
-        .skip(1)
-        .flat_map(|line| line.split(',').map(|v| v.trim().parse::<f64>().unwrap()))
-        .collect();
-    Arc::new(Dataset::new(2, values).unwrap())
+    let columns = ["eruptions".to_owned(), "waiting".to_owned()];
+    Arc::new(common::load("assets/datasets/faithful.csv", &columns))
 }
 
 fn config(hard: bool) -> EmConfig {
@@ -61,16 +57,9 @@ fn hard_and_soft_differ_on_overlapping_data() {
     assert!(soft.entropy() > 0.0);
 }
 
-/// Three overlapping blobs of 12 000 points (several parallel chunks), deterministic.
+/// Three overlapping blobs of 12 000 points.
 fn blobs() -> Arc<Dataset> {
-    let mut values = Vec::new();
-    for i in 0..12_000u64 {
-        let centre = [(0.0, 0.0), (3.0, 1.0), (1.0, 3.5)][(i % 3) as usize];
-        let a = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
-        let b = ((i * 104_729) % 997) as f64 / 997.0 - 0.5;
-        values.extend([centre.0 + 2.0 * a, centre.1 + 2.0 * b + a]);
-    }
-    Arc::new(Dataset::new(2, values).unwrap())
+    common::blobs([(0.0, 0.0), (3.0, 1.0), (1.0, 3.5)])
 }
 
 #[test]
@@ -89,11 +78,9 @@ fn hard_em_does_not_depend_on_the_thread_count() {
         },
     };
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| fit_with_history(Arc::clone(&data), &options).unwrap())
+        common::with_threads(threads, || {
+            fit_with_history(Arc::clone(&data), &options).unwrap()
+        })
     };
     let one = run(1);
     let two = run(2);

@@ -1,8 +1,10 @@
-//! Helpers shared by the tests that compare with scikit-learn's reference values.
+//! Helpers shared by the integration tests: data sets read without mixplore's loader, synthetic
+//! blobs, tolerances, and runs at a given thread count.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use mixplore::em::{Dataset, Mixture, MixtureParams};
 
@@ -80,4 +82,25 @@ pub fn assert_params_match(
             }
         }
     }
+}
+
+/// Three blobs of 12 000 points around `centres` (several parallel chunks), deterministic.
+pub fn blobs(centres: [(f64, f64); 3]) -> Arc<Dataset> {
+    let mut values = Vec::new();
+    for i in 0..12_000u64 {
+        let centre = centres[(i % 3) as usize];
+        let a = ((i * 7919) % 1000) as f64 / 1000.0 - 0.5;
+        let b = ((i * 104_729) % 997) as f64 / 997.0 - 0.5;
+        values.extend([centre.0 + 2.0 * a, centre.1 + 2.0 * b + a]);
+    }
+    Arc::new(Dataset::new(2, values).unwrap())
+}
+
+/// `work` run on a rayon pool of `threads` threads.
+pub fn with_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(work)
 }
