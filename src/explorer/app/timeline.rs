@@ -59,6 +59,16 @@ pub struct Full {
 }
 
 impl Full {
+    /// What `snapshot` keeps for drawing.
+    pub fn of(snapshot: &Snapshot) -> Self {
+        Self {
+            params: Arc::clone(&snapshot.params),
+            labels: Arc::clone(&snapshot.labels),
+            shares: Arc::clone(&snapshot.shares),
+            totals: snapshot.derivation.as_ref().map(|d| Arc::clone(&d.totals)),
+        }
+    }
+
     /// Bytes held, roughly: the mixture's arrays and the labels.
     pub fn bytes(&self) -> usize {
         let (k, d) = (self.params.k(), self.params.dim());
@@ -205,15 +215,7 @@ impl Timeline {
             q_next: snapshot.derivation.as_ref().and_then(|d| d.q_next),
             agreement: snapshot.agreement,
         });
-        self.insert_full(
-            t,
-            Full {
-                params: Arc::clone(&snapshot.params),
-                labels: Arc::clone(&snapshot.labels),
-                shares: Arc::clone(&snapshot.shares),
-                totals: snapshot.derivation.as_ref().map(|d| Arc::clone(&d.totals)),
-            },
-        );
+        self.insert_full(t, Full::of(snapshot));
         if self.follow {
             self.shown = t;
             self.phase = phase;
@@ -224,15 +226,7 @@ impl Timeline {
     /// Keeps a re-derived iteration (one that had been dropped).
     pub fn restore(&mut self, t: usize, snapshot: &Snapshot) {
         if t < self.entries.len() && !self.full.contains_key(&t) {
-            self.insert_full(
-                t,
-                Full {
-                    params: Arc::clone(&snapshot.params),
-                    labels: Arc::clone(&snapshot.labels),
-                    shares: Arc::clone(&snapshot.shares),
-                    totals: snapshot.derivation.as_ref().map(|d| Arc::clone(&d.totals)),
-                },
-            );
+            self.insert_full(t, Full::of(snapshot));
             self.evict();
         }
     }
@@ -361,13 +355,7 @@ mod tests {
         let budget = 64 << 20;
         let mut timeline = Timeline::with_budget(budget);
         let one = snapshot(0, 5, 100);
-        let per = Full {
-            params: Arc::clone(&one.params),
-            labels: Arc::clone(&one.labels),
-            shares: Arc::clone(&one.shares),
-            totals: None,
-        }
-        .bytes();
+        let per = Full::of(&one).bytes();
         for t in 0..2000 {
             let mut s = one.clone();
             s.iteration = t;
@@ -385,6 +373,7 @@ mod tests {
             assert!(from < t && timeline.full(*from).is_some());
         }
         // Previous is t − 1 or nothing, never an older iteration.
+        assert_eq!(timeline.previous().is_some(), timeline.full(999).is_some());
         if let Some(previous) = timeline.previous() {
             assert!(Arc::ptr_eq(
                 &previous.params,
@@ -402,13 +391,7 @@ mod tests {
     #[test]
     fn checkpoints_stay_spread_out() {
         let one = snapshot(0, 5, 100);
-        let per = Full {
-            params: Arc::clone(&one.params),
-            labels: Arc::clone(&one.labels),
-            shares: Arc::clone(&one.shares),
-            totals: None,
-        }
-        .bytes();
+        let per = Full::of(&one).bytes();
         let mut timeline = Timeline::with_budget(per * 40);
         for _ in 0..1000 {
             timeline.push(&one, Phase::AfterEStep);
