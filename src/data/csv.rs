@@ -637,6 +637,22 @@ impl<R: Read> Records<'_, R> {
 }
 
 /// The state of one load past the header: what has been kept and dropped so far.
+/// A bad cell at `line`, column `index` (0-based), named by the header when there is one.
+fn cell_problem(
+    line: u64,
+    by_header: bool,
+    names: &[String],
+    index: usize,
+    problem: CellProblem,
+) -> RowProblem {
+    RowProblem::Cell {
+        line,
+        column: index + 1,
+        column_name: by_header.then(|| names.get(index).cloned()).flatten(),
+        problem,
+    }
+}
+
 struct Loader<'a, R> {
     rows: Records<'a, R>,
     options: &'a CsvOptions,
@@ -670,15 +686,13 @@ impl<R: Read> Loader<'_, R> {
                 Err(problem) => {
                     // A dropped row must leave no half-row behind in the matrix.
                     self.values.truncate(row_start);
-                    let problem = RowProblem::Cell {
-                        line: self.rows.line(),
-                        column: index + 1,
-                        column_name: self
-                            .by_header
-                            .then(|| self.names.get(index).cloned())
-                            .flatten(),
+                    let problem = cell_problem(
+                        self.rows.line(),
+                        self.by_header,
+                        &self.names,
+                        index,
                         problem,
-                    };
+                    );
                     return self.reject(problem);
                 }
             }
@@ -692,30 +706,26 @@ impl<R: Read> Loader<'_, R> {
                 .is_empty()
         {
             self.values.truncate(row_start);
-            let problem = RowProblem::Cell {
-                line: self.rows.line(),
-                column: tracker.index + 1,
-                column_name: self
-                    .by_header
-                    .then(|| self.names.get(tracker.index).cloned())
-                    .flatten(),
-                problem: CellProblem::EmptyLabel,
-            };
+            let problem = cell_problem(
+                self.rows.line(),
+                self.by_header,
+                &self.names,
+                tracker.index,
+                CellProblem::EmptyLabel,
+            );
             return self.reject(problem);
         }
         let row = self.kept_rows;
         for tracker in &mut self.trackers {
             let index = tracker.index;
             tracker.record(record.get(index).unwrap_or_default(), row, |problem| {
-                RowProblem::Cell {
-                    line: self.rows.line(),
-                    column: index + 1,
-                    column_name: self
-                        .by_header
-                        .then(|| self.names.get(index).cloned())
-                        .flatten(),
+                cell_problem(
+                    self.rows.line(),
+                    self.by_header,
+                    &self.names,
+                    index,
                     problem,
-                }
+                )
             });
         }
         self.kept_rows += 1;
