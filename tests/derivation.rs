@@ -10,10 +10,8 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use mixplore::em::{
     CovarianceType, Dataset, Em, EmConfig, FitOptions, Init, InitMethod, fit_with_history,
     initialise,
@@ -169,10 +167,6 @@ fn the_fit_history_records_the_kept_run() {
     assert!(mixplore::em::fit(data, &options).unwrap().history.is_none());
 }
 
-fn asset(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
 fn number(value: &Value) -> f64 {
     value
         .as_f64()
@@ -182,25 +176,17 @@ fn number(value: &Value) -> f64 {
 #[test]
 fn the_identities_hold_at_every_iteration_through_the_binary() {
     for case in CASES {
-        let output = Command::cargo_bin("mixplore")
-            .unwrap()
-            .arg("fit")
-            .arg(asset(case.file))
-            .args(["--k", &case.k.to_string()])
-            .args(["--seed", &case.seed.to_string()])
-            // tol 0: 60 iterations, the last ones at convergence, where both sides of each
-            // inequality agree to rounding.
-            .args(["--reg-covar", "0", "--tol", "0", "--max-iter", "60"])
-            .args(["--json", "--history"])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            case.file,
-            String::from_utf8_lossy(&output.stderr)
+        let json = common::run_json(
+            common::mixplore()
+                .arg("fit")
+                .arg(common::root().join(case.file))
+                .args(["--k", &case.k.to_string()])
+                .args(["--seed", &case.seed.to_string()])
+                // tol 0: 60 iterations, the last ones at convergence, where both sides of
+                // each inequality agree to rounding.
+                .args(["--reg-covar", "0", "--tol", "0", "--max-iter", "60"])
+                .args(["--json", "--history"]),
         );
-        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
         let iterations = json["iterations"].as_u64().unwrap() as usize;
         let history = json["history"].as_array().unwrap();
         let trace = json["trace"].as_array().unwrap();
@@ -245,10 +231,9 @@ fn the_identities_hold_at_every_iteration_through_the_binary() {
 
 #[test]
 fn history_needs_json() {
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
+    let output = common::mixplore()
         .arg("fit")
-        .arg(asset("assets/datasets/faithful.csv"))
+        .arg(common::root().join("assets/datasets/faithful.csv"))
         .args(["--k", "2", "--history"])
         .output()
         .unwrap();
@@ -261,14 +246,11 @@ fn history_needs_json() {
 
 #[test]
 fn without_history_the_json_has_no_history() {
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("fit")
-        .arg(asset("assets/datasets/faithful.csv"))
-        .args(["--k", "2", "--json"])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = common::run_json(
+        common::mixplore()
+            .arg("fit")
+            .arg(common::root().join("assets/datasets/faithful.csv"))
+            .args(["--k", "2", "--json"]),
+    );
     assert!(json.get("history").is_none());
 }

@@ -7,12 +7,11 @@
 
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use mixplore::em::{CovarianceType, Em, EmConfig, Mixture, MixtureParams};
 use serde::Deserialize;
 
 mod common;
-use common::{assert_params_match, load, relative, root};
+use common::{assert_params_match, load, mixplore, relative, root, run_json};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-6;
@@ -127,27 +126,21 @@ fn every_covariance_type_matches_scikit_learn() {
 }
 
 fn select(covariance: &str) -> Vec<Value> {
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("select")
-        .arg(root().join("assets/datasets/faithful.csv"))
-        .args([
-            "--k",
-            "1..6",
-            "--covariance",
-            covariance,
-            "--n-init",
-            "10",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let json = run_json(
+        mixplore()
+            .arg("select")
+            .arg(root().join("assets/datasets/faithful.csv"))
+            .args([
+                "--k",
+                "1..6",
+                "--covariance",
+                covariance,
+                "--n-init",
+                "10",
+                "--json",
+            ]),
     );
-    serde_json::from_slice::<Vec<Value>>(&output.stdout).unwrap()
+    serde_json::from_value(json).unwrap()
 }
 
 fn best(rows: &[Value]) -> (&str, u64, f64) {

@@ -5,30 +5,22 @@
 
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use mixplore::em::{
     CovarianceType, EmConfig, Init, InitMethod, log_likelihood_of, starting_parameters,
 };
 use serde_json::Value;
 
 mod common;
-use common::{load, relative, root};
+use common::{load, mixplore, relative, root, run_json, succeeds};
 
 fn fit_json(file: &str, args: &[&str]) -> Value {
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("fit")
-        .arg(root().join(file))
-        .args(args)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
+    run_json(
+        mixplore()
+            .arg("fit")
+            .arg(root().join(file))
+            .args(args)
+            .arg("--json"),
+    )
 }
 
 fn columns(names: &[&str]) -> Vec<String> {
@@ -183,14 +175,7 @@ fn a_saddle_is_not_converged() {
         "{warnings:?}"
     );
     // The summary says so too.
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("fit")
-        .arg(root().join(faithful))
-        .args(args)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = succeeds(mixplore().arg("fit").arg(root().join(faithful)).args(args));
     assert!(text.contains("stopped at a saddle point"), "{text}");
     assert!(!text.contains("converged after"), "{text}");
     assert!(
@@ -205,46 +190,31 @@ fn a_saddle_is_not_converged() {
 
 #[test]
 fn select_flags_saddle_rows() {
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("select")
-        .arg(root().join("assets/datasets/faithful.csv"))
-        .args([
-            "--k",
-            "2..3",
-            "--covariance",
-            "tied",
-            "--init",
-            "random",
-            "--n-init",
-            "1",
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let rows: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
-    for row in &rows {
+    let args = [
+        "--k",
+        "2..3",
+        "--covariance",
+        "tied",
+        "--init",
+        "random",
+        "--n-init",
+        "1",
+    ];
+    let select = || {
+        let mut command = mixplore();
+        command
+            .arg("select")
+            .arg(root().join("assets/datasets/faithful.csv"))
+            .args(args);
+        command
+    };
+    let json = run_json(select().arg("--json"));
+    let rows = json.as_array().unwrap();
+    for row in rows {
         assert_eq!(row["stop_reason"], "saddle", "{row}");
         assert_eq!(row["converged"], false, "{row}");
     }
-    let output = Command::cargo_bin("mixplore")
-        .unwrap()
-        .arg("select")
-        .arg(root().join("assets/datasets/faithful.csv"))
-        .args([
-            "--k",
-            "2..3",
-            "--covariance",
-            "tied",
-            "--init",
-            "random",
-            "--n-init",
-            "1",
-        ])
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = succeeds(&mut select());
     assert!(
         text.contains("saddle: the kept run stopped at a saddle point"),
         "{text}"

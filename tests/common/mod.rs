@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use assert_cmd::Command;
+use serde_json::Value;
+
 use mixplore::em::{Dataset, Mixture, MixtureParams};
 
 /// The repository root.
@@ -103,4 +106,25 @@ pub fn with_threads<T: Send>(threads: usize, work: impl FnOnce() -> T + Send) ->
         .build()
         .unwrap()
         .install(work)
+}
+
+/// The `mixplore` binary.
+pub fn mixplore() -> Command {
+    Command::cargo_bin("mixplore").unwrap()
+}
+
+/// Runs `command`, which must succeed, and returns its standard output.
+pub fn succeeds(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `command`, which must succeed, and parses its standard output as JSON.
+pub fn run_json(command: &mut Command) -> Value {
+    serde_json::from_str(&succeeds(command)).unwrap()
 }
