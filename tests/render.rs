@@ -239,7 +239,7 @@ fn save_dialog_and_overwrite_question_80x24() {
         .unwrap();
     app.update(Msg::Saved {
         request,
-        outcome: SaveOutcome::Exists,
+        outcome: SaveOutcome::Exists("a file".into()),
     });
     let confirming = render(&app, 80, 24, COLOUR);
     insta::assert_snapshot!(format!("{asking}\n{confirming}"));

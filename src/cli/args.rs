@@ -195,10 +195,11 @@ pub struct FitArgs {
     /// entropy H(t) and Q(θ(t+1)|θ(t)) (the kept run's).
     #[arg(long, requires = "json")]
     pub history: bool,
-    /// Write the input rows with the most likely component and the K responsibilities here.
+    /// Write the input rows with the most likely component and the K responsibilities here
+    /// ("-" for standard output).
     #[arg(long, value_name = "OUT.csv")]
     pub labels: Option<PathBuf>,
-    /// Write the log-likelihood of every iteration here.
+    /// Write the log-likelihood of every iteration here ("-" for standard output).
     #[arg(long, value_name = "OUT.csv")]
     pub trace: Option<PathBuf>,
 }

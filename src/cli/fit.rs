@@ -8,12 +8,13 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
-use super::output::{FitReport, HistoryEntry, Timing, summary, write_atomically};
+use super::output::{FitReport, HistoryEntry, Timing, summary};
 use crate::data::csv::{Source, Table, TruthColumn, load};
 use crate::em::{
     Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index,
     fit, fit_with_history, limits, most_likely_components, responsibilities_of,
 };
+use crate::output::{check_distinct, write_output};
 
 /// The fit settings from the command line, with the starting parameters read if given.
 /// K and --n-init are checked against the engine's limits (`em::limits`) before anything is read.
@@ -87,6 +88,7 @@ fn timed_fit(
 
 /// `mixplore fit FILE …`.
 pub fn run(args: &FitArgs) -> anyhow::Result<()> {
+    check_outputs(args)?;
     let options = fit_options(args.k, args.n_init, &args.em)?;
     let started = Instant::now();
     let source = Source::from_arg(&args.file);
@@ -123,7 +125,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.labels {
         let (responsibilities, _) = responsibilities_of(&data, &result.mixture);
         let k = result.mixture.k();
-        write_atomically(path, |out| {
+        write_output(path, |out| {
             write_labels(
                 out,
                 header.as_ref(),
@@ -136,7 +138,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         })?;
     }
     if let Some(path) = &args.trace {
-        write_atomically(path, |out| {
+        write_output(path, |out| {
             writeln!(out, "iteration,log_likelihood")?;
             for (iteration, value) in result.trace.iter().enumerate() {
                 writeln!(out, "{iteration},{value}")?;
@@ -209,6 +211,24 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses, before anything is read, a `--labels` or `--trace` that is the data file, the
+/// `--init-params` file or the other output.
+fn check_outputs(args: &FitArgs) -> anyhow::Result<()> {
+    let mut inputs: Vec<(&str, &std::path::Path)> =
+        vec![("FILE", std::path::Path::new(&args.file))];
+    if let Some(path) = &args.em.init_params {
+        inputs.push(("--init-params", path));
+    }
+    let mut outputs: Vec<(&str, &std::path::Path)> = Vec::new();
+    if let Some(path) = &args.labels {
+        outputs.push(("--labels", path));
+    }
+    if let Some(path) = &args.trace {
+        outputs.push(("--trace", path));
+    }
+    check_distinct(&inputs, &outputs)
+}
+
 /// The summary's line about the truth column, e.g. ``truth: column `species` (3 classes), not
 /// used as a feature; adjusted Rand index 0.904 …``.
 fn truth_line(truth: &TruthColumn, ari: f64) -> String {
@@ -221,7 +241,7 @@ fn truth_line(truth: &TruthColumn, ari: f64) -> String {
 /// The `--labels` file: each kept input row (all its fields), then the most likely component
 /// (1-based) and the K responsibilities.
 fn write_labels(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     header: Option<&csv::StringRecord>,
     rows: Option<&[csv::StringRecord]>,
     data: &Dataset,

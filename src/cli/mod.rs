@@ -13,6 +13,7 @@ mod select;
 mod simulate;
 
 use std::ffi::OsString;
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -54,6 +55,10 @@ where
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    if !matches!(cli.command, Some(Command::Explore(_)) | None) {
+        // The explorer answers signals itself (restoring the terminal first).
+        remove_partial_files_on_signals();
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -61,10 +66,41 @@ where
                 // The reader went away (`| head`): nothing more to say to it.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("mixplore: error: {}", one_line(&format!("{error:#}")));
+            say(&format!(
+                "mixplore: error: {}",
+                one_line(&format!("{error:#}"))
+            ));
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// Writes one line to standard error. A closed or full standard error cannot be told anything,
+/// so a failure here is ignored rather than a panic (`eprintln!` panics); the exit status still
+/// says the command failed.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Starts a thread that, on SIGINT, SIGTERM, SIGHUP or SIGQUIT, removes the temporary file of a
+/// write under way ([`crate::output::remove_partial_files`]) and then ends the process as the
+/// signal would have (its default action), so the exit status still tells of the signal.
+fn remove_partial_files_on_signals() {
+    use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+    else {
+        // Without the thread a signal ends the process as before, only leaving a partial file.
+        return;
+    };
+    let _ = std::thread::Builder::new()
+        .name("mixplore-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                crate::output::remove_partial_files();
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
 }
 
 /// Help and version go to standard output with status 0; a usage error becomes one line.
@@ -75,7 +111,11 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
     ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     {
-        let _ = error.print();
+        // Help that cannot be written (`--help > /dev/full`) is a failure, not a success.
+        let printed = error.print().and_then(|()| std::io::stdout().flush());
+        if printed.is_err() {
+            return ExitCode::from(EXIT_FAILURE);
+        }
         return if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
             ExitCode::from(EXIT_FAILURE)
         } else {
@@ -96,6 +136,6 @@ fn usage_error(error: &clap::Error) -> ExitCode {
         .collect();
     let message = message.join(" ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    eprintln!("mixplore: error: {message} (see mixplore --help)");
+    say(&format!("mixplore: error: {message} (see mixplore --help)"));
     ExitCode::from(EXIT_FAILURE)
 }

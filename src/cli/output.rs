@@ -1,11 +1,9 @@
-//! Writing results: the readable summary, the JSON object, and CSV files written so that a
-//! failure half-way never leaves a truncated file in place of an old one.
+//! Writing results: the readable summary and the JSON object. Files are written through
+//! [`crate::output`].
 
 use serde::Serialize;
 
 use crate::em::{FitResult, IterationRecord, Mixture, StopReason};
-
-pub use crate::data::save::write_atomically;
 
 /// Time spent, in milliseconds.
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -1,16 +1,20 @@
 //! `mixplore simulate`: stream points drawn from a spec to a CSV file or standard output,
 //! one point at a time, so n is limited by disk rather than memory.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
+use std::path::Path;
 
 use super::args::SimulateArgs;
 use crate::data::simulate::Sampler;
 use crate::data::spec;
-
-use super::output::write_atomically;
+use crate::output::{check_distinct, write_output};
 
 /// `mixplore simulate --spec SPEC …`.
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    check_distinct(
+        &[("--spec", &args.spec)],
+        &[("--out", Path::new(&args.out))],
+    )?;
     let spec = spec::load(&args.spec)?;
     let n = args.n.map_or(spec.n as u64, |n| n);
     let seed = args.seed.unwrap_or(spec.seed);
@@ -40,12 +44,6 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         }
         out.flush()
     };
-    if args.out == "-" {
-        let stdout = std::io::stdout();
-        let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-        write(&mut out)?;
-    } else {
-        write_atomically(std::path::Path::new(&args.out), |out| write(out))?;
-    }
+    write_output(Path::new(&args.out), write)?;
     Ok(())
 }

@@ -1,49 +1,16 @@
-//! Writing files so that a failure half-way never leaves a truncated file in place of an old
-//! one, and the data set as CSV.
+//! The data set as CSV, as `mixplore simulate` and the explorer's `w` write it (through
+//! [`crate::output`], which decides how a file is replaced).
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
-
-use anyhow::Context;
+use std::io::Write;
 
 use crate::em::Dataset;
-
-/// Writes a file through a temporary sibling that replaces the target only once complete.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{}: not a file name", path.display()))?;
-    let mut temporary_name = std::ffi::OsString::from(".");
-    temporary_name.push(file_name);
-    temporary_name.push(".mixplore-partial");
-    let temporary: PathBuf = path.with_file_name(temporary_name);
-    let result = (|| {
-        let file = File::create(&temporary)?;
-        let mut writer = BufWriter::with_capacity(1 << 20, file);
-        write(&mut writer)?;
-        writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(error).with_context(|| format!("{}: cannot write", path.display()));
-    }
-    Ok(())
-}
 
 /// Writes `data` as CSV with a header of `columns`, plus a `component` column (numbered from 1)
 /// when `labels` are given: what `mixplore simulate` writes and `mixplore fit` reads, the
 /// `component` column as the true classes rather than a dimension (see
 /// [`crate::data::csv::TruthChoice`]).
 pub fn write_data_csv(
-    out: &mut impl Write,
+    out: &mut dyn Write,
     data: &Dataset,
     columns: &[String],
     labels: Option<&[usize]>,
@@ -71,22 +38,6 @@ pub fn write_data_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_replaces_only_when_complete() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("out.csv");
-        std::fs::write(&path, "old").unwrap();
-        let failed = write_atomically(&path, |w| {
-            w.write_all(b"partial")?;
-            Err(std::io::Error::other("disk full"))
-        });
-        assert!(failed.is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
-        write_atomically(&path, |w| w.write_all(b"new")).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-    }
 
     #[test]
     fn data_csv_reads_back() {

@@ -41,7 +41,7 @@ use self::input::Key;
 use self::terminal::{Input, Signal};
 use self::ui::Theme;
 use self::worker::{Worker, WorkerEvent};
-use crate::data::save::{write_atomically, write_data_csv};
+use crate::data::save::write_data_csv;
 
 /// The shortest time between two frames (about 30 frames per second).
 const FRAME_INTERVAL: Duration = Duration::from_millis(33);
@@ -297,13 +297,16 @@ fn event_loop(
     }
 }
 
-/// Carries out a save; an existing file is only replaced once confirmed.
+/// Carries out a save through [`crate::output`]; anything already at the path (a dangling link
+/// included) is only replaced once confirmed.
 fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
-    if !request.overwrite && request.path.exists() {
-        return SaveOutcome::Exists;
+    if !request.overwrite
+        && let Some(what) = crate::output::describe_existing(&request.path)
+    {
+        return SaveOutcome::Exists(what);
     }
-    let written = write_atomically(&request.path, |out| match &request.what {
-        SaveWhat::Spec(spec) => std::io::Write::write_all(out, spec.to_toml().as_bytes()),
+    let written = crate::output::write_output(&request.path, |out| match &request.what {
+        SaveWhat::Spec(spec) => out.write_all(spec.to_toml().as_bytes()),
         SaveWhat::Data => write_data_csv(
             out,
             &source.data,
@@ -317,12 +320,12 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
         SaveWhat::Start(mixture) => {
             let text = serde_json::to_string_pretty(&mixture.to_params())
                 .map_err(std::io::Error::other)?;
-            std::io::Write::write_all(out, text.as_bytes())?;
-            std::io::Write::write_all(out, b"\n")
+            out.write_all(text.as_bytes())?;
+            out.write_all(b"\n")
         }
     });
     match written {
-        Ok(()) => SaveOutcome::Saved,
+        Ok(path) => SaveOutcome::Saved(path),
         Err(error) => SaveOutcome::Failed(crate::text::one_line(&format!("{error:#}"))),
     }
 }
@@ -343,15 +346,21 @@ mod tests {
             what: SaveWhat::Spec(spec.clone()),
             overwrite: false,
         };
-        assert_eq!(save(&request, &source), SaveOutcome::Saved);
+        assert_eq!(
+            save(&request, &source),
+            SaveOutcome::Saved(spec_path.clone())
+        );
         let back = parse_toml(&std::fs::read_to_string(&spec_path).unwrap(), "spec").unwrap();
         assert_eq!(back, spec);
-        assert_eq!(save(&request, &source), SaveOutcome::Exists);
+        assert_eq!(
+            save(&request, &source),
+            SaveOutcome::Exists("a file".into())
+        );
         let overwrite = SaveRequest {
             overwrite: true,
             ..request
         };
-        assert_eq!(save(&overwrite, &source), SaveOutcome::Saved);
+        assert_eq!(save(&overwrite, &source), SaveOutcome::Saved(spec_path));
 
         let data_path = dir.path().join("data.csv");
         let request = SaveRequest {
@@ -359,7 +368,10 @@ mod tests {
             what: SaveWhat::Data,
             overwrite: false,
         };
-        assert_eq!(save(&request, &source), SaveOutcome::Saved);
+        assert_eq!(
+            save(&request, &source),
+            SaveOutcome::Saved(data_path.clone())
+        );
         let text = std::fs::read_to_string(&data_path).unwrap();
         assert!(text.starts_with("x1,component\n"));
         assert_eq!(text.lines().count(), spec.n + 1);

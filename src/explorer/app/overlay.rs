@@ -161,18 +161,34 @@ pub struct Prompt {
     pub what: SaveWhat,
     /// The path as typed.
     pub path: String,
-    /// Set once the path turned out to exist: the next key confirms (y) or not.
-    pub confirm_overwrite: bool,
+    /// Set to what is there once the path turned out to exist (a file, a link to …): the next
+    /// key confirms (y) or not.
+    pub confirm_overwrite: Option<String>,
+    /// Set when Enter was pressed on a path that starts or ends with whitespace: the next key
+    /// keeps it (y), trims it (t) or goes back to editing. Nothing is trimmed unasked.
+    pub confirm_spaces: bool,
     /// Set while the save runs in the background.
     pub saving: bool,
     /// Why the last attempt failed.
     pub error: Option<String>,
 }
 
+impl Prompt {
+    /// Marks the prompt as saving and makes the request for its path, `~` expanded.
+    pub fn request(&mut self, overwrite: bool) -> SaveRequest {
+        self.saving = true;
+        SaveRequest {
+            path: crate::output::expand_home(&self.path),
+            what: self.what.clone(),
+            overwrite,
+        }
+    }
+}
+
 /// A save for the loop to carry out off the UI thread.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SaveRequest {
-    /// Where.
+    /// Where: the path as typed, with a leading `~` expanded.
     pub path: PathBuf,
     /// What.
     pub what: SaveWhat,
@@ -183,10 +199,11 @@ pub struct SaveRequest {
 /// How a save went.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveOutcome {
-    /// Written.
-    Saved,
-    /// Not written: the file exists and overwriting was not confirmed.
-    Exists,
+    /// Written, to this absolute path (the target when the path was a symbolic link).
+    Saved(PathBuf),
+    /// Not written: something is at the path (described: "a file", "a symbolic link to …") and
+    /// replacing it was not confirmed.
+    Exists(String),
     /// Not written, for this reason.
     Failed(String),
 }

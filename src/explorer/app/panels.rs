@@ -1,7 +1,6 @@
 //! How the overlays behave: the save dialog, the simulation editor, the start set by hand, the
 //! batch panels and the inspector — each takes the keys while on top of the stack.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::*;
@@ -12,7 +11,8 @@ impl App {
         self.overlays.push(Overlay::Prompt(Prompt {
             path: what.default_path().into(),
             what,
-            confirm_overwrite: false,
+            confirm_overwrite: None,
+            confirm_spaces: false,
             saving: false,
             error: None,
         }));
@@ -28,20 +28,28 @@ impl App {
             }
             return None;
         }
-        if prompt.confirm_overwrite {
+        if prompt.confirm_overwrite.is_some() {
             match key {
-                Key::Char('y') | Key::Char('Y') => {
-                    prompt.saving = true;
-                    return Some(SaveRequest {
-                        path: PathBuf::from(&prompt.path),
-                        what: prompt.what.clone(),
-                        overwrite: true,
-                    });
+                Key::Char('y') | Key::Char('Y') => return Some(prompt.request(true)),
+                Key::Esc => {
+                    self.overlays.pop();
+                }
+                _ => prompt.confirm_overwrite = None,
+            }
+            return None;
+        }
+        if prompt.confirm_spaces {
+            prompt.confirm_spaces = false;
+            match key {
+                Key::Char('y') | Key::Char('Y') => return Some(prompt.request(false)),
+                Key::Char('t') | Key::Char('T') => {
+                    prompt.path = prompt.path.trim().to_owned();
+                    return Some(prompt.request(false));
                 }
                 Key::Esc => {
                     self.overlays.pop();
                 }
-                _ => prompt.confirm_overwrite = false,
+                _ => {}
             }
             return None;
         }
@@ -50,12 +58,11 @@ impl App {
                 self.overlays.pop();
             }
             Key::Enter if !prompt.path.trim().is_empty() => {
-                prompt.saving = true;
-                return Some(SaveRequest {
-                    path: PathBuf::from(prompt.path.trim()),
-                    what: prompt.what.clone(),
-                    overwrite: false,
-                });
+                if prompt.path.trim() != prompt.path {
+                    prompt.confirm_spaces = true;
+                    return None;
+                }
+                return Some(prompt.request(false));
             }
             Key::Backspace => {
                 prompt.path.pop();
@@ -75,38 +82,32 @@ impl App {
             .overlays
             .iter()
             .rposition(|o| matches!(o, Overlay::Prompt(p) if p.saving && p.what == request.what));
+        if let SaveOutcome::Saved(written) = &outcome {
+            if let Some(position) = position {
+                self.overlays.remove(position);
+            }
+            self.note = Some(format!(
+                "saved the {} to {}",
+                request.what.noun(),
+                crate::output::shown(written)
+            ));
+            return;
+        }
+        let Some(Overlay::Prompt(prompt)) = position.and_then(|p| self.overlays.get_mut(p)) else {
+            if let SaveOutcome::Failed(reason) = outcome {
+                self.push_message(None, format!("save failed: {reason}"));
+            }
+            return;
+        };
+        prompt.saving = false;
         match outcome {
-            SaveOutcome::Saved => {
-                if let Some(position) = position {
-                    self.overlays.remove(position);
-                }
-                let shown =
-                    std::path::absolute(&request.path).unwrap_or_else(|_| request.path.clone());
-                self.note = Some(format!(
-                    "saved the {} to {}",
-                    request.what.noun(),
-                    shown.display()
-                ));
+            SaveOutcome::Exists(what) => prompt.confirm_overwrite = Some(what),
+            SaveOutcome::Failed(reason) => {
+                prompt.confirm_overwrite = None;
+                prompt.error = Some(reason.clone());
+                self.push_message(None, format!("save failed: {reason}"));
             }
-            SaveOutcome::Exists | SaveOutcome::Failed(_) => {
-                let Some(Overlay::Prompt(prompt)) = position.and_then(|p| self.overlays.get_mut(p))
-                else {
-                    if let SaveOutcome::Failed(reason) = outcome {
-                        self.push_message(None, format!("save failed: {reason}"));
-                    }
-                    return;
-                };
-                prompt.saving = false;
-                match outcome {
-                    SaveOutcome::Exists => prompt.confirm_overwrite = true,
-                    SaveOutcome::Failed(reason) => {
-                        prompt.confirm_overwrite = false;
-                        prompt.error = Some(reason.clone());
-                        self.push_message(None, format!("save failed: {reason}"));
-                    }
-                    SaveOutcome::Saved => {}
-                }
-            }
+            SaveOutcome::Saved(_) => {}
         }
     }
 

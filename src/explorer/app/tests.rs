@@ -261,20 +261,22 @@ fn the_save_prompt_takes_text_and_runs_the_save_in_the_background() {
     // The file exists: the prompt asks, y confirms.
     app.update(Msg::Saved {
         request: request.clone(),
-        outcome: SaveOutcome::Exists,
+        outcome: SaveOutcome::Exists("a file".into()),
     });
     match app.top() {
-        Some(Overlay::Prompt(prompt)) => assert!(prompt.confirm_overwrite),
+        Some(Overlay::Prompt(prompt)) => {
+            assert_eq!(prompt.confirm_overwrite.as_deref(), Some("a file"));
+        }
         other => panic!("{other:?}"),
     }
     let effects = press(&mut app, &mut worker, Key::Char('y'));
     assert!(matches!(effects.as_slice(), [Effect::Save(r)] if r.overwrite));
     app.update(Msg::Saved {
         request,
-        outcome: SaveOutcome::Saved,
+        outcome: SaveOutcome::Saved(PathBuf::from("/somewhere/out.csv")),
     });
     assert!(app.top().is_none());
-    assert!(app.note().unwrap().contains("out.csv"));
+    assert!(app.note().unwrap().contains("/somewhere/out.csv"));
 }
 
 #[test]
