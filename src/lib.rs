@@ -5,6 +5,7 @@
 //! - [`explorer`]: the terminal explorer (event loop, reducer state, keys, worker, panels).
 //! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling, writing files).
 //! - [`em`]: the engine (model, E/M passes, initialisation, errors). No I/O, no terminal.
+//! - [`memory`]: the memory budget, from the machine's available memory.
 //! - [`output`]: writing files (atomic replacement, devices, links, same-file checks).
 //! - [`text`]: small text helpers any room may use.
 
@@ -12,5 +13,6 @@ pub mod cli;
 pub mod data;
 pub mod em;
 pub mod explorer;
+pub mod memory;
 pub mod output;
 pub mod text;

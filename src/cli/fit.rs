@@ -76,6 +76,8 @@ fn timed_fit(
             options.k
         );
     }
+    limits::check_fit(data.len(), data.dim(), options.k, options.n_init)
+        .with_context(|| source.to_owned())?;
     let start = Instant::now();
     let result = if history {
         fit_with_history(data, options)

@@ -37,6 +37,10 @@ use crate::em::{Dataset, EmError};
 /// already buffers, so sources are handed to it unbuffered rather than through a second buffer.
 const BUFFER_CAPACITY: usize = 1 << 20;
 
+/// The longest line read, 16 MiB: a thousand times a wide file's line, and a bound on what one
+/// line (or /dev/zero, or a file with no line breaks) can make the parser hold in memory.
+pub const MAX_LINE_BYTES: u64 = 16 << 20;
+
 /// Quoted cell texts are cut to this many characters so one absurd cell cannot flood the message.
 const MAX_QUOTED_CHARS: usize = 40;
 
@@ -224,13 +228,22 @@ pub enum RowProblem {
         /// What is wrong with the cell, quoting it.
         problem: CellProblem,
     },
+    /// A quoted field opens on this line and is never closed: the rest of the input was read
+    /// into it.
+    #[error("line {line}: a quoted field opens here and is never closed")]
+    UnclosedQuote {
+        /// 1-based line on which the row (and its open quote) starts.
+        line: u64,
+    },
 }
 
 impl RowProblem {
     /// The 1-based line of the row.
     pub fn line(&self) -> u64 {
         match self {
-            RowProblem::Ragged { line, .. } | RowProblem::Cell { line, .. } => *line,
+            RowProblem::Ragged { line, .. }
+            | RowProblem::Cell { line, .. }
+            | RowProblem::UnclosedQuote { line } => *line,
         }
     }
 }
@@ -260,24 +273,45 @@ pub enum CellProblem {
 #[derive(Debug, Error)]
 pub enum LoadError {
     /// The file could not be opened.
-    #[error("{name}: cannot read: {source}")]
+    #[error("{name}: cannot read: {cause}")]
     Open {
         /// The source's display name.
         name: String,
-        /// The underlying error.
-        #[source]
-        source: io::Error,
+        /// The underlying error: in the message, and deliberately not the error's `source()`,
+        /// so that printing the chain does not say it twice.
+        cause: io::Error,
     },
     /// Reading failed partway through the file.
-    #[error("{name}: line {line}: cannot read: {source}")]
+    #[error("{name}: line {line}: cannot read: {cause}")]
     Read {
         /// The source's display name.
         name: String,
         /// 1-based line the parser had reached.
         line: u64,
-        /// The underlying error.
-        #[source]
-        source: csv::Error,
+        /// The underlying error (in the message only, as for [`LoadError::Open`]).
+        cause: csv::Error,
+    },
+    /// A line longer than [`MAX_LINE_BYTES`] (or input with no line breaks, such as /dev/zero).
+    #[error(
+        "{name}: line {line} is longer than {} bytes: not a CSV file, or a line break is missing",
+        MAX_LINE_BYTES
+    )]
+    LineTooLong {
+        /// The source's display name.
+        name: String,
+        /// 1-based line that is too long.
+        line: u64,
+    },
+    /// The data read so far fill the memory budget.
+    #[error(
+        "{name}: line {line}: the data would need more memory than the budget of {}: select fewer columns (--columns) or fit a sample of the rows",
+        crate::em::limits::describe_budget()
+    )]
+    TooLarge {
+        /// The source's display name.
+        name: String,
+        /// 1-based line at which the budget was reached.
+        line: u64,
     },
     /// Nothing but whitespace and line breaks.
     #[error("{name}: the file is empty")]
@@ -426,9 +460,9 @@ pub fn load(source: &Source, options: &CsvOptions) -> Result<Table, LoadError> {
     match source {
         Source::Stdin => read(io::stdin().lock(), &name, options),
         Source::Path(path) => {
-            let open_error = |source| LoadError::Open {
+            let open_error = |cause| LoadError::Open {
                 name: name.clone(),
-                source,
+                cause,
             };
             let file = File::open(path).map_err(open_error)?;
             // Opening a directory succeeds on Unix; reading it then fails with a message about
@@ -493,6 +527,7 @@ pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Tabl
         trackers: Vec::new(),
         dropped: 0,
         first_dropped: None,
+        kept_bytes: 0,
     };
 
     let selection = match &options.columns {
@@ -595,14 +630,23 @@ impl<R: Read> Records<'_, R> {
                 Ok(false) => return Ok(false),
                 Ok(true) if is_blank(&self.record) => {}
                 Ok(true) => return Ok(true),
-                Err(source) => {
+                Err(cause) => {
+                    if let csv::ErrorKind::Io(error) = cause.kind()
+                        && let Some(LineTooLong(line)) =
+                            error.get_ref().and_then(|inner| inner.downcast_ref())
+                    {
+                        return Err(LoadError::LineTooLong {
+                            name: self.name.into(),
+                            line: *line,
+                        });
+                    }
                     let position = self.parser.position();
                     // After a CR the parser has not yet counted the line it is on.
                     let after_cr = self.byte_before(position.byte()) == Some(b'\r');
                     return Err(LoadError::Read {
                         name: self.name.into(),
                         line: position.line() + u64::from(after_cr),
-                        source,
+                        cause,
                     });
                 }
             }
@@ -618,7 +662,9 @@ impl<R: Read> Records<'_, R> {
     /// record ended with one rather than with a CR or the end of the input.
     fn line(&self) -> u64 {
         let end = self.parser.position();
-        let ended_by_lf = self.byte_before(end.byte()) == Some(b'\n');
+        // The LF before the end is the record's own terminator, unless an unclosed quote
+        // swallowed it.
+        let ended_by_lf = self.byte_before(end.byte()) == Some(b'\n') && !self.unclosed_quote();
         let embedded = self
             .record
             .as_slice()
@@ -629,6 +675,21 @@ impl<R: Read> Records<'_, R> {
             .saturating_sub(u64::try_from(embedded).unwrap_or(u64::MAX))
             .saturating_sub(u64::from(ended_by_lf))
             .max(1)
+    }
+
+    /// Whether the current record ran to the end of the input inside a quote that was never
+    /// closed: its last field then ends with the input's final LF, and the byte before that LF
+    /// is not a closing quote. (Only a quoted field can hold an LF, and a closed one that ends
+    /// with an LF is followed by its closing quote and then the terminator.)
+    fn unclosed_quote(&self) -> bool {
+        let end = self.parser.position().byte();
+        self.byte_before(end) == Some(b'\n')
+            && self
+                .record
+                .iter()
+                .last()
+                .is_some_and(|field| field.ends_with(b"\n"))
+            && end.checked_sub(1).and_then(|at| self.byte_before(at)) != Some(b'"')
     }
 
     fn byte_before(&self, offset: u64) -> Option<u8> {
@@ -668,11 +729,36 @@ struct Loader<'a, R> {
     trackers: Vec<Tracker>,
     dropped: usize,
     first_dropped: Option<RowProblem>,
+    /// Bytes of the original records kept under `keep_rows`, counted against the budget.
+    kept_bytes: usize,
 }
 
 impl<R: Read> Loader<'_, R> {
+    /// Refuses to hold more than the memory budget: the values twice over (a growing vector
+    /// briefly holds its old and new buffers) and the kept records.
+    fn check_budget(&self) -> Result<(), LoadError> {
+        let bytes = self
+            .values
+            .len()
+            .saturating_mul(16)
+            .saturating_add(self.kept_bytes);
+        if u64::try_from(bytes).unwrap_or(u64::MAX) > crate::em::limits::memory_budget() {
+            return Err(LoadError::TooLarge {
+                name: self.rows.name.into(),
+                line: self.rows.line(),
+            });
+        }
+        Ok(())
+    }
+
     /// Parses the selected cells of the current row into the matrix, or rejects the row.
     fn take(&mut self, selection: &[usize]) -> Result<(), LoadError> {
+        if self.rows.unclosed_quote() {
+            let problem = RowProblem::UnclosedQuote {
+                line: self.rows.line(),
+            };
+            return self.reject(problem);
+        }
         let record = &self.rows.record;
         if record.len() != self.expected {
             let problem = self.ragged();
@@ -730,9 +816,13 @@ impl<R: Read> Loader<'_, R> {
         }
         self.kept_rows += 1;
         if let Some(kept) = &mut self.kept {
+            // The bytes, their field bounds and the record's own header.
+            self.kept_bytes = self.kept_bytes.saturating_add(
+                record.as_slice().len() + record.len() * std::mem::size_of::<usize>() + 64,
+            );
             kept.push(StringRecord::from_byte_record_lossy(record.clone()));
         }
-        Ok(())
+        self.check_budget()
     }
 
     fn ragged(&self) -> RowProblem {
@@ -1343,7 +1433,24 @@ struct Input<R> {
     recent_start: u64,
     /// Bytes handed to the parser so far.
     delivered: u64,
+    /// Line breaks handed to the parser so far, and bytes since the last one: a line longer than
+    /// [`MAX_LINE_BYTES`] ends the read with [`LineTooLong`].
+    line_breaks: u64,
+    line_length: u64,
 }
+
+/// The error [`Input`] ends a read with when a line is longer than [`MAX_LINE_BYTES`]: the
+/// 1-based line.
+#[derive(Debug)]
+struct LineTooLong(u64);
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} is longer than {MAX_LINE_BYTES} bytes", self.0)
+    }
+}
+
+impl std::error::Error for LineTooLong {}
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -1358,6 +1465,8 @@ impl<R: Read> Input<R> {
             recent: Vec::new(),
             recent_start: 0,
             delivered: 0,
+            line_breaks: 0,
+            line_length: 0,
         }
     }
 
@@ -1410,6 +1519,25 @@ impl<R: Read> Read for Input<R> {
             self.recent.extend_from_slice(bytes);
             self.recent_start = self.delivered;
             self.delivered += u64::try_from(n).unwrap_or(u64::MAX);
+            let length = |bytes: &[u8]| u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+            let first_break = bytes.iter().position(|&byte| byte == b'\n');
+            if let Some(first) = first_break
+                && self.line_length + length(bytes.get(..first).unwrap_or_default())
+                    > MAX_LINE_BYTES
+            {
+                return Err(io::Error::other(LineTooLong(self.line_breaks + 1)));
+            }
+            match bytes.iter().rposition(|&byte| byte == b'\n') {
+                Some(last) => {
+                    let breaks = bytes.iter().filter(|&&byte| byte == b'\n').count();
+                    self.line_breaks += u64::try_from(breaks).unwrap_or(u64::MAX);
+                    self.line_length = length(bytes.get(last + 1..).unwrap_or_default());
+                }
+                None => self.line_length += length(bytes),
+            }
+            if self.line_length > MAX_LINE_BYTES {
+                return Err(io::Error::other(LineTooLong(self.line_breaks + 1)));
+            }
         }
         Ok(n)
     }

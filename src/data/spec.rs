@@ -17,7 +17,7 @@
 //! `n` and `components` (each with `weight`, `mean` and `cov`) are required; unknown fields
 //! are refused. Every error is one line that names the file and, where it applies, the
 //! 1-based component. A spec whose sample would not fit in memory
-//! ([`MAX_SAMPLE_BYTES`]) is refused up front.
+//! (beyond [`limits::memory_budget`]) is refused up front.
 //!
 //! [`Spec::to_toml`] writes a spec that [`parse_toml`] reads back to an equal [`Spec`].
 
@@ -28,11 +28,6 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 
 use crate::em::{Mixture, MixtureParams, ParamError, limits};
-
-/// The largest sample a spec may ask for: n·(D+1)·8 bytes (the points and their labels),
-/// [`limits::MAX_DATA_BYTES`] (4 GiB; n at most [`limits::max_points`]). Larger specs are
-/// refused when they are read, before anything is allocated.
-pub const MAX_SAMPLE_BYTES: u128 = limits::MAX_DATA_BYTES as u128;
 
 /// A validated simulation spec.
 #[derive(Debug, Clone, PartialEq)]
@@ -104,11 +99,12 @@ pub enum SpecError {
         /// The engine's verdict.
         error: ParamError,
     },
-    /// The sample would need more than [`MAX_SAMPLE_BYTES`] of memory.
+    /// The sample would need more than the [`limits::memory_budget`]: n·(D+1)·8 bytes for the
+    /// points and their labels, refused when the spec is read, before anything is allocated.
     #[error(
-        "{file}: n = {n} points in D = {dim} dimensions would need {} of memory (n·(D+1)·8 bytes), more than the limit of {}: lower n",
-        human_bytes(*bytes),
-        human_bytes(MAX_SAMPLE_BYTES)
+        "{file}: n = {n} points in D = {dim} dimensions would need {} of memory (n·(D+1)·8 bytes), more than the budget of {}: lower n",
+        limits::human_bytes(*bytes),
+        limits::describe_budget()
     )]
     TooLarge {
         /// The file as named by the user.
@@ -145,22 +141,6 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
         (Some(line), Some(column)) => format!("line {line}, column {column}: "),
         (Some(line), None) => format!("line {line}: "),
         _ => String::new(),
-    }
-}
-
-/// A byte count in binary units with one decimal ("1.5 GiB").
-fn human_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 7] = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 
@@ -1086,15 +1066,15 @@ cov = [[1.0, -0.3], [-0.3, 1.5]]
     fn refuses_samples_that_would_not_fit_in_memory() {
         let body =
             "[[components]]\nweight = 1.0\nmean = [0.0, 0.0]\ncov = [[1.0, 0.0], [0.0, 1.0]]\n";
-        // 4 GiB / 24 bytes per point is the most that fits in D = 2.
-        let most = MAX_SAMPLE_BYTES / 24;
+        // The budget / 24 bytes per point is the most that fits in D = 2.
+        let most = u128::from(limits::memory_budget()) / 24;
         assert_eq!(most, u128::from(limits::max_points(2)));
         assert!(parse_toml(&format!("n = {most}\n{body}"), "spec.toml").is_ok());
         let err = err_toml(&format!("n = {}\n{body}", most + 1));
         let text = message(&err);
         assert!(matches!(err, SpecError::TooLarge { dim: 2, .. }), "{text}");
         assert!(
-            text.contains("4.0 GiB") && text.contains("lower n"),
+            text.contains("available memory") && text.contains("lower n"),
             "{text}"
         );
         let text = message(&err_toml(&format!("n = {}\n{body}", i64::MAX)));
@@ -1107,12 +1087,5 @@ cov = [[1.0, -0.3], [-0.3, 1.5]]
             parse_json(&json, "spec.json").unwrap_err(),
             SpecError::TooLarge { .. }
         ));
-    }
-
-    #[test]
-    fn human_bytes_units() {
-        assert_eq!(human_bytes(512), "512 bytes");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(MAX_SAMPLE_BYTES), "4.0 GiB");
     }
 }

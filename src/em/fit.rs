@@ -311,7 +311,7 @@ fn fit_recording(
             ));
         }
     }
-    warnings.extend(data_warnings(&data, em.params()));
+    warnings.extend(data_warnings(&data, em.params(), config.reg_covar));
     if let Some(decrease) = largest_decrease(em.trace()) {
         warnings.push(format!(
             "the log-likelihood decreased by {decrease:.3e} at some iteration; EM never does so in exact arithmetic, so the data may be badly scaled"
@@ -341,8 +341,9 @@ fn fit_recording(
 /// What about the data or the fit makes the numbers less meaningful than they look: constant
 /// columns (their variance is reg_covar alone) and components holding fewer points than a
 /// covariance needs (an outlier caught by its own component, or too many components).
-fn data_warnings(data: &Dataset, mixture: &Mixture) -> Vec<String> {
+fn data_warnings(data: &Dataset, mixture: &Mixture, reg_covar: f64) -> Vec<String> {
     let d = data.dim();
+    let n = data.len() as f64;
     let mut warnings = Vec::new();
     for column in 0..d {
         let mut values = data.rows().map(|row| row[column]);
@@ -353,9 +354,25 @@ fn data_warnings(data: &Dataset, mixture: &Mixture) -> Vec<String> {
                 "column {} is constant ({first}): its variance is --reg-covar alone, which sets the log-likelihood; drop the column",
                 column + 1
             ));
+            continue;
+        }
+        // A column that varies far less than --reg-covar adds (standard deviation 1e-150): the
+        // fitted variances are then --reg-covar, not anything the data say.
+        let mean = data.rows().map(|row| row[column]).sum::<f64>() / n;
+        let variance = data
+            .rows()
+            .map(|row| (row[column] - mean) * (row[column] - mean))
+            .sum::<f64>()
+            / n;
+        if reg_covar > 0.0 && variance < reg_covar {
+            warnings.push(format!(
+                "column {} varies by only {:.3e} (standard deviation), below √--reg-covar = {:.3e}: its fitted variances are --reg-covar, not the data's; multiply the column by a power of ten or lower --reg-covar",
+                column + 1,
+                variance.sqrt(),
+                reg_covar.sqrt()
+            ));
         }
     }
-    let n = data.len() as f64;
     for (k, weight) in mixture.weights().iter().enumerate() {
         let points = weight * n;
         if points < (d + 1) as f64 {

@@ -1,21 +1,18 @@
-//! The limits on sizes and counts, in one place for the command line, spec loading and the
-//! explorer's editor, so each says the same thing about the same value. Each limit keeps a
+//! The limits on sizes and counts, in one place for the command line, spec loading, the CSV
+//! loader and the explorer, so each says the same thing about the same value. Each limit keeps a
 //! request from exhausting memory or running practically for ever (`--n-init 4294967295`,
-//! `n = 2000000000` in a spec) and is far above any sensible use. The checks return
+//! `n = 2000000000` in a spec) and is far above any sensible use. Memory is judged against
+//! [`memory_budget`], worked out from the machine's available memory, not a constant. The checks return
 //! [`EmError::Config`] with one line naming the option, for exit status 2 at the command line.
 
 use super::error::EmError;
+pub use crate::memory::{describe_budget, human_bytes, memory_budget};
 
-/// The memory a sample held in memory may take, 4 GiB, counted as n·(D+1)·8 bytes (the points
-/// and one label each, as the explorer and `fit` on a spec hold them). Well within a desktop's
-/// memory alongside the fit's own working set, and room for 10⁸ points in two dimensions.
-pub const MAX_DATA_BYTES: u64 = 4 << 30;
-
-/// The most points a sample of dimension `dim` may have: [`MAX_DATA_BYTES`] / ((D+1)·8)
-/// (178 956 970 for D = 2). At least 1, for any `dim`.
+/// The most points a sample of dimension `dim` may have: the [`memory_budget`] / ((D+1)·8).
+/// At least 1, for any `dim`.
 pub fn max_points(dim: usize) -> u64 {
     let per_point = (dim as u64).saturating_add(1).saturating_mul(8);
-    (MAX_DATA_BYTES / per_point).max(1)
+    (memory_budget() / per_point).max(1)
 }
 
 /// The bytes a sample of `n` points in `dim` dimensions takes: n·(D+1)·8, saturating.
@@ -28,8 +25,41 @@ pub fn check_points(n: u128, dim: usize) -> Result<(), EmError> {
     let most = max_points(dim);
     if n > u128::from(most) {
         return Err(EmError::Config(format!(
-            "n = {n} points in D = {dim} dimensions would need {} bytes of memory, more than the limit of 4 GiB: use at most {most} points",
-            sample_bytes(n, dim)
+            "n = {n} points in D = {dim} dimensions would need {} of memory, more than the budget of {}: use at most {most} points",
+            human_bytes(sample_bytes(n, dim)),
+            describe_budget()
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes a fit of K components to n points in D dimensions works in, beyond the data:
+/// the n×K responsibilities (and their scratch copy), and for each of the `n_init` runs the
+/// parameters it keeps (K means, K covariances of D² entries, K weights).
+pub fn fit_bytes(n: usize, dim: usize, k: usize, n_init: usize) -> u128 {
+    let (n, dim, k, n_init) = (n as u128, dim as u128, k as u128, n_init as u128);
+    let responsibilities = n.saturating_mul(k).saturating_mul(16);
+    let parameters = k
+        .saturating_mul(
+            dim.saturating_mul(dim)
+                .saturating_add(dim)
+                .saturating_add(1),
+        )
+        .saturating_mul(8)
+        .saturating_mul(n_init.saturating_add(2));
+    responsibilities.saturating_add(parameters)
+}
+
+/// Checks the working set of a fit ([`fit_bytes`]) with the data (n·D·8) against the
+/// [`memory_budget`].
+pub fn check_fit(n: usize, dim: usize, k: usize, n_init: usize) -> Result<(), EmError> {
+    let data = sample_bytes(n as u128, dim);
+    let bytes = fit_bytes(n, dim, k, n_init).saturating_add(data);
+    if bytes > u128::from(memory_budget()) {
+        return Err(EmError::Config(format!(
+            "a fit of K = {k} components to n = {n} points in D = {dim} dimensions with --n-init {n_init} would need {} of memory, more than the budget of {}: use fewer components, columns or initialisations, or a sample of the rows",
+            human_bytes(bytes),
+            describe_budget()
         )));
     }
     Ok(())
@@ -89,17 +119,34 @@ mod tests {
 
     #[test]
     fn points_follow_the_byte_budget() {
-        assert_eq!(max_points(2), (4u64 << 30) / 24);
-        assert_eq!(max_points(2), 178_956_970);
-        assert!(check_points(178_956_970, 2).is_ok());
-        let error = check_points(2_000_000_000, 2).unwrap_err().to_string();
+        let budget = memory_budget();
+        assert!(budget >= 1);
+        assert_eq!(max_points(2), (budget / 24).max(1));
+        assert!(check_points(u128::from(max_points(2)), 2).is_ok());
+        let beyond = u128::from(max_points(2)) + 1;
+        let error = check_points(beyond, 2).unwrap_err().to_string();
         assert!(
-            error.contains("n = 2000000000") && error.contains("at most 178956970"),
+            error.contains(&format!("n = {beyond}"))
+                && error.contains(&format!("at most {}", max_points(2)))
+                && error.contains("available memory"),
             "{error}"
         );
         assert!(check_points(u128::MAX, usize::MAX).is_err());
         assert_eq!(max_points(usize::MAX), 1);
         assert_eq!(sample_bytes(u128::MAX, 3), u128::MAX);
+    }
+
+    #[test]
+    fn fits_beyond_the_budget_are_refused() {
+        assert!(check_fit(272, 2, 2, 10).is_ok());
+        let error = check_fit(usize::MAX, 2, 1000, 1000)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("fewer components"), "{error}");
+        assert_eq!(
+            fit_bytes(usize::MAX, usize::MAX, usize::MAX, usize::MAX),
+            u128::MAX
+        );
     }
 
     #[test]

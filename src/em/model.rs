@@ -134,13 +134,11 @@ impl Mixture {
                 });
             }
         }
+        // Scaled by the largest first, so that weights near f64::MAX (1e308 each) normalise
+        // instead of summing to infinity: each scaled weight is in (0, 1] and the sum at most K.
+        let largest = weights.iter().copied().fold(0.0, f64::max);
+        weights.iter_mut().for_each(|w| *w /= largest);
         let total: f64 = weights.iter().sum();
-        if !total.is_finite() {
-            return Err(ParamError::BadWeight {
-                component: 1,
-                weight: total,
-            });
-        }
         weights.iter_mut().for_each(|w| *w /= total);
         for (index, mean) in means.chunks_exact(dim).enumerate() {
             if let Some(&value) = mean.iter().find(|v| !v.is_finite()) {
@@ -371,6 +369,15 @@ mod tests {
             vec![vec![0.0], vec![1.0]],
             vec![vec![vec![1.0]]; 2],
         );
+        let huge = params(
+            vec![1e308, 1e308],
+            vec![vec![0.0, 0.0], vec![1.0, 1.0]],
+            vec![
+                vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+                vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+            ],
+        );
+        assert_eq!(Mixture::from_params(&huge).unwrap().weights(), &[0.5, 0.5]);
         assert_eq!(
             Mixture::from_params(&bad_weight).unwrap_err(),
             ParamError::BadWeight {

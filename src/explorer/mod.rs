@@ -140,6 +140,8 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
         event_loop(terminal, &inbox, &mut app, &mut executor, &theme)
     });
     signal_handle.close();
+    // A save still under way ends with the process: its temporary file must not stay behind.
+    crate::output::remove_partial_files();
     // Quitting never waits for the EM thread: it may be in the middle of a long iteration.
     executor.worker.detach();
     result

@@ -156,6 +156,7 @@ where
                         if TERMINATING_SEEN.swap(true, Ordering::SeqCst) {
                             // The loop has not answered the first one: end here.
                             let _ = restore();
+                            crate::output::remove_partial_files();
                             std::process::exit(128 + other);
                         }
                         Signal::Terminate(other)

@@ -16,8 +16,17 @@ use std::sync::Arc;
 use crate::em::{Mixture, StopReason};
 use crate::explorer::worker::{Labels, Shares, Snapshot};
 
-/// The default byte budget of a run's kept parameters.
+/// The most a run's kept parameters take, 64 MiB: room for thousands of iterations of large
+/// models; on a machine with less to spare, [`history_budget`] is smaller.
 pub const DEFAULT_BUDGET: usize = 64 << 20;
+
+/// The byte budget of a run's kept parameters: [`DEFAULT_BUDGET`], or an eighth of the
+/// process's [`crate::em::limits::memory_budget`] if that is less (the data and the fit need
+/// the rest).
+pub fn history_budget() -> usize {
+    let share = usize::try_from(crate::em::limits::memory_budget() / 8).unwrap_or(usize::MAX);
+    DEFAULT_BUDGET.min(share.max(1 << 20))
+}
 
 /// How many iterations up to the shown one are never dropped.
 const NEAR_SHOWN: usize = 10;
@@ -102,7 +111,7 @@ pub struct Timeline {
 
 impl Default for Timeline {
     fn default() -> Self {
-        Self::with_budget(DEFAULT_BUDGET)
+        Self::with_budget(history_budget())
     }
 }
 
