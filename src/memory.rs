@@ -16,19 +16,24 @@ pub const BUDGET_VARIABLE: &str = "MIXPLORE_MEMORY_BUDGET";
 /// that cannot be read), so that a request beyond it fails at once with a message instead of
 /// swapping the machine to a halt or being killed. Read once per process.
 pub fn memory_budget() -> u64 {
-    static BUDGET: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    budget().0
+}
+
+/// The budget and whether it was set by [`BUDGET_VARIABLE`] (else it is the machine's).
+fn budget() -> (u64, bool) {
+    static BUDGET: std::sync::OnceLock<(u64, bool)> = std::sync::OnceLock::new();
     *BUDGET.get_or_init(|| {
         if let Some(bytes) = std::env::var(BUDGET_VARIABLE)
             .ok()
             .and_then(|text| text.trim().parse::<u64>().ok())
         {
-            return bytes.max(1);
+            return (bytes.max(1), true);
         }
         let available = std::fs::read_to_string("/proc/meminfo")
             .ok()
             .and_then(|text| mem_available(&text))
             .unwrap_or(FALLBACK_AVAILABLE_BYTES);
-        (available / 2).max(1)
+        ((available / 2).max(1), false)
     })
 }
 
@@ -43,10 +48,18 @@ fn mem_available(meminfo: &str) -> Option<u64> {
 
 /// How the budget is named in refusals: "11.2 GiB, half of this machine's available memory".
 pub fn describe_budget() -> String {
-    format!(
-        "{}, half of this machine's available memory (set {BUDGET_VARIABLE} to change it)",
-        human_bytes(u128::from(memory_budget()))
-    )
+    let (bytes, from_variable) = budget();
+    if from_variable {
+        format!(
+            "{} set by {BUDGET_VARIABLE}",
+            human_bytes(u128::from(bytes))
+        )
+    } else {
+        format!(
+            "{}, half of this machine's available memory (set {BUDGET_VARIABLE} to change it)",
+            human_bytes(u128::from(bytes))
+        )
+    }
 }
 
 /// A byte count in binary units with one decimal ("1.5 GiB").

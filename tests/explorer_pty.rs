@@ -816,6 +816,181 @@ fn saving_the_spec_writes_a_file_that_loads_back() {
     assert!(session.wait_exit(Duration::from_secs(10)).success());
 }
 
+/// The explorer with `HOME` set to `home`, waiting for its first frame.
+fn start_with_home(home: &std::path::Path, cols: u16, rows: u16) -> Session {
+    let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_mixplore"));
+    command.env("HOME", home);
+    let session = Session::spawn_command(command, cols, rows);
+    session.expect("the first frame", |s| status_line(s).is_some());
+    session
+}
+
+/// The text inside the save dialog's border, its wrapped lines joined again (empty if the
+/// dialog is not on screen).
+fn dialog_text(screen: &str) -> String {
+    let lines: Vec<Vec<char>> = screen.lines().map(|line| line.chars().collect()).collect();
+    let Some((top, left)) = lines.iter().enumerate().find_map(|(row, line)| {
+        let text: String = line.iter().collect();
+        text.contains("┌ Save the")
+            .then(|| line.iter().position(|&c| c == '┌').map(|left| (row, left)))
+            .flatten()
+    }) else {
+        return String::new();
+    };
+    let Some(right) = lines[top].iter().skip(left + 1).position(|&c| c == '┐') else {
+        return String::new();
+    };
+    let right = left + 1 + right;
+    lines
+        .iter()
+        .skip(top + 1)
+        .take_while(|line| line.get(left) == Some(&'│'))
+        .map(|line| {
+            line[left + 1..right.min(line.len())]
+                .iter()
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("")
+}
+
+/// Waits until the save dialog's text (wrapped lines joined) contains `text`; returns it.
+fn expect_in_dialog(session: &Session, text: &str) -> String {
+    let screen = session.expect(&format!("{text:?} in the save dialog"), |s| {
+        dialog_text(s).contains(text)
+    });
+    dialog_text(&screen)
+}
+
+/// Opens the data save dialog (`w`) and types `path` over the offered name.
+fn type_save_path(session: &mut Session, path: &str) {
+    session.send("w");
+    session.expect_text("mixplore-data.csv");
+    session.send(&"\x7f".repeat("mixplore-data.csv".len()));
+    session.send(path);
+}
+
+/// Spaces at either end of the path are never trimmed unasked: `t` trims, `y` keeps them.
+#[test]
+fn the_save_dialog_asks_about_spaces_at_the_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut session = Session::start(&[], 100, 30);
+    session.expect_iter(0, 0, "paused");
+    let trail = dir.path().join("trail.csv");
+    type_save_path(&mut session, &format!("{} ", trail.display()));
+    session.send("\r");
+    session.expect_text("ends with spaces: y keeps them · t trims them");
+    session.send("t");
+    session.expect_text("saved the data");
+    assert!(trail.exists());
+    assert!(!dir.path().join("trail.csv ").exists());
+    let kept = dir.path().join("kept.csv ");
+    type_save_path(&mut session, &kept.display().to_string());
+    session.send("\r");
+    session.expect_text("ends with spaces");
+    session.send("y");
+    session.expect_text("kept.csv ");
+    session.expect("the note", |s| {
+        s.contains("saved the data") && s.contains("kept.csv")
+    });
+    assert!(kept.exists());
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+/// `~` is the home directory, and the note gives the absolute path written.
+#[test]
+fn the_save_dialog_expands_home_and_reports_the_absolute_path() {
+    let home = tempfile::tempdir().unwrap();
+    let mut session = start_with_home(home.path(), 120, 30);
+    type_save_path(&mut session, "~/data.csv");
+    session.send("\r");
+    let shown = session.expect_text("saved the data");
+    let written = home.path().join("data.csv");
+    assert!(shown.contains(&written.display().to_string()), "{shown}");
+    assert!(
+        std::fs::read_to_string(&written)
+            .unwrap()
+            .starts_with("x1,x2,component")
+    );
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+/// A dangling link is something that exists: the dialog says what it is and asks.
+#[test]
+fn the_save_dialog_asks_before_replacing_a_dangling_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("nowhere.csv", &link).unwrap();
+    let mut session = Session::start(&[], 120, 30);
+    session.expect_iter(0, 0, "paused");
+    type_save_path(&mut session, &link.display().to_string());
+    session.send("\r");
+    expect_in_dialog(
+        &session,
+        "is a symbolic link to nowhere.csv (which does not exist): overwrite it? y / n",
+    );
+    session.send("n\x1b");
+    session.expect("the dialog closed", |s| !s.contains("Save the"));
+    assert!(!dir.path().join("nowhere.csv").exists());
+    // Confirmed, the link's target is written and the link stays.
+    type_save_path(&mut session, &link.display().to_string());
+    session.send("\r");
+    session.expect_text("overwrite it?");
+    session.send("y");
+    session.expect_text("saved the data");
+    assert!(dir.path().join("nowhere.csv").exists());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+/// A failure with a long path is shown whole, wrapped inside the dialog, at 80×24.
+#[test]
+fn the_save_dialog_shows_a_long_error_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir
+        .path()
+        .join("a-directory-that-does-not-exist-with-a-rather-long-name")
+        .join("and-a-long-file-name-too.csv");
+    let mut session = Session::start(&[], 80, 24);
+    session.expect_iter(0, 0, "paused");
+    type_save_path(&mut session, &missing.display().to_string());
+    session.send("\r");
+    // Wrapped at the dialog's width, every character of the message is on screen.
+    let shown = expect_in_dialog(&session, "No such file or directory (os error 2)");
+    let message = format!("{}: cannot write: No such file", missing.display());
+    assert!(shown.contains(&message), "{shown}");
+    session.send("\x1b");
+    session.expect("the dialog closed", |s| !s.contains("Save the"));
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
+/// A header carrying a terminal escape is shown as visible text; no title sequence is written.
+#[test]
+fn escapes_in_a_csv_header_never_reach_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("esc.csv");
+    let mut text = String::from("x\x1b]2;PWNED\x07y,b\n");
+    for i in 0..60 {
+        text.push_str(&format!("{},{}\n", i % 7, (i * 3) % 11));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut session = Session::start(&["explore", path.to_str().unwrap(), "--k", "2"], 120, 30);
+    session.expect_text("x\\x1b]2;PWNED\\x07y");
+    let written = session.recorded.lock().unwrap().clone();
+    assert!(!written.windows(4).any(|bytes| bytes == b"\x1b]2;"));
+    session.send("q");
+    assert!(session.wait_exit(TIMEOUT).success());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Measurement (not a check): bytes the explorer writes per frame, as an SSH link would carry
 // them. Run with

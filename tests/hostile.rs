@@ -369,7 +369,12 @@ fn hostile_specs() {
         (
             "two-billion.toml",
             format!("n = 2000000000\n{component}"),
-            &["two-billion.toml", "n = 2000000000", "4.0 GiB", "lower n"],
+            &[
+                "two-billion.toml",
+                "n = 2000000000",
+                "half of this machine's available memory",
+                "lower n",
+            ],
         ),
     ];
     for (name, contents, fragments) in cases {
@@ -392,4 +397,715 @@ fn hostile_specs() {
             );
         }
     }
+}
+
+/// What a command case must lead to.
+enum Expect {
+    /// Exit 0, then this check of the directory and the output.
+    Succeeds(fn(&std::path::Path, &std::process::Output)),
+    /// Exit 2 with one line on stderr (no panic) containing every fragment, then this check of
+    /// the directory (that nothing was clobbered).
+    Fails(&'static [&'static str], fn(&std::path::Path)),
+}
+
+/// A command run in a private directory holding `in.csv` (Old Faithful), after `setup`, which
+/// returns why the case cannot run here (a device node that cannot be made), if it cannot.
+struct CommandCase {
+    name: &'static str,
+    setup: fn(&std::path::Path) -> Option<String>,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+    expect: Expect,
+}
+
+fn nothing(_: &std::path::Path) -> Option<String> {
+    None
+}
+
+fn untouched(_: &std::path::Path) {}
+
+fn input_intact(dir: &std::path::Path) {
+    let faithful = std::fs::read(common::root().join("assets/datasets/faithful.csv")).unwrap();
+    assert_eq!(std::fs::read(dir.join("in.csv")).unwrap(), faithful);
+}
+
+/// A device node made with mknod(1) (root only), or the reason it could not be.
+fn device(dir: &std::path::Path, name: &str, major: &str, minor: &str) -> Option<String> {
+    let made = std::process::Command::new("mknod")
+        .arg(dir.join(name))
+        .args(["c", major, minor])
+        .output();
+    match made {
+        Ok(output) if output.status.success() => None,
+        Ok(output) => Some(format!(
+            "cannot create a device node: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )),
+        Err(error) => Some(format!("cannot run mknod: {error}")),
+    }
+}
+
+fn is_char_device(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .file_type()
+        .is_char_device()
+}
+
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        // A link planted at a temporary-looking name is the attacker's, not a leftover.
+        .filter(|entry| !entry.file_type().unwrap().is_symlink())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("mixplore-partial"))
+        .collect()
+}
+
+fn labels_in(path: &std::path::Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.starts_with("eruptions,waiting,component,responsibility_1"),
+        "{text:.80}"
+    );
+    assert_eq!(text.lines().count(), 273);
+}
+
+fn spec_file(dir: &std::path::Path, n: &str, weight: &str) {
+    let component =
+        format!("[[components]]\nweight = {weight}\nmean = [0, 0]\ncov = [[1, 0], [0, 1]]\n");
+    std::fs::write(
+        dir.join("spec.toml"),
+        format!(
+            "n = {n}\n{component}{}",
+            component.replace("[0, 0]", "[4, 4]")
+        ),
+    )
+    .unwrap();
+}
+
+fn command_cases() -> Vec<CommandCase> {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    const FIT: &[&str] = &["fit", "in.csv", "--k", "2"];
+    vec![
+        CommandCase {
+            name: "--labels is the input",
+            setup: nothing,
+            args: &["fit", "in.csv", "--k", "2", "--labels", "in.csv"],
+            env: &[],
+            expect: Expect::Fails(
+                &["--labels in.csv is the same file as the input FILE in.csv"],
+                input_intact,
+            ),
+        },
+        CommandCase {
+            name: "--trace is a link to the input",
+            setup: |dir| {
+                symlink("in.csv", dir.join("alias.csv")).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--trace", "alias.csv"],
+            env: &[],
+            expect: Expect::Fails(
+                &["--trace alias.csv is the same file as the input FILE"],
+                input_intact,
+            ),
+        },
+        CommandCase {
+            name: "--labels and --trace one new file spelled twice",
+            setup: nothing,
+            args: &[
+                "fit",
+                "in.csv",
+                "--k",
+                "2",
+                "--labels",
+                "out.csv",
+                "--trace",
+                "./out.csv",
+            ],
+            env: &[],
+            expect: Expect::Fails(
+                &["--labels out.csv and --trace ./out.csv are the same file"],
+                |dir| {
+                    assert!(!dir.join("out.csv").exists());
+                },
+            ),
+        },
+        CommandCase {
+            name: "--labels is the --init-params file",
+            setup: |dir| {
+                std::fs::copy(
+                    common::root().join("tests/reference/faithful_k2.init.json"),
+                    dir.join("init.json"),
+                )
+                .unwrap();
+                None
+            },
+            args: &[
+                "fit",
+                "in.csv",
+                "--k",
+                "2",
+                "--init-params",
+                "init.json",
+                "--labels",
+                "init.json",
+            ],
+            env: &[],
+            expect: Expect::Fails(&["same file as the input --init-params init.json"], |dir| {
+                assert!(
+                    std::fs::read_to_string(dir.join("init.json"))
+                        .unwrap()
+                        .contains("weights")
+                );
+            }),
+        },
+        CommandCase {
+            name: "simulate --out is the spec",
+            setup: |dir| {
+                spec_file(dir, "10", "1");
+                None
+            },
+            args: &["simulate", "--spec", "spec.toml", "--out", "spec.toml"],
+            env: &[],
+            expect: Expect::Fails(
+                &["--out spec.toml is the same file as the input --spec"],
+                |dir| {
+                    assert!(
+                        std::fs::read_to_string(dir.join("spec.toml"))
+                            .unwrap()
+                            .starts_with("n = 10")
+                    );
+                },
+            ),
+        },
+        CommandCase {
+            name: "--labels - is standard output",
+            setup: nothing,
+            args: &[
+                "fit",
+                "in.csv",
+                "--k",
+                "2",
+                "--labels",
+                "-",
+                "--trace",
+                "/dev/null",
+            ],
+            env: &[],
+            expect: Expect::Succeeds(|dir, output| {
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                assert!(
+                    stdout.starts_with("eruptions,waiting,component"),
+                    "{stdout:.80}"
+                );
+                assert!(!dir.join("-").exists());
+            }),
+        },
+        CommandCase {
+            name: "--labels /dev/full",
+            setup: nothing,
+            args: &["fit", "in.csv", "--k", "2", "--labels", "/dev/full"],
+            env: &[],
+            expect: Expect::Fails(
+                &["/dev/full: cannot write: No space left on device"],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "--labels on a private null device",
+            setup: |dir| device(dir, "null", "1", "3"),
+            args: &["fit", "in.csv", "--k", "2", "--labels", "null", "--json"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, _| assert!(is_char_device(&dir.join("null")))),
+        },
+        CommandCase {
+            name: "--trace on a private full device",
+            setup: |dir| device(dir, "full", "1", "7"),
+            args: &["fit", "in.csv", "--k", "2", "--trace", "full"],
+            env: &[],
+            expect: Expect::Fails(&["full: cannot write: No space left on device"], |dir| {
+                assert!(is_char_device(&dir.join("full")));
+            }),
+        },
+        CommandCase {
+            name: "simulate --out on a private full device",
+            setup: |dir| {
+                spec_file(dir, "100", "1");
+                device(dir, "full", "1", "7")
+            },
+            args: &["simulate", "--spec", "spec.toml", "--out", "full"],
+            env: &[],
+            expect: Expect::Fails(&["No space left on device"], |dir| {
+                assert!(is_char_device(&dir.join("full")));
+            }),
+        },
+        CommandCase {
+            name: "--trace through a link to /dev/stdout",
+            setup: |dir| {
+                symlink("/dev/stdout", dir.join("so")).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--trace", "so", "--json"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, output| {
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                assert!(
+                    stdout.starts_with("iteration,log_likelihood\n0,"),
+                    "{stdout:.80}"
+                );
+                assert!(
+                    std::fs::symlink_metadata(dir.join("so"))
+                        .unwrap()
+                        .file_type()
+                        .is_symlink()
+                );
+            }),
+        },
+        CommandCase {
+            name: "--labels through a link writes its target",
+            setup: |dir| {
+                std::fs::write(dir.join("target.csv"), "old").unwrap();
+                symlink("target.csv", dir.join("link.csv")).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--labels", "link.csv"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, _| {
+                assert!(
+                    std::fs::symlink_metadata(dir.join("link.csv"))
+                        .unwrap()
+                        .file_type()
+                        .is_symlink()
+                );
+                labels_in(&dir.join("target.csv"));
+            }),
+        },
+        CommandCase {
+            name: "--labels through a dangling link creates its target",
+            setup: |dir| {
+                symlink("made.csv", dir.join("dangling.csv")).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--labels", "dangling.csv"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, _| labels_in(&dir.join("made.csv"))),
+        },
+        CommandCase {
+            name: "a 600 file stays 600",
+            setup: |dir| {
+                let path = dir.join("private.csv");
+                std::fs::write(&path, "old").unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--labels", "private.csv"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, _| {
+                let path = dir.join("private.csv");
+                labels_in(&path);
+                assert_eq!(
+                    std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                    0o600
+                );
+            }),
+        },
+        CommandCase {
+            name: "a write-protected file is refused",
+            setup: |dir| {
+                let path = dir.join("kept.csv");
+                std::fs::write(&path, "old").unwrap();
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--labels", "kept.csv"],
+            env: &[],
+            expect: Expect::Fails(
+                &["kept.csv: cannot write: the file is write-protected (mode 444)"],
+                |dir| {
+                    assert_eq!(
+                        std::fs::read_to_string(dir.join("kept.csv")).unwrap(),
+                        "old"
+                    );
+                },
+            ),
+        },
+        CommandCase {
+            name: "a planted link at the old temporary name is not followed",
+            setup: |dir| {
+                std::fs::write(dir.join("victim.txt"), "victim").unwrap();
+                symlink("victim.txt", dir.join(".res.csv.mixplore-partial")).unwrap();
+                None
+            },
+            args: &["fit", "in.csv", "--k", "2", "--labels", "res.csv"],
+            env: &[],
+            expect: Expect::Succeeds(|dir, _| {
+                assert_eq!(
+                    std::fs::read_to_string(dir.join("victim.txt")).unwrap(),
+                    "victim"
+                );
+                labels_in(&dir.join("res.csv"));
+            }),
+        },
+        CommandCase {
+            name: "an open error says its cause once",
+            setup: nothing,
+            args: &["fit", "nope.csv", "--k", "2"],
+            env: &[],
+            expect: Expect::Fails(
+                &["nope.csv: cannot read: No such file or directory (os error 2)"],
+                |_| {},
+            ),
+        },
+        CommandCase {
+            name: "terminal escapes in a header",
+            setup: |dir| {
+                std::fs::write(
+                    dir.join("esc.csv"),
+                    "x\x1b]2;PWNED\x07y,b\n1,2\n3,4\n5,7\n9,1\n",
+                )
+                .unwrap();
+                None
+            },
+            args: &["fit", "esc.csv", "--k", "2"],
+            env: &[],
+            expect: Expect::Succeeds(|_, output| {
+                assert!(!output.stdout.contains(&0x1b) && !output.stdout.contains(&0x07));
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                assert!(stdout.contains("x\\x1b]2;PWNED\\x07y"), "{stdout}");
+            }),
+        },
+        CommandCase {
+            name: "terminal escapes in a file name",
+            setup: |dir| {
+                std::fs::write(dir.join("e\x1b[2Jvil.csv"), "a\n1\n").unwrap();
+                None
+            },
+            args: &["fit", "e\x1b[2Jvil.csv", "--k", "2"],
+            env: &[],
+            expect: Expect::Fails(&["e\\x1b[2Jvil.csv: 1 data rows"], untouched),
+        },
+        CommandCase {
+            name: "fit /dev/zero",
+            setup: nothing,
+            args: &["fit", "/dev/zero", "--k", "2"],
+            env: &[],
+            expect: Expect::Fails(
+                &["/dev/zero: line 1 is longer than 16777216 bytes"],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "explore /dev/zero",
+            setup: nothing,
+            args: &["explore", "/dev/zero"],
+            env: &[],
+            expect: Expect::Fails(&["/dev/zero: line 1 is longer than"], untouched),
+        },
+        CommandCase {
+            name: "a 47 MB single-line CSV",
+            setup: |dir| {
+                let mut text = String::from("a,b\n");
+                text.push_str(&"1,".repeat(23_500_000));
+                text.push_str("1\n");
+                std::fs::write(dir.join("long.csv"), text).unwrap();
+                None
+            },
+            args: &["fit", "long.csv", "--k", "2"],
+            env: &[],
+            expect: Expect::Fails(
+                &["long.csv: line 2 is longer than 16777216 bytes"],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "--n-init 1000000000",
+            setup: nothing,
+            args: &["fit", "in.csv", "--k", "2", "--n-init", "1000000000"],
+            env: &[],
+            expect: Expect::Fails(&["--n-init must be at most 1000"], untouched),
+        },
+        CommandCase {
+            name: "data beyond the memory budget",
+            setup: nothing,
+            args: FIT,
+            env: &[("MIXPLORE_MEMORY_BUDGET", "4000")],
+            expect: Expect::Fails(
+                &[
+                    "in.csv: line",
+                    "more memory than the budget of 3.9 KiB",
+                    "--columns",
+                ],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "a fit beyond the memory budget",
+            setup: nothing,
+            args: &["fit", "in.csv", "--k", "200", "--n-init", "1000"],
+            env: &[("MIXPLORE_MEMORY_BUDGET", "2000000")],
+            expect: Expect::Fails(&["in.csv: a fit of K = 200", "fewer components"], untouched),
+        },
+        CommandCase {
+            name: "explore --spec with n = 2e9",
+            setup: |dir| {
+                spec_file(dir, "2000000000", "1");
+                None
+            },
+            args: &["explore", "--spec", "spec.toml"],
+            // Set, so that the case is the same on a machine with 100 GB to spare.
+            env: &[("MIXPLORE_MEMORY_BUDGET", "8589934592")],
+            expect: Expect::Fails(
+                &[
+                    "spec.toml: n = 2000000000",
+                    "more than the budget of 8.0 GiB set by MIXPLORE_MEMORY_BUDGET",
+                    "lower n",
+                ],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "an unclosed quote",
+            setup: |dir| {
+                std::fs::write(dir.join("q.csv"), "a,b\n1,2\n3,4\n\"5,6\n7,8\n").unwrap();
+                None
+            },
+            args: &["fit", "q.csv", "--k", "2"],
+            env: &[],
+            expect: Expect::Fails(
+                &["q.csv: line 4: a quoted field opens here and is never closed"],
+                untouched,
+            ),
+        },
+        CommandCase {
+            name: "weights of 1e308",
+            setup: |dir| {
+                spec_file(dir, "20", "1e308");
+                None
+            },
+            args: &["simulate", "--spec", "spec.toml"],
+            env: &[],
+            expect: Expect::Succeeds(|_, output| {
+                assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 21);
+            }),
+        },
+        CommandCase {
+            name: "standard deviation 1e-150",
+            setup: |dir| {
+                let text = rows(200, |i| {
+                    let t = ((i * 7919) % 1000) as f64 / 500.0 - 1.0;
+                    let u = ((i * 104_729) % 997) as f64 / 498.5 - 1.0;
+                    format!("{:e},{:e}", t * 1e-150, u * 1e-150)
+                });
+                std::fs::write(dir.join("tiny.csv"), format!("a,b\n{text}")).unwrap();
+                None
+            },
+            args: &["fit", "tiny.csv", "--k", "2", "--json"],
+            env: &[],
+            expect: Expect::Succeeds(|_, output| {
+                let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+                let warnings = json["warnings"].to_string();
+                assert!(warnings.contains("column 1 varies by only"), "{warnings}");
+                assert!(
+                    warnings.contains("its fitted variances are --reg-covar"),
+                    "{warnings}"
+                );
+            }),
+        },
+    ]
+}
+
+mod common;
+
+#[test]
+fn hostile_commands() {
+    for case in command_cases() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            common::root().join("assets/datasets/faithful.csv"),
+            dir.path().join("in.csv"),
+        )
+        .unwrap();
+        if let Some(reason) = (case.setup)(dir.path()) {
+            eprintln!("skipped: {}: {reason}", case.name);
+            continue;
+        }
+        let mut command = Command::cargo_bin("mixplore").unwrap();
+        command.current_dir(dir.path()).args(case.args);
+        for (key, value) in case.env {
+            command.env(key, value);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        match case.expect {
+            Expect::Succeeds(check) => {
+                assert!(output.status.success(), "{}: {stderr}", case.name);
+                check(dir.path(), &output);
+            }
+            Expect::Fails(fragments, check) => {
+                assert_eq!(output.status.code(), Some(2), "{}: {stderr}", case.name);
+                assert_eq!(stderr.lines().count(), 1, "{}: {stderr}", case.name);
+                for fragment in fragments {
+                    assert!(
+                        stderr.contains(fragment),
+                        "{}: no {fragment:?} in {stderr}",
+                        case.name
+                    );
+                }
+                assert!(
+                    stderr.matches("(os error").count() <= 1,
+                    "{}: {stderr}",
+                    case.name
+                );
+                check(dir.path());
+            }
+        }
+        assert!(
+            leftovers(dir.path()).is_empty(),
+            "{}: {:?}",
+            case.name,
+            leftovers(dir.path())
+        );
+    }
+}
+
+/// Standard streams that cannot be written: no panic (exit 101), a failure status.
+#[test]
+fn full_standard_streams_fail_without_panicking() {
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let run = |args: &[&str], stdout: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mixplore"));
+        command.args(args);
+        if stdout {
+            command.stdout(full());
+        } else {
+            command.stderr(full());
+        }
+        command.output().unwrap()
+    };
+    assert_eq!(
+        run(&["fit", "nope.csv", "--k", "2"], false).status.code(),
+        Some(2)
+    );
+    assert_eq!(run(&["--help"], true).status.code(), Some(2));
+    let faithful = common::root().join("assets/datasets/faithful.csv");
+    let output = run(&["fit", faithful.to_str().unwrap(), "--k", "2"], true);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("No space left"));
+}
+
+/// A FIFO is written in place: the reader gets the trace, the FIFO stays a FIFO.
+#[test]
+fn a_fifo_output_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let output = Command::cargo_bin("mixplore")
+        .unwrap()
+        .arg("fit")
+        .arg(common::root().join("assets/datasets/faithful.csv"))
+        .args(["--k", "2", "--json", "--trace"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        reader
+            .join()
+            .unwrap()
+            .starts_with("iteration,log_likelihood\n0,")
+    );
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+/// Two writers of one file at once: each leaves a complete file, neither fails.
+#[test]
+fn concurrent_writers_each_leave_a_complete_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let faithful = common::root().join("assets/datasets/faithful.csv");
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mixplore"))
+                .current_dir(dir.path())
+                .arg("fit")
+                .arg(&faithful)
+                .args(["--k", "2", "--json", "--labels", "same.csv"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut writer in writers {
+        assert!(writer.wait().unwrap().success());
+    }
+    labels_in(&dir.path().join("same.csv"));
+    assert!(leftovers(dir.path()).is_empty());
+}
+
+/// SIGTERM in the middle of a long write removes the temporary file and leaves no output.
+#[test]
+fn a_signal_during_a_write_removes_the_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_file(dir.path(), "10", "1");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mixplore"))
+        .current_dir(dir.path())
+        .args([
+            "simulate",
+            "--spec",
+            "spec.toml",
+            "--n",
+            "200000000",
+            "--out",
+            "big.csv",
+        ])
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while leftovers(dir.path()).is_empty() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no temporary file appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = i32::try_from(child.id()).unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(
+        leftovers(dir.path()).is_empty(),
+        "{:?}",
+        leftovers(dir.path())
+    );
+    assert!(!dir.path().join("big.csv").exists());
 }

@@ -32,6 +32,7 @@ use csv::{ByteRecord, StringRecord};
 use thiserror::Error;
 
 use crate::em::{Dataset, EmError};
+use crate::text::printable;
 
 /// The parser's read buffer. Large reads keep system calls rare on big files; the csv reader
 /// already buffers, so sources are handed to it unbuffered rather than through a second buffer.
@@ -136,7 +137,8 @@ impl fmt::Display for Source {
     /// The path as given, or `<stdin>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Path(path) => write!(f, "{}", path.display()),
+            // Shown in messages and on screen: no byte of a file name reaches the terminal raw.
+            Source::Path(path) => f.write_str(&printable(&path.display().to_string())),
             Source::Stdin => f.write_str("<stdin>"),
         }
     }
@@ -961,6 +963,7 @@ impl<R: Read> Loader<'_, R> {
         let truth = truth.map(|tracker| {
             let labels = remove_rows(tracker.labels.into_iter(), &bad_rows);
             let (classes, labels) = renumber(&tracker.classes, labels);
+            let classes: Vec<String> = classes.iter().map(|class| printable(class)).collect();
             TruthColumn {
                 name: self.names.get(tracker.index).cloned().unwrap_or_default(),
                 index: tracker.index + 1,
@@ -1259,7 +1262,9 @@ fn column_names(header: Option<&StringRecord>, count: usize) -> Vec<String> {
                 .and_then(|header| header.get(index))
                 .map(str::trim)
                 .filter(|name| !name.is_empty())
-                .map_or_else(|| format!("x{}", index + 1), str::to_owned)
+                // Names are shown everywhere (summaries, messages, the explorer's axes):
+                // control characters become visible escapes here, where they enter.
+                .map_or_else(|| format!("x{}", index + 1), printable)
         })
         .collect()
 }

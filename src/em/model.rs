@@ -134,11 +134,15 @@ impl Mixture {
                 });
             }
         }
-        // Scaled by the largest first, so that weights near f64::MAX (1e308 each) normalise
-        // instead of summing to infinity: each scaled weight is in (0, 1] and the sum at most K.
-        let largest = weights.iter().copied().fold(0.0, f64::max);
-        weights.iter_mut().for_each(|w| *w /= largest);
-        let total: f64 = weights.iter().sum();
+        let mut total: f64 = weights.iter().sum();
+        if !total.is_finite() {
+            // Weights near f64::MAX (1e308 each) overflow the sum: scaled by the largest first,
+            // each is in (0, 1] and the sum at most K. Only then, so that ordinary weights
+            // normalise bit for bit as before.
+            let largest = weights.iter().copied().fold(0.0, f64::max);
+            weights.iter_mut().for_each(|w| *w /= largest);
+            total = weights.iter().sum();
+        }
         weights.iter_mut().for_each(|w| *w /= total);
         for (index, mean) in means.chunks_exact(dim).enumerate() {
             if let Some(&value) = mean.iter().find(|v| !v.is_finite()) {

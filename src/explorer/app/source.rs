@@ -96,7 +96,8 @@ impl Source {
         let true_log_likelihood = log_likelihood_of(&data, &spec.mixture);
         let k = spec.k();
         Self {
-            name: name.into(),
+            // A spec's file name or own name: shown on the status line, so made printable.
+            name: crate::text::printable(&name.into()),
             origin,
             columns: (1..=spec.dim()).map(|j| format!("x{j}")).collect(),
             data,
@@ -116,7 +117,7 @@ impl Source {
     /// Data loaded from a file, without truth.
     pub fn loaded(name: String, origin: Origin, columns: Vec<String>, data: Dataset) -> Self {
         Self {
-            name,
+            name: crate::text::printable(&name),
             origin,
             columns,
             data: Arc::new(data),

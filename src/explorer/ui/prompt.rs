@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {
         texts.push(("saving…".into(), theme.dim()));
     } else if let Some(existing) = &prompt.confirm_overwrite {
         texts.push((
-            format!("\"{path}\" is {existing}: replace it? y / n"),
+            format!("\"{path}\" is {existing}: overwrite it? y / n"),
             theme.warning(),
         ));
     } else if prompt.confirm_spaces {
