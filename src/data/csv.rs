@@ -689,7 +689,7 @@ impl<R: Read> Records<'_, R> {
             && self
                 .record
                 .iter()
-                .last()
+                .next_back()
                 .is_some_and(|field| field.ends_with(b"\n"))
             && end.checked_sub(1).and_then(|at| self.byte_before(at)) != Some(b'"')
     }
