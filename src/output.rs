@@ -192,12 +192,25 @@ fn write_replacing(
         .file_name()
         .ok_or_else(|| io::Error::other("not a file name"))?
         .to_string_lossy();
+    // The directory's own error names it, not the temporary file the user never asked for.
+    fs::metadata(directory)
+        .map_err(|error| io::Error::new(error.kind(), format!("{}: {error}", shown(directory))))?;
     // Mode 0666 less the umask, as a plain create would give; a replaced file's own mode below.
     let temporary = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".mixplore-partial")
         .permissions(fs::Permissions::from_mode(0o666))
-        .tempfile_in(directory)?;
+        .tempfile_in(directory)
+        .map_err(|error| {
+            io::Error::new(
+                error.kind(),
+                format!(
+                    "cannot create a file in {}: {}",
+                    shown(directory),
+                    error.kind()
+                ),
+            )
+        })?;
     let partial = temporary.path().to_path_buf();
     register(&partial);
     let result = (|| {
