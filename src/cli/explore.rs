@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 
 use super::args::{CsvArgs, EmArgs, ExploreArgs};
 use super::fit::fit_options;
 use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
-use crate::em::{Init, InitMethod};
+use crate::em::{Init, InitMethod, limits};
 use crate::explorer;
 use crate::explorer::app::{Origin, RunSettings, Source, Truth, shell_word};
 
@@ -97,6 +97,7 @@ fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings>
             options.k
         );
     }
+    limits::check_fit(n, source.data.dim(), options.k, 1).with_context(|| source.name.clone())?;
     let (init, init_params) = match options.init {
         Init::Params(params) => {
             if params.dim() != source.data.dim() {
