@@ -414,6 +414,38 @@ mod tests {
     }
 
     #[test]
+    fn a_socket_is_written_in_place_and_its_error_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("socket");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let message = format!(
+            "{:#}",
+            write_output(&socket, |w| w.write_all(b"x")).unwrap_err()
+        );
+        assert!(
+            message.contains("socket: cannot write: No such device or address"),
+            "{message}"
+        );
+        assert!(
+            fs::symlink_metadata(&socket)
+                .unwrap()
+                .file_type()
+                .is_socket()
+        );
+        assert!(leftover_free(dir.path()));
+    }
+
+    fn leftover_free(dir: &Path) -> bool {
+        fs::read_dir(dir).unwrap().all(|entry| {
+            !entry
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+    }
+
+    #[test]
     fn describes_what_is_there_and_expands_home() {
         let dir = tempfile::tempdir().unwrap();
         let link = dir.path().join("dangling");

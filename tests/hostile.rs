@@ -1000,6 +1000,29 @@ fn full_standard_streams_fail_without_panicking() {
     let output = run(&["fit", faithful.to_str().unwrap(), "--k", "2"], true);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("No space left"));
+    // A closed standard output (`>&-`) is refused rather than written to nowhere; one that is
+    // not needed (simulate --out FILE) is no reason to fail.
+    let closed = |command: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec \"$0\" {command} >&-"))
+            .arg(env!("CARGO_BIN_EXE_mixplore"))
+            .current_dir(common::root())
+            .output()
+            .unwrap()
+    };
+    let output = closed("fit assets/datasets/faithful.csv --k 2");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("standard output is closed"));
+    assert_eq!(closed("--help").status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o.csv");
+    let output = closed(&format!(
+        "simulate --spec assets/specs/default.toml --out {}",
+        out.display()
+    ));
+    assert!(output.status.success());
+    assert_eq!(std::fs::read_to_string(out).unwrap().lines().count(), 501);
 }
 
 /// A FIFO is written in place: the reader gets the trace, the FIFO stays a FIFO.

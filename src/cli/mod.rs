@@ -51,10 +51,21 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let stdout_closed = stdout_was_closed();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(error) if stdout_closed && !error.use_stderr() => return stdout_is_closed(),
         Err(error) => return usage_error(&error),
     };
+    let writes_to_stdout = match &cli.command {
+        Some(Command::Fit(_) | Command::Select(_)) => true,
+        Some(Command::Simulate(args)) => args.out == "-",
+        // The explorer needs a terminal there, and says so.
+        Some(Command::Explore(_)) | None => false,
+    };
+    if stdout_closed && writes_to_stdout {
+        return stdout_is_closed();
+    }
     if !matches!(cli.command, Some(Command::Explore(_)) | None) {
         // The explorer answers signals itself (restoring the terminal first).
         remove_partial_files_on_signals();
@@ -73,6 +84,34 @@ where
             ExitCode::from(EXIT_FAILURE)
         }
     }
+}
+
+/// Whether standard output was closed when mixplore started (`>&-`). The Rust runtime reopens a
+/// closed standard stream on /dev/null before `main` (so no file opened later can take its
+/// number), and every write to it then succeeds unseen: a command that would print must refuse
+/// instead of exiting 0 having said nothing. The runtime's /dev/null is open for reading and
+/// writing, which a shell's `>/dev/null` is not; that tells the two apart.
+fn stdout_was_closed() -> bool {
+    use rustix::fs::{OFlags, fstat, major, minor};
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let fd = stdout.as_fd();
+    let Ok(flags) = rustix::fs::fcntl_getfl(fd) else {
+        return true;
+    };
+    let is_dev_null = fstat(fd).is_ok_and(|stat| {
+        let rdev = stat.st_rdev;
+        (stat.st_mode & 0o170000) == 0o020000 && major(rdev) == 1 && minor(rdev) == 3
+    });
+    is_dev_null && (flags & OFlags::RWMODE) == OFlags::RDWR
+}
+
+/// The refusal of a command whose output would go nowhere.
+fn stdout_is_closed() -> ExitCode {
+    say(
+        "mixplore: error: standard output is closed, so nothing could be written to it: redirect it to a file or /dev/null",
+    );
+    ExitCode::from(EXIT_FAILURE)
 }
 
 /// Writes one line to standard error. A closed or full standard error cannot be told anything,
