@@ -168,8 +168,31 @@ pub fn reproduce_commands(source: &Source, spec: &RunSpec, start_file: &str) -> 
     }
 }
 
-/// `text` quoted for a POSIX shell when it needs to be.
+/// `text` quoted for a POSIX shell when it needs to be. Control characters (a file name with an
+/// escape sequence) are written as bash's `$'…'` escapes, so the line is both printable and
+/// still names the file.
 pub fn shell_word(text: &str) -> String {
+    if crate::text::printable(text) != text {
+        let mut quoted = String::from("$'");
+        for c in text.chars() {
+            let mut one = [0; 4];
+            match c {
+                '\\' => quoted.push_str(r"\\"),
+                '\'' => quoted.push_str(r"\'"),
+                _ if crate::text::printable(c.encode_utf8(&mut one)).len() > c.len_utf8() => {
+                    // Every character printable escapes is below U+10000: four hex digits do.
+                    if u32::from(c) < 0x100 {
+                        quoted.push_str(&format!("\\x{:02x}", u32::from(c)));
+                    } else {
+                        quoted.push_str(&format!("\\u{:04x}", u32::from(c)));
+                    }
+                }
+                _ => quoted.push(c),
+            }
+        }
+        quoted.push('\'');
+        return quoted;
+    }
     let plain = !text.is_empty()
         && text
             .chars()
@@ -199,6 +222,8 @@ mod tests {
         );
         assert_eq!(shell_word("a b'c"), r"'a b'\''c'");
         assert_eq!(shell_word("data/x.csv"), "data/x.csv");
+        assert_eq!(shell_word("e\x1b[2J'v}.csv"), r"$'e\x1b[2J\'v}.csv'");
+        assert_eq!(shell_word("a\u{202e}b"), r"$'a\u202eb'");
     }
 
     #[test]
