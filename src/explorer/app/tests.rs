@@ -244,14 +244,19 @@ fn ctrl_c_quits_and_ctrl_z_suspends_from_every_overlay() {
     }
 }
 
+/// Opens the data save dialog (`w`) and types `path` over the offered name.
+fn type_save_path(app: &mut App, worker: &mut FakeWorker, path: &str) {
+    keys(app, worker, "w");
+    for _ in 0.."mixplore-data.csv".len() {
+        press(app, worker, Key::Backspace);
+    }
+    keys(app, worker, path);
+}
+
 #[test]
 fn the_save_prompt_takes_text_and_runs_the_save_in_the_background() {
     let (mut app, mut worker) = started(source(), RunSettings::new(2));
-    keys(&mut app, &mut worker, "w");
-    for _ in 0.."mixplore-data.csv".len() {
-        press(&mut app, &mut worker, Key::Backspace);
-    }
-    keys(&mut app, &mut worker, "out.csv");
+    type_save_path(&mut app, &mut worker, "out.csv");
     let effects = press(&mut app, &mut worker, Key::Enter);
     let request = match effects.as_slice() {
         [Effect::Save(request)] => request.clone(),
@@ -277,6 +282,56 @@ fn the_save_prompt_takes_text_and_runs_the_save_in_the_background() {
     });
     assert!(app.top().is_none());
     assert!(app.note().unwrap().contains("/somewhere/out.csv"));
+}
+
+#[test]
+fn the_save_prompt_trims_nothing_unasked_and_expands_home() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    type_save_path(&mut app, &mut worker, " out.csv ");
+    // Enter asks; any other key goes back to editing, with the path as typed.
+    assert!(press(&mut app, &mut worker, Key::Enter).is_empty());
+    match app.top() {
+        Some(Overlay::Prompt(prompt)) => assert!(prompt.confirm_spaces),
+        other => panic!("{other:?}"),
+    }
+    assert!(press(&mut app, &mut worker, Key::Char('n')).is_empty());
+    match app.top() {
+        Some(Overlay::Prompt(prompt)) => {
+            assert!(!prompt.confirm_spaces);
+            assert_eq!(prompt.path, " out.csv ");
+        }
+        other => panic!("{other:?}"),
+    }
+    press(&mut app, &mut worker, Key::Enter);
+    let effects = press(&mut app, &mut worker, Key::Char('y'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save(r)] if r.path == std::path::Path::new(" out.csv ")),
+        "{effects:?}"
+    );
+    app.update(Msg::Saved {
+        request: SaveRequest {
+            path: PathBuf::from(" out.csv "),
+            what: SaveWhat::Data,
+            overwrite: false,
+        },
+        outcome: SaveOutcome::Failed("x".into()),
+    });
+    press(&mut app, &mut worker, Key::Enter);
+    let effects = press(&mut app, &mut worker, Key::Char('t'));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Save(r)] if r.path == std::path::Path::new("out.csv")),
+        "{effects:?}"
+    );
+    if let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty()) {
+        let (mut app, mut worker) = started(source(), RunSettings::new(2));
+        type_save_path(&mut app, &mut worker, "~/d.csv");
+        let effects = press(&mut app, &mut worker, Key::Enter);
+        let expected = PathBuf::from(home).join("d.csv");
+        assert!(
+            matches!(effects.as_slice(), [Effect::Save(r)] if r.path == expected),
+            "{effects:?}"
+        );
+    }
 }
 
 #[test]
