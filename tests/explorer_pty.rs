@@ -965,7 +965,11 @@ fn the_save_dialog_shows_a_long_error_in_full() {
     session.send("\r");
     // Wrapped at the dialog's width, every character of the message is on screen.
     let shown = expect_in_dialog(&session, "No such file or directory (os error 2)");
-    let message = format!("{}: cannot write: No such file", missing.display());
+    let message = format!(
+        "{}: cannot write: {}: No such file",
+        missing.display(),
+        missing.parent().unwrap().display()
+    );
     assert!(shown.contains(&message), "{shown}");
     session.send("\x1b");
     session.expect("the dialog closed", |s| !s.contains("Save the"));
