@@ -634,12 +634,15 @@ impl<R: Read> Records<'_, R> {
                 Ok(true) => return Ok(true),
                 Err(cause) => {
                     if let csv::ErrorKind::Io(error) = cause.kind()
-                        && let Some(LineTooLong(line)) =
-                            error.get_ref().and_then(|inner| inner.downcast_ref())
+                        && error
+                            .get_ref()
+                            .is_some_and(|inner| inner.is::<LineTooLong>())
                     {
+                        // The parser has counted every line break it was given: the long line
+                        // is the one it is on.
                         return Err(LoadError::LineTooLong {
                             name: self.name.into(),
-                            line: *line,
+                            line: self.parser.position().line(),
                         });
                     }
                     let position = self.parser.position();
@@ -1438,20 +1441,19 @@ struct Input<R> {
     recent_start: u64,
     /// Bytes handed to the parser so far.
     delivered: u64,
-    /// Line breaks handed to the parser so far, and bytes since the last one: a line longer than
+    /// Bytes since the last line break handed to the parser: a line longer than
     /// [`MAX_LINE_BYTES`] ends the read with [`LineTooLong`].
-    line_breaks: u64,
     line_length: u64,
 }
 
-/// The error [`Input`] ends a read with when a line is longer than [`MAX_LINE_BYTES`]: the
-/// 1-based line.
+/// The error [`Input`] ends a read with when a line is longer than [`MAX_LINE_BYTES`] (the
+/// parser knows which line that is).
 #[derive(Debug)]
-struct LineTooLong(u64);
+struct LineTooLong;
 
 impl fmt::Display for LineTooLong {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {} is longer than {MAX_LINE_BYTES} bytes", self.0)
+        write!(f, "a line is longer than {MAX_LINE_BYTES} bytes")
     }
 }
 
@@ -1470,7 +1472,6 @@ impl<R: Read> Input<R> {
             recent: Vec::new(),
             recent_start: 0,
             delivered: 0,
-            line_breaks: 0,
             line_length: 0,
         }
     }
@@ -1525,23 +1526,20 @@ impl<R: Read> Read for Input<R> {
             self.recent_start = self.delivered;
             self.delivered += u64::try_from(n).unwrap_or(u64::MAX);
             let length = |bytes: &[u8]| u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-            let first_break = bytes.iter().position(|&byte| byte == b'\n');
-            if let Some(first) = first_break
+            // Only the ends are scanned (to the first and from the last line break), so this
+            // costs next to nothing on ordinary lines.
+            if let Some(first) = bytes.iter().position(|&byte| byte == b'\n')
                 && self.line_length + length(bytes.get(..first).unwrap_or_default())
                     > MAX_LINE_BYTES
             {
-                return Err(io::Error::other(LineTooLong(self.line_breaks + 1)));
+                return Err(io::Error::other(LineTooLong));
             }
-            match bytes.iter().rposition(|&byte| byte == b'\n') {
-                Some(last) => {
-                    let breaks = bytes.iter().filter(|&&byte| byte == b'\n').count();
-                    self.line_breaks += u64::try_from(breaks).unwrap_or(u64::MAX);
-                    self.line_length = length(bytes.get(last + 1..).unwrap_or_default());
-                }
-                None => self.line_length += length(bytes),
-            }
+            self.line_length = match bytes.iter().rposition(|&byte| byte == b'\n') {
+                Some(last) => length(bytes.get(last + 1..).unwrap_or_default()),
+                None => self.line_length + length(bytes),
+            };
             if self.line_length > MAX_LINE_BYTES {
-                return Err(io::Error::other(LineTooLong(self.line_breaks + 1)));
+                return Err(io::Error::other(LineTooLong));
             }
         }
         Ok(n)
@@ -2236,6 +2234,40 @@ mod tests {
             err(input),
             "data.csv: line 7, column 2 (\"b\"): \"x\" is not a number"
         );
+    }
+
+    #[test]
+    fn a_line_beyond_the_limit_is_named_and_never_held() {
+        let limit = usize::try_from(MAX_LINE_BYTES).unwrap();
+        let long = format!("a,b\n1,2\n{}\n3,4\n", "9".repeat(limit + 1));
+        assert_eq!(
+            err(&long),
+            "data.csv: line 3 is longer than 16777216 bytes: not a CSV file, or a line break is missing"
+        );
+        // No line break at all, as from /dev/zero.
+        let zeros = "\0".repeat(limit + (1 << 20));
+        assert!(err(&zeros).starts_with("data.csv: line 1 is longer"));
+        // A line of exactly the limit is read (a number padded with spaces).
+        let wide = format!("a\n7{}\n1\n", " ".repeat(limit - 1));
+        let table = load_bytes(wide.as_bytes(), &CsvOptions::default());
+        assert!(
+            table.as_ref().is_ok_and(|table| table.data.len() == 2),
+            "a line of the limit is not read"
+        );
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_reported_where_it_opens() {
+        assert_eq!(
+            err("a,b\n1,2\n3,4\n\"5,6\n7,8\n"),
+            "data.csv: line 4: a quoted field opens here and is never closed"
+        );
+        assert_eq!(
+            err("a,b\r\n1,2\r\n\"3,4\r\n5,6\r\n"),
+            "data.csv: line 3: a quoted field opens here and is never closed"
+        );
+        // A closed quoted field holding a line break at the end of the file is fine.
+        assert_eq!(ok("a,b\n1,2\n3,\"4\n\"\n").data.len(), 2);
     }
 
     #[test]
