@@ -101,7 +101,7 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     };
     let head = |text: &str| Line::from(Span::styled(text.to_owned(), Modifier::BOLD));
     let dim = |text: String| Line::from(Span::styled(text, theme.dim()));
-    let tag = |c: usize| Span::styled(format!("■ {}", c + 1), theme.component(app.slot(c)));
+    let tag = |c: usize| Span::styled(theme.tag(c, app.slot(c)), theme.component(app.slot(c)));
     let mut lines = Vec::new();
 
     let hard = app.run().spec.config.hard;

@@ -6,12 +6,20 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::Theme;
-use crate::explorer::keys::{BINDINGS, EDITOR_KEYS};
+use crate::explorer::action::Action;
+use crate::explorer::keys::{BINDINGS, Binding, EDITOR_KEYS};
 
 /// Draws the overlay over `area`, from line `scroll` (↑/↓ scroll when it does not fit).
 pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     let mut lines: Vec<Line> = Vec::new();
-    for binding in BINDINGS.iter().filter(|b| !b.label.is_empty()) {
+    // How to leave comes first, so a short terminal shows it without scrolling.
+    let leaving =
+        |b: &&Binding| matches!(b.action, Action::Escape | Action::Quit | Action::Suspend);
+    let ordered = BINDINGS
+        .iter()
+        .filter(leaving)
+        .chain(BINDINGS.iter().filter(|b| !leaving(b)));
+    for binding in ordered.filter(|b| !b.label.is_empty()) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("{:>8}  ", binding.label),
@@ -34,8 +42,14 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
         ]));
     }
     lines.push(Line::from(Span::styled(
-        "Points: colour = most likely component. Ellipses: 1σ and 2σ.",
+        "Points: colour (or letter) = most likely component. Ellipses: 1σ and 2σ.",
         theme.dim(),
     )));
-    super::scrolled_popup(frame, area, lines, scroll, " Help: keys · Esc closes ");
+    super::scrolled_popup(
+        frame,
+        area,
+        lines,
+        scroll,
+        " Help: keys · Esc closes · q quits ",
+    );
 }

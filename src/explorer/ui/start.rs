@@ -43,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, th
         }
         lines.push(Line::from(vec![
             Span::raw(if chosen { "▶ " } else { "  " }),
-            Span::styled(format!("■ {}", k + 1), tag),
+            Span::styled(theme.tag(k, app.slot(k)), tag),
             Span::raw(format!(
                 " λ {:.3} μ {centre} {spread}",
                 mixture.weights()[k]
