@@ -24,10 +24,13 @@ fn spec_source(file: &str) -> Source {
     Source::simulated(spec::load(&path).unwrap(), file, origin)
 }
 
+/// The run the driver steps: its id, the stepper, the drawn points and the truth's sample.
+type Running = (u64, Em, Arc<Vec<usize>>, Option<Arc<TruthSample>>);
+
 /// Plays the worker and the batch thread in this thread, so screens are reproducible.
 #[derive(Default)]
 struct Driver {
-    em: Option<(u64, Em, Arc<Vec<usize>>, Option<Arc<TruthSample>>)>,
+    em: Option<Running>,
 }
 
 impl Driver {

@@ -92,7 +92,7 @@ mod tests {
             0,
             0,
             "┌ μ 3.0 σ 1 ρ 0.5 ◀ best ✗ ⚠ ⣿⠁ 中",
-            Default::default(),
+            ratatui::style::Style::default(),
         );
         transliterate(&mut buffer);
         let text: String = buffer.content.iter().map(|c| c.symbol()).collect();

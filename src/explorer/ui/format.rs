@@ -310,10 +310,10 @@ mod tests {
 
     #[test]
     fn scores_keep_the_decimals_of_their_change() {
-        assert_eq!(score(-1716.479_23, None), "-1716.479");
-        assert_eq!(score(-1716.479_23, Some(7.029e-3)), "-1716.4792");
-        assert_eq!(score(-1716.479_234_5, Some(1.2e-6)), "-1716.4792345");
-        assert_eq!(score(-1716.479_23, Some(25.0)), "-1716.479");
+        assert_eq!(score(-1_716.479_23, None), "-1716.479");
+        assert_eq!(score(-1_716.479_23, Some(7.029e-3)), "-1716.4792");
+        assert_eq!(score(-1_716.479_234_5, Some(1.2e-6)), "-1716.4792345");
+        assert_eq!(score(-1_716.479_23, Some(25.0)), "-1716.479");
         assert_eq!(score_decimals(Some(1e-30)), MAX_SCORE_DECIMALS);
         assert_eq!(score_decimals(Some(0.0)), 3);
     }

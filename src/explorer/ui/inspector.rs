@@ -16,7 +16,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let view = app.view();
     let title = match view.coloured_by {
         Some(t) if area.width >= 46 => format!(" Point inspector: E-step at θ({t}) · Esc closes "),
-        Some(t) => format!(" Inspector: E-step θ({t}) · Esc "),
+        Some(t) => format!(" Point inspector θ({t}) · Esc "),
         None => " Point inspector · Esc closes ".to_owned(),
     };
     let block = Block::bordered().title(title);

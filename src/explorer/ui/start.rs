@@ -26,16 +26,16 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, th
         } else {
             let (sx, sy) = (cov[x * d + x].sqrt(), cov[y * d + y].sqrt());
             format!(
-                "σ {} {} ρ {:.2}",
+                "σ {}, {} ρ {}",
                 compact(sx),
                 compact(sy),
-                cov[x * d + y] / (sx * sy)
+                super::format::fixed(cov[x * d + y] / (sx * sy), 2)
             )
         };
         let centre = if d == 1 {
             compact(mean[0])
         } else {
-            format!("{} {}", compact(mean[x]), compact(mean[y]))
+            format!("{}, {}", compact(mean[x]), compact(mean[y]))
         };
         let mut tag = theme.component(app.slot(k));
         if chosen {
@@ -45,8 +45,8 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, th
             Span::raw(if chosen { "▶ " } else { "  " }),
             Span::styled(theme.tag(k, app.slot(k)), tag),
             Span::raw(format!(
-                " λ {:.3} μ {centre} {spread}",
-                mixture.weights()[k]
+                " λ {} μ {centre} {spread}",
+                compact(mixture.weights()[k])
             )),
         ]));
     }

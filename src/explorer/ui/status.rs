@@ -108,7 +108,7 @@ fn hints(app: &App) -> Vec<String> {
             );
         }
         Some(Overlay::Inspector { .. }) => {
-            hints.extend(["arrows: next point", "n/p step", "Esc closes"].map(String::from));
+            hints.extend(["arrows: next point", "Esc closes"].map(String::from));
         }
         Some(Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Derivation { .. }) => {
             hints.extend(["↑↓ scroll", "Esc closes"].map(String::from));
@@ -134,7 +134,7 @@ fn hints(app: &App) -> Vec<String> {
             "+/- speed",
             "r new seed",
             "[ ] K",
-            "b BIC sweep",
+            "b BIC",
             "R restarts",
             "d derivation",
             "s simulate",
@@ -151,7 +151,7 @@ fn fitted_hints(app: &App, width: usize) -> String {
     let mut used = 0;
     for hint in hints(app) {
         let extra = hint.chars().count() + if shown.is_empty() { 0 } else { 2 };
-        if used + extra > width {
+        if used + extra > width || shown.contains(&hint) {
             continue;
         }
         used += extra;
