@@ -39,10 +39,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
         .sum();
     let scroll = scroll.min(total.saturating_sub(inner_height));
     let t = derivation.t;
-    let mut block = Block::bordered().title(format!(
+    let full = format!(
         " Derivation: E-step at θ({t}), M-step to θ({}) · d closes ",
         t + 1
-    ));
+    );
+    // How to close it stays when the panel is narrow.
+    let title = if full.chars().count() + 2 <= usize::from(area.width) {
+        full
+    } else {
+        format!(" Derivation θ({t}) → θ({}) · d closes ", t + 1)
+    };
+    let mut block = Block::bordered().title(title);
     if total > inner_height {
         block = block.title_bottom(format!(
             " ↑↓ scroll · {}–{} of {total} ",

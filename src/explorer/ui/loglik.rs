@@ -50,51 +50,60 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let delta = change
         .map(|c| format!(" (Δ {})", format::signed(c)))
         .unwrap_or_default();
-    let truth = app
+    let true_ll = app
         .source()
         .simulation
         .as_ref()
-        .map(|s| format!("│ true LL {} ", format::score(s.true_log_likelihood, None)))
-        .unwrap_or_default();
+        .map(|s| format::score(s.true_log_likelihood, None));
+    let truths = [
+        true_ll
+            .as_ref()
+            .map(|v| format!("│ true LL {v} "))
+            .unwrap_or_default(),
+        true_ll
+            .as_ref()
+            .map(|v| format!("│ true {v} "))
+            .unwrap_or_default(),
+    ];
     let ari = entry
         .agreement
         .map(|a| format!("│ ARI {} ", format::fixed(a, 3)))
         .unwrap_or_default();
-    let warnings = decrease.map(|at| {
-        [
+    let warnings = match decrease {
+        Some(at) => [
             format!(" ⚠ fell at iteration {at} (! says why) "),
             format!(" ⚠ fell at {at} (!) "),
-        ]
-    });
+        ],
+        None => [String::new(), String::new()],
+    };
     let room = usize::from(area.width.saturating_sub(2));
     let heads = [
         format!(" Log-likelihood {value_text} at iter {t}{delta} │ {state} "),
         format!(" Log-likelihood {value_text} at iter {t}{delta} "),
         format!(" Log-likelihood {value_text} at iter {t} "),
+        format!(" log L {value_text} iter {t} "),
     ];
-    let mut choice = None;
-    'fit: for warning in [0, 1] {
-        for head in &heads {
-            let warn = warnings
-                .as_ref()
-                .map(|w| w[warning].clone())
-                .unwrap_or_default();
-            let length = head.chars().count()
-                + truth.chars().count()
-                + ari.chars().count()
-                + warn.chars().count();
-            if length <= room {
-                choice = Some((head.clone(), warn));
-                break 'fit;
-            }
-        }
-    }
-    let (head, warn) = choice.unwrap_or_else(|| {
-        (
-            heads[2].clone(),
-            warnings.as_ref().map(|w| w[1].clone()).unwrap_or_default(),
-        )
-    });
+    // (head, truth, warning) from the fullest down.
+    let candidates = [
+        (0, 0, 0),
+        (1, 0, 0),
+        (2, 0, 0),
+        (2, 0, 1),
+        (3, 0, 1),
+        (3, 1, 1),
+    ];
+    let fits = |&&(h, tr, w): &&(usize, usize, usize)| {
+        heads[h].chars().count()
+            + truths[tr].chars().count()
+            + ari.chars().count()
+            + warnings[w].chars().count()
+            <= room
+    };
+    let &(h, tr, w) = candidates
+        .iter()
+        .find(fits)
+        .unwrap_or(&candidates[candidates.len() - 1]);
+    let (head, truth, warn) = (heads[h].clone(), truths[tr].clone(), warnings[w].clone());
     let mut title = vec![Span::raw(head), Span::raw(truth), Span::raw(ari)];
     if !warn.is_empty() {
         title.push(Span::styled(warn, theme.warning()));

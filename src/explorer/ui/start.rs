@@ -12,7 +12,12 @@ use crate::explorer::app::{App, StartEditor};
 
 /// Draws the panel (in place of the parameters panel while a start is being set).
 pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, theme: &Theme) {
-    let block = Block::bordered().title(" θ(0) by hand · Enter runs · Esc ");
+    let title = if area.width >= 36 {
+        " θ(0) by hand · Enter runs · Esc "
+    } else {
+        " θ(0) by hand · Enter · Esc "
+    };
+    let block = Block::bordered().title(title);
     let mixture = &editor.mixture;
     let (x, y) = app.display().dims;
     let d = mixture.dim();
