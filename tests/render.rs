@@ -709,3 +709,15 @@ fn styles_of_the_default_and_light_themes() {
     insta::assert_snapshot!("styles_dark_80x24", dark);
     insta::assert_snapshot!("styles_light_80x24", light);
 }
+
+#[test]
+fn ascii_spells_out_the_inequalities_of_the_derivation() {
+    let (mut app, mut driver) = app_after("default.toml", 2, 3);
+    keys(&mut app, &mut driver, "pd");
+    let screen = render(&app, 120, 40, Theme::ascii());
+    assert!(screen.is_ascii(), "{screen}");
+    assert!(
+        screen.contains(">= Q(T(3)|T(2)) + H(2) >= log L(T(2))"),
+        "{screen}"
+    );
+}

@@ -30,7 +30,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
         );
         return;
     };
-    let lines = lines(derivation, app, theme);
+    let lines: Vec<Line> = lines(derivation, app, theme)
+        .into_iter()
+        .map(|line| spelled(line, theme))
+        .collect();
     let inner_height = area.height.saturating_sub(2);
     let inner_width = area.width.saturating_sub(2).max(1);
     let total: u16 = lines
@@ -64,6 +67,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
             .block(block),
         area,
     );
+}
+
+/// The line with each span's text spelled for the terminal ([`Theme::spell`]).
+fn spelled(line: Line<'static>, theme: &Theme) -> Line<'static> {
+    let spans: Vec<Span<'static>> = line
+        .spans
+        .into_iter()
+        .map(|span| Span::styled(theme.spell(&span.content), span.style))
+        .collect();
+    Line::from(spans).style(line.style)
 }
 
 /// A number with four decimals, or ? when not known yet.

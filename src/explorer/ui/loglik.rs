@@ -319,6 +319,7 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "s: θ({t}) at 0 → θ({}) at 1 · log L (line) ≥ Q(θ(s)|θ({t})) + H({t}) (dots), equal at 0{sample}",
         t + 1
     );
+    let note = theme.spell(&note);
     let [note_area, chart_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(note).style(theme.dim()), note_area);

@@ -187,6 +187,16 @@ impl Theme {
         Style::default().add_modifier(Modifier::DIM)
     }
 
+    /// `text` as this terminal should read it: in ASCII the relations that have no one-letter
+    /// stand-in are spelled out (≥ as >=, ≤ as <=) before layout; the ASCII pass does the rest.
+    pub fn spell(&self, text: &str) -> String {
+        if self.is_ascii() {
+            text.replace('≥', ">=").replace('≤', "<=")
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// The marker of plotted lines: Braille, or one dot per cell (`*` in ASCII).
     pub fn line_marker(&self) -> ratatui::symbols::Marker {
         if self.is_ascii() {
