@@ -594,3 +594,35 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         });
     frame.render_widget(canvas, area);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_units_make_a_unit_square_look_square() {
+        // 40 columns by 10 rows: 40 cell widths across, 20 down (a row is two widths tall).
+        let inner = Rect::new(0, 0, 40, 10);
+        let (x, y) = visible_ranges((-1.0, 1.0), (-1.0, 1.0), inner, false);
+        let per_column = (x.1 - x.0) / 40.0;
+        let per_row = (y.1 - y.0) / 10.0;
+        assert!((per_row - CELL_ASPECT * per_column).abs() < 1e-12);
+        // The data stay inside, centred; the tighter axis is exactly the data's.
+        assert!(x.0 <= -1.0 && x.1 >= 1.0 && (x.0 + x.1).abs() < 1e-12);
+        assert!((y.0 + 1.0).abs() < 1e-12 && (y.1 - 1.0).abs() < 1e-12);
+        // Filling leaves the ranges as they are.
+        assert_eq!(
+            visible_ranges((-1.0, 1.0), (0.0, 5.0), inner, true),
+            ((-1.0, 1.0), (0.0, 5.0))
+        );
+    }
+
+    #[test]
+    fn line_glyphs_follow_the_direction_on_screen() {
+        assert_eq!(line_glyph(1.0, 0.0, false), '─');
+        assert_eq!(line_glyph(0.0, -1.0, false), '│');
+        assert_eq!(line_glyph(1.0, 1.0, false), '╱');
+        assert_eq!(line_glyph(-1.0, 1.0, true), '\\');
+        assert_eq!(line_glyph(-1.0, -1.0, true), '/');
+    }
+}

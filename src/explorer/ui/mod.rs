@@ -390,3 +390,34 @@ pub fn compact(value: f64) -> String {
 pub fn signed(value: f64) -> String {
     format::signed(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn palettes_give_the_first_seven_components_distinct_colours() {
+        let themes = [
+            Theme::dark(),
+            Theme::light(),
+            Theme::ascii(),
+            Theme::new(Capabilities {
+                background: Background::Light,
+                ..Theme::ascii().capabilities
+            }),
+        ];
+        for theme in themes {
+            let colours: Vec<Color> = (0..7).map(|k| theme.component_colour(k)).collect();
+            for (i, colour) in colours.iter().enumerate() {
+                assert!(!colours[i + 1..].contains(colour), "{theme:?}: {colours:?}");
+                assert!(!matches!(
+                    colour,
+                    Color::White | Color::DarkGray | Color::Reset
+                ));
+            }
+        }
+        assert_eq!(Theme::plain().component_colour(3), Color::Reset);
+        assert_eq!(Theme::plain().mode_name().as_deref(), Some("no colour"));
+        assert_eq!(Theme::dark().mode_name(), None);
+    }
+}
