@@ -721,3 +721,28 @@ fn ascii_spells_out_the_inequalities_of_the_derivation() {
         "{screen}"
     );
 }
+
+#[test]
+fn every_overlay_draws_at_small_sizes_in_every_theme() {
+    let (mut app, mut driver) = app_after("five-d.toml", 3, 2);
+    let themes = [
+        Theme::dark(),
+        Theme::light(),
+        Theme::plain(),
+        Theme::ascii(),
+    ];
+    for opener in [
+        "", "h", "o", "d", "?", "!", "e", "a", "s", "b", "R", "=", "m", "m", "l", "l",
+    ] {
+        keys(&mut app, &mut driver, opener);
+        for (width, height) in [(40, 10), (41, 11), (50, 16), (60, 20), (80, 24)] {
+            for theme in themes {
+                let screen = render(&app, width, height, theme);
+                assert!(!theme.is_ascii() || screen.is_ascii(), "{screen}");
+            }
+        }
+        if !matches!(opener, "" | "h" | "=" | "m" | "l") {
+            press(&mut app, &mut driver, Key::Esc);
+        }
+    }
+}
