@@ -211,16 +211,20 @@ fn sweep_chart(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
         .iter()
         .map(|kind| format!("{} {}", letter(*kind), kind.name()))
         .collect();
-    let block = Block::default()
-        .title(format!(
-            " BIC against K (lower is better): {} · capital: lowest ",
-            legend.join(" ")
-        ))
-        .title_bottom(format!(
-            " K 1 … {max_k} · BIC {} … {} · ✗ stopped at max-iter, not converged ",
-            format::param(low),
-            format::param(high)
-        ));
+    let legend = legend.join(" ");
+    let title = [
+        format!(" BIC against K (lower is better): {legend} · capital: lowest "),
+        format!(" BIC against K: {legend} · capital: lowest "),
+        format!(" BIC: {legend} · capital: lowest "),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= usize::from(area.width))
+    .unwrap_or_else(|| format!(" BIC: {legend} "));
+    let block = Block::default().title(title).title_bottom(format!(
+        " K 1 … {max_k} · BIC {} … {} · ✗ stopped at max-iter, not converged ",
+        format::fixed(low, 1),
+        format::fixed(high, 1)
+    ));
     let canvas = Canvas::default()
         .block(block)
         .marker(if theme.is_ascii() {
@@ -243,17 +247,17 @@ fn sweep_chart(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
             }
             for (i, (kind, points)) in series.iter().enumerate() {
                 for &(k, bic) in points {
-                    let is_lowest = lowest.is_some_and(|(j, p)| j == i && p == (k, bic));
-                    let (text, style) = if is_lowest {
-                        (
-                            letter(*kind).to_ascii_uppercase().to_string(),
-                            theme.highlight(),
-                        )
-                    } else {
-                        (letter(*kind).to_string(), theme.component(i))
-                    };
-                    ctx.print(k, bic, Span::styled(text, style));
+                    ctx.print(
+                        k,
+                        bic,
+                        Span::styled(letter(*kind).to_string(), theme.component(i)),
+                    );
                 }
+            }
+            // The lowest last, so no other letter in its cell hides it.
+            if let Some((i, (k, bic))) = lowest {
+                let capital = letter(series[i].0).to_ascii_uppercase().to_string();
+                ctx.print(k, bic, Span::styled(capital, theme.highlight()));
             }
         });
     frame.render_widget(canvas, area);
