@@ -104,7 +104,7 @@ fn app_with_snapshots(mixture: Mixture, n: usize, k: usize) -> App {
 }
 
 fn bench_frames(c: &mut Criterion, name: &str, mut app: App) {
-    let theme = Theme { colour: true };
+    let theme = Theme::dark();
     let mut group = c.benchmark_group("frame");
     group
         .sample_size(20)

@@ -613,3 +613,19 @@ fn hard_em_is_a_flag_echoed_in_the_json() {
     );
     assert!(line.contains("--tol"), "{line}");
 }
+
+#[test]
+fn terminal_flags_belong_to_the_explorer() {
+    let faithful = asset("assets/datasets/faithful.csv");
+    let error = fails(
+        mixplore()
+            .args(["--ascii", "fit"])
+            .arg(&faithful)
+            .args(["--k", "2"]),
+    );
+    assert!(error.contains("apply to the explorer"), "{error}");
+    let error = fails(mixplore().args(["--ascii", "--unicode"]));
+    assert!(error.contains("cannot be used with"), "{error}");
+    let error = fails(mixplore().args(["explore", "--theme", "blue"]));
+    assert!(error.contains("light, dark"), "{error}");
+}

@@ -23,6 +23,9 @@ pub struct Cli {
     /// simulation (assets/specs/default.toml) with K = 2.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Glyphs and theme of the explorer opened without a command.
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
 }
 
 /// The subcommands.
@@ -224,6 +227,8 @@ pub struct ExploreArgs {
     pub em: EmArgs,
     #[command(flatten)]
     pub csv: CsvArgs,
+    #[command(flatten)]
+    pub terminal: TerminalArgs,
 }
 
 /// `mixplore select`.
@@ -366,5 +371,58 @@ mod tests {
             vec![CovarianceType::Tied, CovarianceType::Full]
         );
         assert!(parse_covariance_list("round").is_err());
+    }
+}
+
+/// The explorer's glyphs and theme, over what TERM, the locale and COLORFGBG say.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct TerminalArgs {
+    /// Draw with ASCII only (no Braille, Greek or box drawing), whatever TERM and the locale say.
+    #[arg(long, conflicts_with = "unicode")]
+    pub ascii: bool,
+    /// Draw with Unicode (Braille, Greek, box drawing) even where TERM or the locale suggest ASCII.
+    #[arg(long)]
+    pub unicode: bool,
+    /// Colours for a light or dark background (default: from COLORFGBG, else dark).
+    #[arg(long, value_enum, value_name = "THEME")]
+    pub theme: Option<ThemeArg>,
+}
+
+/// `--theme`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ThemeArg {
+    /// Shades for a light background.
+    Light,
+    /// Shades for a dark background.
+    Dark,
+}
+
+impl TerminalArgs {
+    /// Whether any was given.
+    pub fn given(&self) -> bool {
+        self.ascii || self.unicode || self.theme.is_some()
+    }
+
+    /// These choices over `fallback` (the ones given before the subcommand).
+    pub fn or(self, fallback: Self) -> Self {
+        if self.given() { self } else { fallback }
+    }
+
+    /// The explorer's overrides.
+    pub fn overrides(&self) -> crate::explorer::capabilities::Overrides {
+        use crate::explorer::capabilities::{Background, Glyphs, Overrides};
+        Overrides {
+            glyphs: if self.ascii {
+                Some(Glyphs::Ascii)
+            } else if self.unicode {
+                Some(Glyphs::Unicode)
+            } else {
+                None
+            },
+            background: self.theme.map(|theme| match theme {
+                ThemeArg::Light => Background::Light,
+                ThemeArg::Dark => Background::Dark,
+            }),
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 
-use super::args::{CsvArgs, EmArgs, ExploreArgs};
+use super::args::{CsvArgs, EmArgs, ExploreArgs, TerminalArgs};
 use super::fit::fit_options;
 use crate::data::csv::{Source as CsvSource, load};
 use crate::data::spec;
@@ -24,7 +24,7 @@ const DEFAULT_K: u32 = 2;
 pub const DEFAULT_START: (InitMethod, u64) = (InitMethod::RandomFromData, 3);
 
 /// `mixplore` with no arguments: the default simulation, K = 2, from [`DEFAULT_START`].
-pub fn run_default() -> anyhow::Result<()> {
+pub fn run_default(terminal: TerminalArgs) -> anyhow::Result<()> {
     let spec = spec::parse_toml(super::DEFAULT_SPEC, "assets/specs/default.toml")?;
     let source = Source::simulated(spec, "default simulation", Origin::Default);
     let (init, seed) = DEFAULT_START;
@@ -33,7 +33,7 @@ pub fn run_default() -> anyhow::Result<()> {
         seed,
         ..RunSettings::new(DEFAULT_K as usize)
     };
-    explorer::run(source, settings)
+    explorer::run(source, settings, terminal.overrides())
 }
 
 /// `mixplore explore [FILE | --spec SPEC] …`.
@@ -84,7 +84,7 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
     };
     let k = args.k.unwrap_or(default_k);
     let settings = settings(k, &args.em, &source)?;
-    explorer::run(source, settings)
+    explorer::run(source, settings, args.terminal.overrides())
 }
 
 fn settings(k: u32, em: &EmArgs, source: &Source) -> anyhow::Result<RunSettings> {

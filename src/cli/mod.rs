@@ -27,12 +27,21 @@ pub const DEFAULT_SPEC: &str = include_str!("../../assets/specs/default.toml");
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let terminal = cli.terminal;
+    if terminal.given() && !matches!(cli.command, None | Some(Command::Explore(_))) {
+        anyhow::bail!(
+            "--ascii, --unicode and --theme apply to the explorer (mixplore or mixplore explore), not to this command"
+        );
+    }
     match cli.command {
-        Some(Command::Explore(args)) => explore::run(&args),
+        Some(Command::Explore(mut args)) => {
+            args.terminal = args.terminal.or(terminal);
+            explore::run(&args)
+        }
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Select(args)) => select::run(&args),
-        None => explore::run_default(),
+        None => explore::run_default(terminal),
     }
 }
 

@@ -48,6 +48,8 @@ pub enum Action {
     NextY,
     /// Next point marker.
     CycleMarker,
+    /// Data panel aspect-true (equal units on both axes) or filling the panel.
+    ToggleFill,
     /// Next view of the log-likelihood panel (trace, convergence).
     CycleLogView,
     /// Open or close the help overlay.

@@ -51,7 +51,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "newest iteration",
     },
     Binding {
-        keys: &[Key::Char('+'), Key::Char('=')],
+        keys: &[Key::Char('+')],
         label: "+ -",
         action: Action::Faster,
         help: "run faster / slower",
@@ -157,6 +157,12 @@ pub const BINDINGS: &[Binding] = &[
         label: "m",
         action: Action::CycleMarker,
         help: "point marker: Braille, half block, dot",
+    },
+    Binding {
+        keys: &[Key::Char('=')],
+        label: "=",
+        action: Action::ToggleFill,
+        help: "data panel: equal units on both axes (round shapes look round) or fill the panel",
     },
     Binding {
         keys: &[Key::Char('a')],

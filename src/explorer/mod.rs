@@ -18,6 +18,7 @@
 pub mod action;
 pub mod app;
 pub mod batch;
+pub mod capabilities;
 pub mod editor;
 pub mod input;
 pub mod keys;
@@ -92,8 +93,13 @@ fn check_terminal() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the explorer on `source` and runs until the user quits.
-pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
+/// Opens the explorer on `source` and runs until the user quits; `overrides` are the command
+/// line's choices of glyphs and background over what the environment says.
+pub fn run(
+    source: Source,
+    settings: RunSettings,
+    overrides: capabilities::Overrides,
+) -> anyhow::Result<()> {
     check_terminal()?;
     let (sender, inbox) = mpsc::channel::<Event>();
 
@@ -125,7 +131,7 @@ pub fn run(source: Source, settings: RunSettings) -> anyhow::Result<()> {
     .context("cannot start the input thread")?;
 
     let (mut app, effects) = App::new(source, settings);
-    let theme = Theme::from_env();
+    let theme = Theme::new(capabilities::Capabilities::from_env(overrides));
     let mut executor = Executor {
         worker,
         batch: None,

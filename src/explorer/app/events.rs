@@ -12,6 +12,7 @@ impl App {
                 if snapshot.run_id != self.run.id {
                     return Vec::new();
                 }
+                self.record_arrival();
                 self.take_snapshot(&snapshot);
                 Vec::new()
             }

@@ -231,6 +231,43 @@ pub struct Display {
     pub show_truth: bool,
     /// What the log-likelihood panel plots.
     pub log_view: LogView,
+    /// Whether the data panel fills its area (x and y scaled apart) instead of keeping equal
+    /// units on both axes.
+    pub fill: bool,
+}
+
+/// Iterations per second over about the last second, from arrival times.
+#[derive(Debug, Default)]
+struct RateMeter {
+    arrivals: std::collections::VecDeque<std::time::Instant>,
+}
+
+impl RateMeter {
+    /// The window measured over.
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+
+    fn record(&mut self, at: std::time::Instant) {
+        self.arrivals.push_back(at);
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|first| at.duration_since(*first) > Self::WINDOW)
+        {
+            self.arrivals.pop_front();
+        }
+    }
+
+    fn clear(&mut self) {
+        self.arrivals.clear();
+    }
+
+    /// Arrivals per second between the first and last kept, once there are a few.
+    fn per_second(&self) -> Option<f64> {
+        let (first, last) = (self.arrivals.front()?, self.arrivals.back()?);
+        let seconds = last.duration_since(*first).as_secs_f64();
+        (self.arrivals.len() >= 3 && seconds > 0.0)
+            .then(|| (self.arrivals.len() - 1) as f64 / seconds)
+    }
 }
 
 /// The explorer's whole state.
@@ -264,6 +301,8 @@ pub struct App {
     axes: Axes,
     view: View,
     quitting: bool,
+    /// Arrival times of recent iterations, for the rate shown at max speed.
+    rate: RateMeter,
 }
 
 impl App {
@@ -288,6 +327,7 @@ impl App {
                 dims: (0, 0),
                 show_truth: false,
                 log_view: LogView::Trace,
+                fill: false,
             },
             overlays: Vec::new(),
             note: None,
@@ -307,6 +347,7 @@ impl App {
             },
             view: View::default(),
             quitting: false,
+            rate: RateMeter::default(),
             source,
         };
         app.take_source_warnings();
@@ -403,12 +444,25 @@ impl App {
         self.palette.get(k).copied().unwrap_or(k)
     }
 
-    /// The run speed for the status line.
+    /// The run speed for the status line: the chosen rate, or at max speed the rate measured
+    /// over the last second while running.
     pub fn speed_label(&self) -> String {
         match SPEEDS[self.speed] {
             Some(rate) => format!("{rate} it/s"),
-            None => "max speed".into(),
+            None => match self
+                .rate
+                .per_second()
+                .filter(|_| self.mode == Mode::Running)
+            {
+                Some(measured) => format!("max {measured:.0} it/s"),
+                None => "max speed".into(),
+            },
         }
+    }
+
+    /// Records that a new iteration arrived now (for the measured rate).
+    fn record_arrival(&mut self) {
+        self.rate.record(std::time::Instant::now());
     }
 
     /// The run speed as the worker takes it.
@@ -751,6 +805,18 @@ impl App {
                 };
                 Vec::new()
             }
+            Action::ToggleFill => {
+                self.display.fill = !self.display.fill;
+                self.note = Some(
+                    if self.display.fill {
+                        "data panel fills its area (x and y scaled apart); = for equal units"
+                    } else {
+                        "data panel in equal units on both axes; = fills the area"
+                    }
+                    .into(),
+                );
+                Vec::new()
+            }
             Action::CycleMarker => {
                 self.display.marker = self.display.marker.next();
                 self.note = Some(format!("{} markers", self.display.marker.name()));
@@ -917,6 +983,7 @@ impl App {
             self.previous_run = Some((Arc::clone(params), self.palette.clone()));
         }
         self.next_id += 1;
+        self.rate.clear();
         let spec = self.settings.spec(self.source.data.dim());
         self.run = Run {
             id: self.next_id,

@@ -1010,3 +1010,20 @@ fn hard_em_restarts_from_the_same_start_and_is_reproducible() {
     keys(&mut app, &mut worker, "H");
     assert!(!app.run().spec.config.hard);
 }
+
+#[test]
+fn the_rate_at_max_speed_is_measured_over_the_last_second() {
+    use std::time::{Duration, Instant};
+    let mut meter = super::RateMeter::default();
+    let start = Instant::now();
+    assert_eq!(meter.per_second(), None);
+    // 200 iterations 5 ms apart: 200 per second, the oldest beyond a second forgotten.
+    for i in 0..400 {
+        meter.record(start + Duration::from_millis(5 * i));
+    }
+    let rate = meter.per_second().unwrap();
+    assert!((rate - 200.0).abs() < 1e-6, "{rate}");
+    assert!(meter.arrivals.len() <= 201);
+    meter.clear();
+    assert_eq!(meter.per_second(), None);
+}

@@ -13,15 +13,55 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Block;
 use ratatui::widgets::canvas::{Canvas, Context, Line as Segment, Points};
 
-use super::{Theme, short};
+use super::{Theme, format, short};
 use crate::explorer::app::{App, MarkerKind, Outline, Phase};
 
-fn marker(kind: MarkerKind) -> Marker {
+/// A terminal cell is about twice as tall as it is wide.
+const CELL_ASPECT: f64 = 2.0;
+
+/// The canvas marker: Braille only where the glyphs are Unicode (ASCII mode draws points as
+/// one dot per cell, which the ASCII pass turns into `*`).
+fn marker(kind: MarkerKind, theme: &Theme) -> Marker {
     match kind {
+        MarkerKind::Braille if theme.is_ascii() => Marker::Dot,
         MarkerKind::Braille => Marker::Braille,
         MarkerKind::HalfBlock => Marker::HalfBlock,
         MarkerKind::Dot => Marker::Dot,
     }
+}
+
+/// Whether outlines are drawn as line glyphs on their own (─ │ ╱ ╲, or - | / \ in ASCII)
+/// rather than with the points' marker: always, except in Braille, where the fine dots of a
+/// line already look unlike the scattered points.
+fn outlines_as_glyphs(kind: MarkerKind, theme: &Theme) -> bool {
+    // Without colour the points are letters, printed over the canvas: outlines must be
+    // printed too, after them, to stay visible.
+    kind != MarkerKind::Braille || theme.is_ascii() || !theme.coloured()
+}
+
+/// The ranges shown: the data's ranges widened so one unit is as long on x as on y (a round
+/// component looks round), or as they are when the panel fills its area.
+pub fn visible_ranges(
+    x: (f64, f64),
+    y: (f64, f64),
+    inner: Rect,
+    fill: bool,
+) -> ((f64, f64), (f64, f64)) {
+    if fill || inner.width == 0 || inner.height == 0 {
+        return (x, y);
+    }
+    let width = f64::from(inner.width);
+    let height = f64::from(inner.height) * CELL_ASPECT;
+    let per_unit = ((x.1 - x.0) / width).max((y.1 - y.0) / height);
+    if !per_unit.is_finite() || per_unit <= 0.0 {
+        return (x, y);
+    }
+    let centre = |(low, high): (f64, f64)| 0.5 * (low + high);
+    let (cx, cy) = (centre(x), centre(y));
+    (
+        (cx - 0.5 * per_unit * width, cx + 0.5 * per_unit * width),
+        (cy - 0.5 * per_unit * height, cy + 0.5 * per_unit * height),
+    )
 }
 
 /// Draws the panel.
@@ -42,6 +82,19 @@ fn sample_note(app: &App) -> String {
     }
 }
 
+/// [`half_step_note`] in a few words, for narrow panels.
+fn short_half_step_note(app: &App, changed: usize) -> String {
+    let view = app.view();
+    let t = view.iteration;
+    match view.phase {
+        None => String::new(),
+        Some(Phase::AfterMStep) if t > 0 => format!(" · M-step θ({t}), colours θ({})", t - 1),
+        Some(Phase::AfterMStep) => " · θ(0): n runs E-step".into(),
+        Some(Phase::AfterEStep) if t > 0 => format!(" · E-step θ({t}): {changed} changed"),
+        Some(Phase::AfterEStep) => " · E-step at θ(0)".into(),
+    }
+}
+
 /// Where a half-step run stands, for the panel title (empty outside half-step mode).
 fn half_step_note(app: &App, changed: usize) -> String {
     let view = app.view();
@@ -56,7 +109,7 @@ fn half_step_note(app: &App, changed: usize) -> String {
         }
         Some(Phase::AfterMStep) => " · θ(0): n runs the first E-step".into(),
         Some(Phase::AfterEStep) if t > 0 => {
-            format!(" · E-step at θ({t}): {changed} points changed (white)")
+            format!(" · E-step at θ({t}): {changed} points changed (highlighted)")
         }
         Some(Phase::AfterEStep) => " · E-step at θ(0)".into(),
     }
@@ -89,24 +142,31 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         String::new()
     };
-    let title = format!(
-        " Data: {} → vs {} ↑{}{phase}{uncertain}{pending} ",
-        columns[x],
-        columns[y],
-        sample_note(app)
-    );
-    let bottom = format!(
-        " {} {} … {} │ {} {} … {} ",
-        columns[x],
-        short(x_range.0),
-        short(x_range.1),
-        columns[y],
-        short(y_range.0),
-        short(y_range.1)
-    );
-    let block = Block::bordered()
-        .title(title)
-        .title_bottom(Line::from(bottom));
+    let axes = format!("{} → vs {} ↑", columns[x], columns[y]);
+    let short_phase = short_half_step_note(app, view.changed.len());
+    let unsure_count = if view.labels.is_some() {
+        format!(" · {} unsure", view.uncertain.len())
+    } else {
+        String::new()
+    };
+    // The fullest title that fits: the half-step note stays longest, decoration goes first.
+    let room = usize::from(area.width.saturating_sub(2));
+    let title = [
+        format!(
+            " Data: {axes}{}{phase}{uncertain}{pending} ",
+            sample_note(app)
+        ),
+        format!(" Data: {axes}{phase}{unsure_count}{pending} "),
+        format!(" Data: {axes}{phase}{pending} "),
+        format!(" Data: {axes}{short_phase}{pending} "),
+        format!(" {axes}{short_phase} "),
+    ]
+    .into_iter()
+    .find(|t| t.chars().count() <= room)
+    .unwrap_or_else(|| format!(" {axes}{short_phase} "));
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    let (x_range, y_range) = visible_ranges(x_range, y_range, inner, app.display().fill);
     // Points grouped by the component their last E-step made most likely; one neutral group
     // before the first E-step and for the points no component is sure of (soft assignments
     // show as grey rather than as a confident colour).
@@ -135,19 +195,19 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .filter_map(|&position| drawn.get(position))
         .map(|&i| (data.row(i)[x], data.row(i)[y]))
         .collect();
-    let inner = block.inner(area);
-    let colour = theme.colour;
+    let colour = theme.coloured();
+    let glyph_outlines = outlines_as_glyphs(app.display().marker, theme);
     let palette: Vec<usize> = (0..k).map(|c| app.slot(c)).collect();
     let canvas = Canvas::default()
         .block(block)
-        .marker(marker(app.display().marker))
+        .marker(marker(app.display().marker, theme))
         .x_bounds([x_range.0, x_range.1])
         .y_bounds([y_range.0, y_range.1])
         .paint(|ctx| {
             if colour {
                 for (component, points) in groups.iter().enumerate() {
                     let colour = if component == neutral {
-                        Color::Gray
+                        theme.neutral_colour()
                     } else {
                         theme.component_colour(app.slot(component))
                     };
@@ -158,13 +218,33 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 letters(ctx, &groups, &palette, inner, x_range, y_range);
             }
             if !changed.is_empty() {
-                let highlight = if colour { Color::White } else { Color::Reset };
                 ctx.layer();
-                ctx.draw(&Points::new(&changed, highlight));
+                ctx.draw(&Points::new(&changed, theme.highlight_colour()));
             }
             ctx.layer();
+            let grid = Grid {
+                inner,
+                x_range,
+                y_range,
+            };
             for (component, outline) in view.outlines.iter().enumerate() {
-                draw_component(ctx, outline, theme, app.slot(component));
+                let slot = app.slot(component);
+                if glyph_outlines {
+                    for ellipse in &outline.ellipses {
+                        grid.trace(ctx, ellipse, theme, theme.component_colour(slot), 1);
+                    }
+                } else {
+                    for ellipse in &outline.ellipses {
+                        draw_outline(ctx, ellipse, theme.component_colour(slot));
+                    }
+                }
+            }
+            for (component, outline) in view.outlines.iter().enumerate() {
+                ctx.print(
+                    outline.centre.0,
+                    outline.centre.1,
+                    mean_marker(theme, app.slot(component)),
+                );
             }
             if let Some(inspection) = &view.inspection {
                 ctx.print(
@@ -177,10 +257,154 @@ fn scatter(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 );
             }
             for reference in &view.references {
-                draw_reference(ctx, reference, theme);
+                draw_reference(ctx, reference, theme, glyph_outlines.then_some(&grid));
             }
         });
     frame.render_widget(canvas, area);
+    x_ticks(frame, area, inner, x_range, theme);
+    y_ticks(frame, inner, y_range, theme);
+}
+
+/// Round x values along the bottom border, each at its column.
+fn x_ticks(frame: &mut Frame, area: Rect, inner: Rect, range: (f64, f64), theme: &Theme) {
+    if inner.width < 8 || area.height < 3 {
+        return;
+    }
+    let step = format::nice_step(range.1 - range.0, usize::from(inner.width / 12).max(2));
+    let row = area.bottom() - 1;
+    let mut free_from = inner.x;
+    for value in format::ticks(range.0, range.1, usize::from(inner.width / 12).max(2)) {
+        let label = format!("┴{}", format::tick(value, step));
+        let column =
+            inner.x + ((value - range.0) / (range.1 - range.0) * f64::from(inner.width)) as u16;
+        let end = column + label.chars().count() as u16;
+        if column < free_from || end > inner.right() {
+            continue;
+        }
+        frame
+            .buffer_mut()
+            .set_string(column, row, &label, theme.dim());
+        free_from = end + 1;
+    }
+}
+
+/// Round y values at the panel's left edge, each on its row.
+fn y_ticks(frame: &mut Frame, inner: Rect, range: (f64, f64), theme: &Theme) {
+    if inner.height < 4 || inner.width < 16 {
+        return;
+    }
+    let count = usize::from(inner.height / 4).max(2);
+    let step = format::nice_step(range.1 - range.0, count);
+    let mut last_row = None;
+    for value in format::ticks(range.0, range.1, count) {
+        let from_top = (range.1 - value) / (range.1 - range.0) * f64::from(inner.height);
+        let row = inner.y + (from_top as u16).min(inner.height - 1);
+        if last_row == Some(row) {
+            continue;
+        }
+        last_row = Some(row);
+        frame.buffer_mut().set_string(
+            inner.x.saturating_sub(1),
+            row,
+            format!("├{}", format::tick(value, step)),
+            theme.dim(),
+        );
+    }
+}
+
+/// The data panel's cells, to draw outlines as line glyphs cell by cell.
+struct Grid {
+    inner: Rect,
+    x_range: (f64, f64),
+    y_range: (f64, f64),
+}
+
+impl Grid {
+    /// The cell (column, row from the top) of a point, if inside.
+    fn cell(&self, (x, y): (f64, f64)) -> Option<(i64, i64)> {
+        let (width, height) = (f64::from(self.inner.width), f64::from(self.inner.height));
+        let column = ((x - self.x_range.0) / (self.x_range.1 - self.x_range.0) * width).floor();
+        let row = ((self.y_range.1 - y) / (self.y_range.1 - self.y_range.0) * height).floor();
+        ((0.0..width).contains(&column) && (0.0..height).contains(&row))
+            .then_some((column as i64, row as i64))
+    }
+
+    /// The centre of a cell, in data units.
+    fn centre(&self, (column, row): (i64, i64)) -> (f64, f64) {
+        let cell_width = (self.x_range.1 - self.x_range.0) / f64::from(self.inner.width);
+        let cell_height = (self.y_range.1 - self.y_range.0) / f64::from(self.inner.height);
+        (
+            self.x_range.0 + (column as f64 + 0.5) * cell_width,
+            self.y_range.1 - (row as f64 + 0.5) * cell_height,
+        )
+    }
+
+    /// Prints the polyline `outline` as line glyphs (every `step`-th cell: 2 is dashed), each
+    /// cell's glyph following the line's direction there.
+    fn trace(
+        &self,
+        ctx: &mut Context,
+        outline: &[(f64, f64)],
+        theme: &Theme,
+        colour: Color,
+        step: usize,
+    ) {
+        let mut cells: Vec<((i64, i64), char)> = Vec::new();
+        for pair in outline.windows(2) {
+            let (Some(from), Some(to)) = (self.cell(pair[0]), self.cell(pair[1])) else {
+                continue;
+            };
+            // Direction on screen, in columns: a row is about twice as tall as a column is
+            // wide.
+            let cell_width = (self.x_range.1 - self.x_range.0) / f64::from(self.inner.width);
+            let cell_height = (self.y_range.1 - self.y_range.0) / f64::from(self.inner.height);
+            let (dx, dy) = (
+                (pair[1].0 - pair[0].0) / cell_width,
+                (pair[1].1 - pair[0].1) / cell_height * CELL_ASPECT,
+            );
+            let glyph = line_glyph(dx, dy, theme.is_ascii());
+            let samples = (to.0 - from.0).abs().max((to.1 - from.1).abs()).max(1);
+            for i in 0..=samples {
+                let t = i as f64 / samples as f64;
+                let point = (
+                    pair[0].0 + t * (pair[1].0 - pair[0].0),
+                    pair[0].1 + t * (pair[1].1 - pair[0].1),
+                );
+                if let Some(cell) = self.cell(point)
+                    && cells.last().is_none_or(|(last, _)| *last != cell)
+                {
+                    cells.push((cell, glyph));
+                }
+            }
+        }
+        for (cell, glyph) in cells.into_iter().step_by(step.max(1)) {
+            let (x, y) = self.centre(cell);
+            ctx.print(
+                x,
+                y,
+                Span::styled(glyph.to_string(), Style::default().fg(colour)),
+            );
+        }
+    }
+}
+
+/// The glyph of a line going (dx, dy) on screen (y up).
+fn line_glyph(dx: f64, dy: f64, ascii: bool) -> char {
+    let angle = dy.atan2(dx).to_degrees().rem_euclid(180.0);
+    let (flat, steep, rising, falling) = if ascii {
+        ('-', '|', '/', '\\')
+    } else {
+        ('─', '│', '╱', '╲')
+    };
+    if !(22.5..157.5).contains(&angle) {
+        flat
+    } else if (67.5..112.5).contains(&angle) {
+        steep
+    } else if angle < 90.0 {
+        rising
+    } else {
+        falling
+    }
 }
 
 /// Prints each occupied cell's letter (the last component drawn there wins).
@@ -223,7 +447,7 @@ fn letters(
 
 /// The mark of component `k`'s mean: × in its colour, or its capital letter without colour.
 fn mean_marker(theme: &Theme, k: usize) -> Span<'static> {
-    let label = if theme.colour {
+    let label = if theme.coloured() {
         "×".to_string()
     } else {
         Theme::letter(k).to_uppercase().to_string()
@@ -231,27 +455,21 @@ fn mean_marker(theme: &Theme, k: usize) -> Span<'static> {
     Span::styled(label, theme.component(k).add_modifier(Modifier::BOLD))
 }
 
-/// A component's mean and its 1σ and 2σ ellipses.
-fn draw_component(ctx: &mut Context, outline: &Outline, theme: &Theme, slot: usize) {
-    for ellipse in &outline.ellipses {
-        draw_outline(ctx, ellipse, theme.component_colour(slot));
-    }
-    ctx.print(outline.centre.0, outline.centre.1, mean_marker(theme, slot));
-}
-
 /// A true (or previewed) component: dashed 1σ and 2σ ellipses and a ◇ at the mean, in the
-/// terminal's default colour so they stand apart from the fitted ones.
-fn draw_reference(ctx: &mut Context, reference: &Outline, theme: &Theme) {
-    let colour = if theme.colour {
-        Color::White
-    } else {
-        Color::Reset
-    };
+/// terminal's own foreground so they stand apart from the fitted ones on any background; as
+/// line glyphs on the `grid` when given.
+fn draw_reference(ctx: &mut Context, reference: &Outline, theme: &Theme, grid: Option<&Grid>) {
+    let colour = theme.highlight_colour();
     for outline in &reference.ellipses {
-        for pair in outline.windows(2).step_by(2) {
-            ctx.draw(&Segment::new(
-                pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
-            ));
+        match grid {
+            Some(grid) => grid.trace(ctx, outline, theme, colour, 2),
+            None => {
+                for pair in outline.windows(2).step_by(2) {
+                    ctx.draw(&Segment::new(
+                        pair[0].0, pair[0].1, pair[1].0, pair[1].1, colour,
+                    ));
+                }
+            }
         }
     }
     ctx.print(
@@ -280,11 +498,16 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let range = view.x_range;
     let block = Block::bordered()
         .title(format!(" Data: histogram of {name}{} ", sample_note(app)))
-        .title_bottom(Line::from(format!(
-            " {name} {} … {} │ bars data, lines densities ",
-            short(range.0),
-            short(range.1)
-        )));
+        .title_bottom(Line::from({
+            let range_text = format!(" {name} {} … {} ", short(range.0), short(range.1));
+            let legend = "│ bars data, lines densities ";
+            // The legend is decoration: it goes when the range would be cut.
+            if range_text.chars().count() + legend.chars().count() + 2 <= usize::from(area.width) {
+                format!("{range_text}{legend}")
+            } else {
+                range_text
+            }
+        }));
     let inner = block.inner(area);
     let bins = (inner.width as usize).clamp(4, 80);
     let width = (range.1 - range.0) / bins as f64;
@@ -341,14 +564,10 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .fold(0.0, f64::max)
         .max(f64::MIN_POSITIVE)
         * 1.05;
-    let bar_colour = if theme.colour {
-        Color::DarkGray
-    } else {
-        Color::Reset
-    };
+    let bar_colour = theme.neutral_colour();
     let canvas = Canvas::default()
         .block(block)
-        .marker(marker(app.display().marker))
+        .marker(marker(app.display().marker, theme))
         .x_bounds([range.0, range.1])
         .y_bounds([0.0, top])
         .paint(|ctx| {
@@ -362,20 +581,10 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             for curve in &reference_curves {
                 // Dashed: every other step, so the true density stands apart from the fit's.
-                let colour = if theme.colour {
-                    Color::Gray
-                } else {
-                    Color::Reset
-                };
-                draw_curve(ctx, &xs, curve, colour, 2);
+                draw_curve(ctx, &xs, curve, theme.highlight_colour(), 2);
             }
             if !curves.is_empty() {
-                let colour = if theme.colour {
-                    Color::White
-                } else {
-                    Color::Reset
-                };
-                draw_curve(ctx, &xs, &mixture_curve, colour, 1);
+                draw_curve(ctx, &xs, &mixture_curve, theme.highlight_colour(), 1);
                 if let Some(m) = shown {
                     for k in 0..m.k() {
                         ctx.print(m.mean(k)[0], 0.0, mean_marker(theme, app.slot(k)));
@@ -384,4 +593,36 @@ fn histogram(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
         });
     frame.render_widget(canvas, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_units_make_a_unit_square_look_square() {
+        // 40 columns by 10 rows: 40 cell widths across, 20 down (a row is two widths tall).
+        let inner = Rect::new(0, 0, 40, 10);
+        let (x, y) = visible_ranges((-1.0, 1.0), (-1.0, 1.0), inner, false);
+        let per_column = (x.1 - x.0) / 40.0;
+        let per_row = (y.1 - y.0) / 10.0;
+        assert!((per_row - CELL_ASPECT * per_column).abs() < 1e-12);
+        // The data stay inside, centred; the tighter axis is exactly the data's.
+        assert!(x.0 <= -1.0 && x.1 >= 1.0 && (x.0 + x.1).abs() < 1e-12);
+        assert!((y.0 + 1.0).abs() < 1e-12 && (y.1 - 1.0).abs() < 1e-12);
+        // Filling leaves the ranges as they are.
+        assert_eq!(
+            visible_ranges((-1.0, 1.0), (0.0, 5.0), inner, true),
+            ((-1.0, 1.0), (0.0, 5.0))
+        );
+    }
+
+    #[test]
+    fn line_glyphs_follow_the_direction_on_screen() {
+        assert_eq!(line_glyph(1.0, 0.0, false), '─');
+        assert_eq!(line_glyph(0.0, -1.0, false), '│');
+        assert_eq!(line_glyph(1.0, 1.0, false), '╱');
+        assert_eq!(line_glyph(-1.0, 1.0, true), '\\');
+        assert_eq!(line_glyph(-1.0, -1.0, true), '/');
+    }
 }

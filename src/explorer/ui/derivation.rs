@@ -10,7 +10,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use super::{Theme, compact};
+use super::{Theme, compact, format};
 use crate::em::Mixture;
 use crate::explorer::app::{App, DerivationView};
 
@@ -30,7 +30,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
         );
         return;
     };
-    let lines = lines(derivation, app, theme);
+    let lines: Vec<Line> = lines(derivation, app, theme)
+        .into_iter()
+        .map(|line| spelled(line, theme))
+        .collect();
     let inner_height = area.height.saturating_sub(2);
     let inner_width = area.width.saturating_sub(2).max(1);
     let total: u16 = lines
@@ -39,10 +42,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
         .sum();
     let scroll = scroll.min(total.saturating_sub(inner_height));
     let t = derivation.t;
-    let mut block = Block::bordered().title(format!(
+    let full = format!(
         " Derivation: E-step at θ({t}), M-step to θ({}) · d closes ",
         t + 1
-    ));
+    );
+    // How to close it stays when the panel is narrow.
+    let title = if full.chars().count() + 2 <= usize::from(area.width) {
+        full
+    } else {
+        format!(" Derivation θ({t}) → θ({}) · d closes ", t + 1)
+    };
+    let mut block = Block::bordered().title(title);
     if total > inner_height {
         block = block.title_bottom(format!(
             " ↑↓ scroll · {}–{} of {total} ",
@@ -59,9 +69,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, scroll: u16, theme: &The
     );
 }
 
+/// The line with each span's text spelled for the terminal ([`Theme::spell`]).
+fn spelled(line: Line<'static>, theme: &Theme) -> Line<'static> {
+    let spans: Vec<Span<'static>> = line
+        .spans
+        .into_iter()
+        .map(|span| Span::styled(theme.spell(&span.content), span.style))
+        .collect();
+    Line::from(spans).style(line.style)
+}
+
 /// A number with four decimals, or ? when not known yet.
 fn value(number: Option<f64>) -> String {
-    number.map_or_else(|| "?".to_owned(), |v| format!("{v:.4}"))
+    number.map_or_else(|| "?".to_owned(), |v| format::fixed(v, 4))
 }
 
 /// The mean on the plotted dimensions.
@@ -78,10 +98,10 @@ fn covariance_text(mixture: &Mixture, k: usize, dims: &[usize]) -> String {
         [a, b] => {
             let (sa, sb) = (cov[a * d + a].sqrt(), cov[b * d + b].sqrt());
             format!(
-                "σ {} {} ρ {:.3}",
+                "σ {}, {} ρ {}",
                 compact(sa),
                 compact(sb),
-                cov[a * d + b] / (sa * sb)
+                format::fixed(cov[a * d + b] / (sa * sb), 3)
             )
         }
         _ => format!("σ {}", compact(cov[0].sqrt())),
@@ -101,7 +121,7 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     };
     let head = |text: &str| Line::from(Span::styled(text.to_owned(), Modifier::BOLD));
     let dim = |text: String| Line::from(Span::styled(text, theme.dim()));
-    let tag = |c: usize| Span::styled(format!("■ {}", c + 1), theme.component(app.slot(c)));
+    let tag = |c: usize| Span::styled(theme.tag(c, app.slot(c)), theme.component(app.slot(c)));
     let mut lines = Vec::new();
 
     let hard = app.run().spec.config.hard;
@@ -114,7 +134,10 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     lines.push(head(&format!("E-step at θ({t})")));
     lines.push(dim("r_ik = λ_k φ_k(x_i) / Σ_j λ_j φ_j(x_i)".into()));
     for (row, responsibilities) in &derivation.points {
-        let values: Vec<String> = responsibilities.iter().map(|r| format!("{r:.3}")).collect();
+        let values: Vec<String> = responsibilities
+            .iter()
+            .map(|&r| format::fixed(r, 3))
+            .collect();
         let text = if hard {
             // Hard EM gives the whole point to the largest share (ties to the lower index).
             let top = responsibilities
@@ -147,7 +170,7 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
             let mut spans = vec![Span::raw(" ")];
             for (c, total) in totals.iter().enumerate() {
                 spans.push(tag(c));
-                spans.push(Span::raw(format!(" N {total:.2}  ")));
+                spans.push(Span::raw(format!(" N {}  ", format::fixed(*total, 2))));
             }
             spans.push(Span::styled(
                 format!("(Σ = n = {})", derivation.n),
@@ -177,11 +200,11 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
             tag(c),
             Span::raw(format!(
                 " λ = {} / {} = {}{}",
-                nk.map_or_else(|| "?".into(), |nk| format!("{nk:.2}")),
+                nk.map_or_else(|| "?".into(), |nk| format::fixed(nk, 2)),
                 derivation.n,
                 value(from_totals),
                 match shown {
-                    Some(shown) => format!("  (θ({}) has λ {shown:.4})", t + 1),
+                    Some(shown) => format!("  (θ({}) has λ {})", t + 1, format::fixed(shown, 4)),
                     None => String::new(),
                 }
             )),
@@ -217,8 +240,8 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     ));
     let (l, q, h) = (derivation.log_likelihood, derivation.q, derivation.entropy);
     lines.push(Line::from(format!(
-        " log L(θ({t})) = Q(θ({t})|θ({t})) + H({t}):  {:.4} = {} + {}",
-        l,
+        " log L(θ({t})) = Q(θ({t})|θ({t})) + H({t}):  {} = {} + {}",
+        format::fixed(l, 4),
         value(q),
         value(h)
     )));
@@ -229,10 +252,10 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
         t + 1
     )));
     lines.push(Line::from(format!(
-        "   {} ≥ {} ≥ {:.4}",
+        "   {} ≥ {} ≥ {}",
         value(derivation.next_log_likelihood),
         value(bound),
-        l
+        format::fixed(l, 4)
     )));
     if let (Some(next), Some(bound)) = (derivation.next_log_likelihood, bound) {
         lines.push(Line::from(format!(

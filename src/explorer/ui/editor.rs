@@ -51,14 +51,18 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &Editor, theme: &Theme) {
             Style::default()
         };
         let cursor = if focused { "▏" } else { "" };
-        let mut spans = vec![
+        let spans = vec![
             Span::raw(format!(" {:label_width$}", field.label())),
             Span::styled(format!("{}{cursor}", field.text), value_style),
         ];
-        if let Some(error) = editor.error(index) {
-            spans.push(Span::styled(format!("  ✗ {error}"), theme.warning()));
-        }
         lines.push(Line::from(spans));
+        // The reason on its own line, wrapped, so a narrow panel never cuts it.
+        if let Some(error) = editor.error(index) {
+            lines.push(Line::from(Span::styled(
+                format!("   ✗ {error}"),
+                theme.warning(),
+            )));
+        }
     }
     if let Some(message) = &editor.message {
         lines.push(Line::from(Span::styled(
@@ -66,13 +70,19 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &Editor, theme: &Theme) {
             theme.warning(),
         )));
     }
-    // Scroll so the focused field stays in view.
+    // Scroll so the focused field (and the reason under it) stays in view, counting the rows
+    // that wrapped lines take.
+    let width = usize::from(inner.width.max(1));
+    let rows = |line: &Line| line.width().div_ceil(width).max(1);
+    let focus_row: usize = lines[..focus_line].iter().map(rows).sum();
+    let total: usize = lines.iter().map(rows).sum();
     let height = inner.height as usize;
-    let scroll = focus_line.saturating_sub(height.saturating_sub(2).max(1) / 2);
-    let scroll = scroll.min(lines.len().saturating_sub(height));
+    let scroll = focus_row.saturating_sub(height.saturating_sub(2).max(1) / 2);
+    let scroll = scroll.min(total.saturating_sub(height));
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
+            .wrap(ratatui::widgets::Wrap { trim: false })
             .scroll((scroll as u16, 0)),
         area,
     );

@@ -11,7 +11,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
-use super::{Theme, short};
+use super::{Theme, format};
 use crate::explorer::app::{App, LogView};
 
 /// A decrease smaller than this fraction of |LL| is rounding, not a problem.
@@ -44,24 +44,69 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         "not converged"
     };
-    let mut title = vec![Span::raw(format!(
-        " Log-likelihood {value:.3} at iter {t}{} │ {state} ",
-        change.map(|c| format!(" (Δ {c:+.3e})")).unwrap_or_default()
-    ))];
-    if let Some(simulation) = &app.source().simulation {
-        title.push(Span::raw(format!(
-            "│ true LL {:.3} ",
-            simulation.true_log_likelihood
-        )));
-    }
-    if let Some(agreement) = entry.agreement {
-        title.push(Span::raw(format!("│ ARI {agreement:.3} ")));
-    }
-    if let Some(at) = decrease {
-        title.push(Span::styled(
+    // The fullest title that fits: value, iteration, true LL, ARI and the warning stay;
+    // the change and the state (also on the status line) go first.
+    let value_text = format::score(value, change);
+    let delta = change
+        .map(|c| format!(" (Δ {})", format::signed(c)))
+        .unwrap_or_default();
+    let true_ll = app
+        .source()
+        .simulation
+        .as_ref()
+        .map(|s| format::score(s.true_log_likelihood, None));
+    let truths = [
+        true_ll
+            .as_ref()
+            .map(|v| format!("│ true LL {v} "))
+            .unwrap_or_default(),
+        true_ll
+            .as_ref()
+            .map(|v| format!("│ true {v} "))
+            .unwrap_or_default(),
+    ];
+    let ari = entry
+        .agreement
+        .map(|a| format!("│ ARI {} ", format::fixed(a, 3)))
+        .unwrap_or_default();
+    let warnings = match decrease {
+        Some(at) => [
             format!(" ⚠ fell at iteration {at} (! says why) "),
-            theme.warning(),
-        ));
+            format!(" ⚠ fell at {at} (!) "),
+        ],
+        None => [String::new(), String::new()],
+    };
+    let room = usize::from(area.width.saturating_sub(2));
+    let heads = [
+        format!(" Log-likelihood {value_text} at iter {t}{delta} │ {state} "),
+        format!(" Log-likelihood {value_text} at iter {t}{delta} "),
+        format!(" Log-likelihood {value_text} at iter {t} "),
+        format!(" log L {value_text} iter {t} "),
+    ];
+    // (head, truth, warning) from the fullest down.
+    let candidates = [
+        (0, 0, 0),
+        (1, 0, 0),
+        (2, 0, 0),
+        (2, 0, 1),
+        (3, 0, 1),
+        (3, 1, 1),
+    ];
+    let fits = |&&(h, tr, w): &&(usize, usize, usize)| {
+        heads[h].chars().count()
+            + truths[tr].chars().count()
+            + ari.chars().count()
+            + warnings[w].chars().count()
+            <= room
+    };
+    let &(h, tr, w) = candidates
+        .iter()
+        .find(fits)
+        .unwrap_or(&candidates[candidates.len() - 1]);
+    let (head, truth, warn) = (heads[h].clone(), truths[tr].clone(), warnings[w].clone());
+    let mut title = vec![Span::raw(head), Span::raw(truth), Span::raw(ari)];
+    if !warn.is_empty() {
+        title.push(Span::styled(warn, theme.warning()));
     }
     let block = Block::bordered().title(Line::from(title));
     if trace.len() < 2 {
@@ -101,7 +146,8 @@ fn trace_chart(
             (lo.min(v), hi.max(v))
         });
     let pad = ((high - low) * 0.05).max(high.abs() * 1e-12).max(1e-9);
-    let (low, high) = (low - pad, high + pad);
+    // Bounds, and so the axis labels, at round numbers.
+    let (low, high, step) = format::nice_bounds(low - pad, high + pad, 2);
     let best = trace
         .iter()
         .map(|&(_, v)| v)
@@ -109,16 +155,22 @@ fn trace_chart(
     let note = match reference {
         Some(truth) if best > truth => Some(format!(
             "fit {} > true {} (the MLE fits this sample better than the truth){}",
-            short(best),
-            short(truth),
+            format::score(best, None),
+            format::score(truth, None),
             if truth < low {
                 " · true ↓ below the axis"
             } else {
                 ""
             }
         )),
-        Some(truth) if truth > high => Some(format!("true LL {} ↑ above the axis", short(truth))),
-        Some(truth) if truth < low => Some(format!("true LL {} ↓ below the axis", short(truth))),
+        Some(truth) if truth > high => Some(format!(
+            "true LL {} ↑ above the axis",
+            format::score(truth, None)
+        )),
+        Some(truth) if truth < low => Some(format!(
+            "true LL {} ↓ below the axis",
+            format::score(truth, None)
+        )),
         _ => None,
     };
     let area = match &note {
@@ -132,27 +184,19 @@ fn trace_chart(
     };
     let last = trace.last().map_or(0.0, |&(t, _)| t);
     let marker_line = [(t as f64, low), (t as f64, high)];
-    let line_style = if theme.colour {
-        Style::default().fg(ratatui::style::Color::Cyan)
-    } else {
-        Style::default()
-    };
+    let line_style = Style::default().fg(theme.line_colour());
     let reference_line: Vec<(f64, f64)> = reference
         .filter(|value| (low..=high).contains(value))
         .map_or_else(Vec::new, |value| vec![(0.0, value), (last.max(1.0), value)]);
-    let reference_style = if theme.colour {
-        Style::default().fg(ratatui::style::Color::Gray)
-    } else {
-        Style::default()
-    };
+    let reference_style = Style::default().fg(theme.highlight_colour());
     let mut datasets = vec![
         Dataset::default()
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Line)
             .style(line_style)
             .data(trace),
         Dataset::default()
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Line)
             .style(theme.warning())
             .data(&marker_line),
@@ -174,11 +218,10 @@ fn trace_chart(
                 .bounds([0.0, last.max(1.0)])
                 .labels(vec![Span::raw("0"), Span::raw(format!("{last}"))]),
         )
-        .y_axis(
-            Axis::default()
-                .bounds([low, high])
-                .labels(vec![Span::raw(short(low)), Span::raw(short(high))]),
-        );
+        .y_axis(Axis::default().bounds([low, high]).labels(vec![
+            Span::raw(format::tick(low, step)),
+            Span::raw(format::tick(high, step)),
+        ]));
     frame.render_widget(chart, area);
 }
 
@@ -198,11 +241,11 @@ fn convergence_chart(frame: &mut Frame, area: Rect, trace: &[(f64, f64)], t: usi
     let note = match rate {
         Some(rate) => format!(
             "log10(L* − L(t)), L* {} best · rate ΔL(t)/ΔL(t−1) {rate:.3} · straight: linear",
-            short(best)
+            format::score(best, None)
         ),
         None => format!(
             "log10(L* − L(t)), L* {} best · straight: linear convergence",
-            short(best)
+            format::score(best, None)
         ),
     };
     let [note_area, chart_area] =
@@ -223,19 +266,15 @@ fn convergence_chart(frame: &mut Frame, area: Rect, trace: &[(f64, f64)], t: usi
     let (low, high) = (low.floor(), high.ceil().max(low.floor() + 1.0));
     let last = trace.last().map_or(1.0, |&(t, _)| t).max(1.0);
     let marker_line = [(t as f64, low), (t as f64, high)];
-    let style = if theme.colour {
-        Style::default().fg(ratatui::style::Color::Cyan)
-    } else {
-        Style::default()
-    };
+    let style = Style::default().fg(theme.line_colour());
     let chart = Chart::new(vec![
         Dataset::default()
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Line)
             .style(style)
             .data(&points),
         Dataset::default()
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Line)
             .style(theme.warning())
             .data(&marker_line),
@@ -280,6 +319,7 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         "s: θ({t}) at 0 → θ({}) at 1 · log L (line) ≥ Q(θ(s)|θ({t})) + H({t}) (dots), equal at 0{sample}",
         t + 1
     );
+    let note = theme.spell(&note);
     let [note_area, chart_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(note).style(theme.dim()), note_area);
@@ -316,15 +356,11 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let (log_l, bound) = (clip(&log_l), clip(&bound));
     let (s_low, s_high) = crate::explorer::worker::BOUND_RANGE;
     let markers = [(0.0, low), (0.0, high), (1.0, high), (1.0, low)];
-    let line_style = if theme.colour {
-        Style::default().fg(ratatui::style::Color::Cyan)
-    } else {
-        Style::default()
-    };
+    let line_style = Style::default().fg(theme.line_colour());
     let chart = Chart::new(vec![
         Dataset::default()
             .name("log L(θ(s))")
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Line)
             .style(line_style)
             .data(&log_l),
@@ -335,7 +371,7 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .style(theme.warning())
             .data(&bound),
         Dataset::default()
-            .marker(Marker::Braille)
+            .marker(theme.line_marker())
             .graph_type(GraphType::Scatter)
             .style(theme.dim())
             .data(&markers),
@@ -350,11 +386,10 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     .collect::<Vec<_>>(),
             ),
     )
-    .y_axis(
-        Axis::default()
-            .bounds([low, high])
-            .labels(vec![Span::raw(short(low)), Span::raw(short(high))]),
-    );
+    .y_axis(Axis::default().bounds([low, high]).labels(vec![
+        Span::raw(format::score(low, Some(high - low))),
+        Span::raw(format::score(high, Some(high - low))),
+    ]));
     frame.render_widget(chart, chart_area);
 }
 

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{Theme, compact, signed};
+use super::{Theme, compact};
 use crate::em::Mixture;
 use crate::explorer::app::App;
 
@@ -24,7 +24,8 @@ fn spread(mixture: &Mixture, k: usize, a: usize, b: usize) -> (f64, f64, f64) {
 fn mean_text(mixture: &Mixture, k: usize, dims: &[usize]) -> String {
     let mean = mixture.mean(k);
     let parts: Vec<String> = dims.iter().map(|&j| compact(mean[j])).collect();
-    format!("μ {}", parts.join(" "))
+    // Commas, since grouped thousands (20 923) contain spaces.
+    format!("μ {}", parts.join(", "))
 }
 
 /// The covariance summary: σ for D = 1; σx, σy and ρ of the plotted pair otherwise.
@@ -33,7 +34,12 @@ fn cov_text(mixture: &Mixture, k: usize, (x, y): (usize, usize)) -> String {
         format!("σ {}", compact(mixture.covariance(k)[0].sqrt()))
     } else {
         let (sx, sy, rho) = spread(mixture, k, x, y);
-        format!("σ {} {} ρ {:.2}", compact(sx), compact(sy), rho)
+        format!(
+            "σ {}, {} ρ {}",
+            compact(sx),
+            compact(sy),
+            super::format::fixed(rho, 2)
+        )
     }
 }
 
@@ -66,15 +72,11 @@ fn component_lines(
 ) -> Vec<Line<'static>> {
     // Numbered 1..K in order; coloured by colour slot, which stays with a matched component
     // across restarts.
-    let tag = if theme.colour {
-        format!("■ {}", k + 1)
-    } else {
-        format!("{} {}", Theme::letter(slot), k + 1)
-    };
+    let tag = theme.tag(k, slot);
     let weight = mixture.weights()[k];
     let mut head = vec![
         Span::styled(tag, theme.component(slot).add_modifier(Modifier::BOLD)),
-        Span::raw(format!(" λ {weight:.3}")),
+        Span::raw(format!(" λ {}", compact(weight))),
     ];
     if detail == Detail::Compact {
         head.push(Span::raw(format!(" {}", mean_text(mixture, k, dims))));
@@ -89,11 +91,17 @@ fn component_lines(
             .map(|(a, b)| (a - b) * (a - b))
             .sum::<f64>()
             .sqrt();
+        // Each Δ to the precision of the value it changes.
         head.push(Span::styled(
-            format!(" (Δ {})", signed(weight - previous.weights()[k])),
+            format!(
+                " (Δ {})",
+                super::format::change(weight - previous.weights()[k], weight)
+            ),
             theme.dim(),
         ));
-        moved = format!(" Δ {}", compact(distance));
+        let scale = mixture.mean(k).iter().map(|v| v.abs()).fold(0.0, f64::max);
+        let shown = super::format::change(distance, scale);
+        moved = format!(" Δ {}", shown.trim_start_matches('+'));
     }
     let mut lines = vec![
         Line::from(head),
@@ -107,8 +115,8 @@ fn component_lines(
         let style = Style::default().add_modifier(Modifier::ITALIC);
         lines.push(Line::from(Span::styled(
             format!(
-                " true λ {:.3} {}",
-                truth.weights()[t],
+                " true λ {} {}",
+                compact(truth.weights()[t]),
                 mean_text(truth, t, dims)
             ),
             style,
@@ -119,7 +127,7 @@ fn component_lines(
                 style,
             )));
             lines.push(Line::from(Span::styled(
-                format!(" error {}", error_text(mixture, k, truth, t)),
+                format!(" err {}", error_text(mixture, k, truth, t)),
                 theme.dim(),
             )));
         }
@@ -145,11 +153,12 @@ fn error_text(fitted: &Mixture, k: usize, truth: &Mixture, t: usize) -> String {
             (fitted.covariance(k)[j * d + j].sqrt() - true_sd).abs() / true_sd
         })
         .fold(0.0, f64::max);
+    // Errors need no more than three figures: they say how far, not where.
     format!(
-        "λ {} |μ| {} σ {:.1}%",
-        signed(weight),
-        compact(mean),
-        100.0 * sd
+        "λ {} |μ| {} σ {}%",
+        super::format::fixed(weight, 3),
+        super::format::fixed(mean, 3),
+        super::format::fixed(100.0 * sd, 0)
     )
 }
 
@@ -256,7 +265,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             lines.push(Line::from(Span::styled(header, theme.dim())));
             for (k, row) in confusion.iter().enumerate() {
                 let mut spans = vec![Span::styled(
-                    format!("■ {:<3}", k + 1),
+                    format!("{:<5}", theme.tag(k, app.slot(k))),
                     theme.component(app.slot(k)),
                 )];
                 let counts: String = row.iter().map(|n| format!(" {n:>cell$}")).collect();

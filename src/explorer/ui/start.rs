@@ -12,7 +12,12 @@ use crate::explorer::app::{App, StartEditor};
 
 /// Draws the panel (in place of the parameters panel while a start is being set).
 pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, theme: &Theme) {
-    let block = Block::bordered().title(" θ(0) by hand · Enter runs · Esc ");
+    let title = if area.width >= 36 {
+        " θ(0) by hand · Enter runs · Esc "
+    } else {
+        " θ(0) by hand · Enter · Esc "
+    };
+    let block = Block::bordered().title(title);
     let mixture = &editor.mixture;
     let (x, y) = app.display().dims;
     let d = mixture.dim();
@@ -26,16 +31,16 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, th
         } else {
             let (sx, sy) = (cov[x * d + x].sqrt(), cov[y * d + y].sqrt());
             format!(
-                "σ {} {} ρ {:.2}",
+                "σ {}, {} ρ {}",
                 compact(sx),
                 compact(sy),
-                cov[x * d + y] / (sx * sy)
+                super::format::fixed(cov[x * d + y] / (sx * sy), 2)
             )
         };
         let centre = if d == 1 {
             compact(mean[0])
         } else {
-            format!("{} {}", compact(mean[x]), compact(mean[y]))
+            format!("{}, {}", compact(mean[x]), compact(mean[y]))
         };
         let mut tag = theme.component(app.slot(k));
         if chosen {
@@ -43,10 +48,10 @@ pub fn render(frame: &mut Frame, area: Rect, editor: &StartEditor, app: &App, th
         }
         lines.push(Line::from(vec![
             Span::raw(if chosen { "▶ " } else { "  " }),
-            Span::styled(format!("■ {}", k + 1), tag),
+            Span::styled(theme.tag(k, app.slot(k)), tag),
             Span::raw(format!(
-                " λ {:.3} μ {centre} {spread}",
-                mixture.weights()[k]
+                " λ {} μ {centre} {spread}",
+                compact(mixture.weights()[k])
             )),
         ]));
     }
