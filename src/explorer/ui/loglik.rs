@@ -153,16 +153,34 @@ fn trace_chart(
         .map(|&(_, v)| v)
         .fold(f64::NEG_INFINITY, f64::max);
     let note = match reference {
-        Some(truth) if best > truth => Some(format!(
-            "fit {} > true {} (the MLE fits this sample better than the truth){}",
-            format::score(best, None),
-            format::score(truth, None),
-            if truth < low {
+        Some(truth) if best > truth => {
+            let below = if truth < low {
                 " · true ↓ below the axis"
             } else {
                 ""
-            }
-        )),
+            };
+            let (best, truth) = (format::score(best, None), format::score(truth, None));
+            // The explanation shortens before the numbers or the axis note are cut.
+            let long = format!(
+                "fit {best} > true {truth} (the MLE fits this sample better than the truth){below}"
+            );
+            let off_axis = if below.is_empty() {
+                ""
+            } else {
+                " · true ↓ off axis"
+            };
+            let candidates = [
+                long,
+                format!("fit {best} > true {truth}: the MLE fits the sample better{below}"),
+                format!("fit {best} > true {truth}: MLE fits the sample better{off_axis}"),
+            ];
+            let width = usize::from(area.width);
+            candidates
+                .iter()
+                .find(|note| note.chars().count() <= width)
+                .or(candidates.last())
+                .cloned()
+        }
         Some(truth) if truth > high => Some(format!(
             "true LL {} ↑ above the axis",
             format::score(truth, None)
