@@ -16,16 +16,13 @@
 //! The data are row-major n×D, which is a column-major D×n matrix: a block is a D×B matrix
 //! view of the data with no copy, each column a point.
 
-use nalgebra::{DMatrixView, DMatrixViewMut, Dyn, MatrixView};
+use nalgebra::{DMatrixView, DMatrixViewMut};
 
 use super::pass::{FactorShape, Layout, Prepared, SufficientStats, exp_nonpositive, packed};
 
 /// Points handled together. Measured at 100 000 × 50 × 5: 64, 128 and 256 within 5 % of each
 /// other; 128 keeps a block's D×B scratch matrices in L2 up to D ≈ 100.
 pub(crate) const BLOCK: usize = 128;
-
-/// A matrix view with explicit row and column strides (a row-major matrix read in place).
-type Strided<'a> = MatrixView<'a, f64, Dyn, Dyn, Dyn, Dyn>;
 
 /// The pass over one chunk (row-major, D values per point) at `prepared`'s parameters, with
 /// the statistics centred on `centres` (K·D values) or, if `None`, on the current means.
@@ -92,7 +89,7 @@ fn joint_log_probs(
         FactorShape::Full => {
             for (c, &log_normaliser) in log_normalisers.iter().enumerate() {
                 subtract_from_each(block, prepared.mean(c), diffs);
-                whiten(prepared.precision_factor(c), d, diffs, products);
+                whiten(prepared.precision_factor_columns(c), d, diffs, products);
                 for (p, y) in products.chunks_exact(d).enumerate() {
                     let mahalanobis = lane_sum(y.len(), |j| y[j] * y[j]);
                     log_probs[p * k + c] = log_normaliser - 0.5 * mahalanobis;
@@ -101,7 +98,7 @@ fn joint_log_probs(
         }
         FactorShape::Shared { centre, offsets } => {
             subtract_from_each(block, centre, diffs);
-            whiten(prepared.precision_factor(0), d, diffs, products);
+            whiten(prepared.precision_factor_columns(0), d, diffs, products);
             for (y, out) in products.chunks_exact(d).zip(log_probs.chunks_exact_mut(k)) {
                 for ((value, offset), &log_normaliser) in out
                     .iter_mut()
@@ -168,11 +165,15 @@ fn subtract_from_each(block: &[f64], shift: &[f64], out: &mut [f64]) {
     }
 }
 
-/// products = U·diffs for the row-major lower-triangular D×D factor U and the D×B matrix of
+/// products = U·diffs for the column-major lower-triangular D×D factor U and the D×B matrix of
 /// differences (each column a point).
+///
+/// Every matrix here is a contiguous column-major view: nalgebra 0.35's fallback product for
+/// small sizes (any dimension ≤ 5) writes out of bounds with row-strided views (seen under
+/// valgrind at D = 4), so no strided view is ever made.
 fn whiten(factor: &[f64], d: usize, diffs: &[f64], products: &mut [f64]) {
     let points = diffs.len() / d;
-    let factor = Strided::from_slice_with_strides(factor, d, d, d, 1);
+    let factor = DMatrixView::from_slice(factor, d, d);
     let diffs = DMatrixView::from_slice(diffs, d, points);
     let mut products = DMatrixViewMut::from_slice(products, d, points);
     products.gemm(1.0, &factor, &diffs, 0.0);
@@ -290,20 +291,23 @@ impl Accumulator {
                 for c in 0..k {
                     subtract_from_each(block, &centres[c * d..(c + 1) * d], diffs);
                     let first = &mut self.first[c * d..(c + 1) * d];
-                    for ((w, diff), r) in weighted
-                        .chunks_exact_mut(d)
-                        .zip(diffs.chunks_exact(d))
+                    // `weighted` is B×D column-major (coordinate by coordinate), so that it is
+                    // the right operand of the product as a contiguous view.
+                    for (p, (diff, r)) in diffs
+                        .chunks_exact(d)
                         .zip(responsibilities.iter().skip(c).step_by(k))
+                        .enumerate()
                     {
                         self.mass[c] += r;
-                        for ((w, v), s) in w.iter_mut().zip(diff).zip(first.iter_mut()) {
-                            *w = r * v;
-                            *s += *w;
+                        for (j, (v, s)) in diff.iter().zip(first.iter_mut()).enumerate() {
+                            let w = r * v;
+                            weighted[j * points + p] = w;
+                            *s += w;
                         }
                     }
                     // S2_k += (X − c_k)·(r ∘ (X − c_k))ᵀ, a D×B by B×D product.
                     let diffs = DMatrixView::from_slice(diffs, d, points);
-                    let weighted_t = Strided::from_slice_with_strides(weighted, points, d, d, 1);
+                    let weighted_t = DMatrixView::from_slice(weighted, points, d);
                     let mut second = DMatrixViewMut::from_slice(
                         &mut self.second[c * d * d..(c + 1) * d * d],
                         d,
