@@ -16,6 +16,7 @@
 //! The data are row-major n×D, which is a column-major D×n matrix: a block is a D×B matrix
 //! view of the data with no copy, each column a point.
 
+use multiversion::multiversion;
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
 use super::pass::{FactorShape, Layout, Prepared, SufficientStats, exp_nonpositive, packed};
@@ -26,7 +27,24 @@ pub(crate) const BLOCK: usize = 128;
 
 /// The pass over one chunk (row-major, D values per point) at `prepared`'s parameters, with
 /// the statistics centred on `centres` (K·D values) or, if `None`, on the current means.
+///
+/// Compiled for AVX-512, AVX2 + FMA and the baseline, and chosen by the CPU at run time (see
+/// `pass.rs` on why the results do not depend on the choice).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn chunk_stats(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
+    portable_chunk_stats(chunk, prepared, centres, layout)
+}
+
+/// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
+/// the tests, the baseline version to compare them with) with the helpers it
+/// calls (all `inline(always)` for that reason).
+#[inline(always)]
+pub(crate) fn portable_chunk_stats(
     chunk: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
@@ -74,6 +92,7 @@ impl Scratch {
 
 /// Writes ln(λ_k φ_k(x_p)) of every point p of `block` and component k into `log_probs`
 /// (point-major), by the structure of the factors.
+#[inline(always)]
 fn joint_log_probs(
     prepared: &Prepared,
     block: &[f64],
@@ -154,6 +173,7 @@ fn lane_sum(len: usize, term: impl Fn(usize) -> f64) -> f64 {
 }
 
 /// out_p = x_p − shift for every point p (D values each).
+#[inline(always)]
 fn subtract_from_each(block: &[f64], shift: &[f64], out: &mut [f64]) {
     for (x, o) in block
         .chunks_exact(shift.len())
@@ -204,7 +224,7 @@ impl ResponsibilityBuffers {
 /// Σ_k r ln r = Σ_k r s − ln Σ e^s (the r sum to one). An s so negative that e^s is 0
 /// (r = 0, 0·ln 0 = 0), even −∞, is clamped to a finite value first so that the product is 0,
 /// not NaN.
-#[inline]
+#[inline(always)]
 pub(crate) fn block_responsibilities(
     values: &mut [f64],
     k: usize,
@@ -275,6 +295,7 @@ impl Accumulator {
     /// Adds the block's points, with responsibilities `responsibilities` (point-major), to the
     /// sums centred on `centres`: N_k += Σ_p r_pk, S1_k += Σ_p r_pk (x_p − c_k),
     /// S2_k += Σ_p r_pk (x_p − c_k)(x_p − c_k)ᵀ (or its diagonal).
+    #[inline(always)]
     fn add_block(
         &mut self,
         block: &[f64],

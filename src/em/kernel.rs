@@ -8,6 +8,8 @@
 //! responsibilities come from `block::block_responsibilities`, as in every pass). The
 //! general-D path in `pass.rs` computes the same quantities up to rounding.
 
+use multiversion::multiversion;
+
 use super::block::{ResponsibilityBuffers, block_responsibilities};
 use super::pass::{Prepared, SufficientStats};
 
@@ -19,9 +21,24 @@ const BLOCK: usize = 64;
 
 /// One chunk of points (row-major, D values each) at `prepared`'s parameters; statistics
 /// centred on `centres` (K·D values) or, if `None`, on the current means.
+///
+/// Compiled for AVX-512, AVX2 + FMA and the baseline, and chosen by the CPU at run time (see
+/// `pass.rs` on why the results do not depend on the choice).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
+pub(crate) fn chunk_stats<const D: usize>(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
+    portable_chunk_stats::<D>(chunk, prepared, centres)
+}
+
+/// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
+/// the tests, the baseline version to compare them with).
 // Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
 #[allow(clippy::needless_range_loop)]
-pub(crate) fn chunk_stats<const D: usize>(
+#[inline(always)]
+pub(crate) fn portable_chunk_stats<const D: usize>(
     chunk: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,

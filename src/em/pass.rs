@@ -5,7 +5,21 @@
 //! parallel; each chunk fills its own accumulator, and the accumulators are merged in chunk
 //! order. The chunking does not depend on the thread count, so the results are bit-identical
 //! whatever the number of threads, and summing per chunk then across chunks keeps rounding error
-//! growing with the number of chunks rather than with n.
+//! growing with the number of chunks rather than with n. Data under [`SERIAL_POINTS`] go
+//! through the same chunks on the calling thread.
+//!
+//! Kernels: per chunk, the compiled small-D kernels of `kernel.rs` (full statistics, D ≤ 10)
+//! or the blocked kernels of `block.rs` (everything else: matrix products for full and shared
+//! factors, element-wise work for diagonal ones and diagonal statistics). Both are compiled for
+//! AVX-512, AVX2 + FMA and the baseline, chosen at run time by the CPU (`multiversion`).
+//!
+//! Instruction sets: our kernels give the same bits whichever version runs (Rust never fuses
+//! a multiply and an add, nor reorders a sum, so wider vectors only do the same operations
+//! side by side; `instruction_sets_give_the_same_bits` checks it). The matrix products of the
+//! blocked kernels (full or shared factors with D > 10 or full statistics beyond D = 10) are
+//! matrixmultiply's, whose AVX-512, AVX2/FMA and SSE2 kernels sum in different orders: those
+//! results are bit-identical across thread counts on one machine but may differ in the last
+//! bits between machines with different instruction sets.
 
 use rayon::prelude::*;
 
@@ -630,9 +644,11 @@ fn pairwise_sum(mut parts: Vec<SufficientStats>) -> Option<SufficientStats> {
 }
 
 /// Points below which a pass runs on the calling thread: the same chunks in the same order
-/// (so the same results), without handing them to rayon's threads, whose start-up and
-/// hand-over cost more than they save on so little work.
-const SERIAL_POINTS: usize = 16_384;
+/// (so the same results), without handing them to rayon's threads. Measured at D = 2, K = 3,
+/// ms per iteration on this thread / on two (three rounds, loaded machine): 5 000 points
+/// 0.30 / 0.42, 0.26 / 0.41, 0.42 / 0.40; 10 000 points 0.66 / 0.65, 0.44 / 0.81,
+/// 0.39 / 0.59; 20 000 points 0.98 / 1.63: two threads pay from about two chunks on.
+const SERIAL_POINTS: usize = 2 * CHUNK_POINTS;
 
 /// `per_chunk` of every fixed chunk of the data, in order: in parallel, or on this thread for
 /// small data (the chunks and so the results do not change).
@@ -980,6 +996,50 @@ mod tests {
                         assert!(close(&fast.second, &reference.second), "{what}");
                     }
                 }
+            }
+        }
+    }
+
+    /// The kernel versions the CPU runs (AVX-512 or AVX2 + FMA where it has them) give the
+    /// same bits as the baseline versions: no multiply-add is fused and no sum reordered, so
+    /// wider vectors change nothing. (The blocked full and shared factors' matrix products are
+    /// matrixmultiply's, the same call in both versions here; see `pass.rs` on those.)
+    #[test]
+    fn instruction_sets_give_the_same_bits() {
+        for d in [1usize, 2, 3, 5, 10, 12, 50] {
+            for shape in ["full", "diagonal", "shared"] {
+                let k = 3;
+                let values: Vec<f64> = (0..1000 * d)
+                    .map(|i| ((i * 7919 + 13) % 1009) as f64 / 101.0 - 5.0 + (i % d) as f64)
+                    .collect();
+                let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
+                let mixture = Mixture::from_flat(
+                    d,
+                    vec![1.0, 2.0, 3.0],
+                    means,
+                    test_covariances(k, d, shape),
+                )
+                .unwrap();
+                let prepared = Prepared::new(&mixture);
+                for layout in [Layout::Full, Layout::Diagonal] {
+                    let what = format!("d {d}, {shape} factors, {layout:?} statistics");
+                    let dispatched = block::chunk_stats(&values, &prepared, None, layout);
+                    let baseline = block::portable_chunk_stats(&values, &prepared, None, layout);
+                    assert_eq!(dispatched, baseline, "blocked, {what}");
+                }
+                macro_rules! compiled {
+                    ($($dim:literal)*) => {
+                        match d {
+                            $($dim => (
+                                kernel::chunk_stats::<$dim>(&values, &prepared, None),
+                                kernel::portable_chunk_stats::<$dim>(&values, &prepared, None),
+                            ),)*
+                            _ => continue,
+                        }
+                    };
+                }
+                let (dispatched, baseline) = compiled!(1 2 3 4 5 6 7 8 9 10);
+                assert_eq!(dispatched, baseline, "compiled, d {d}, {shape} factors");
             }
         }
     }
