@@ -113,7 +113,7 @@ def main():
             kib = int(match.group(1))
             mb = kib * 1024 / 1e6
             print(f"peak memory, mixplore fit 1M×2×3: {mb:.1f} MB ({kib / 1024:.1f} MiB);"
-                  f" budget 1.5 × {DATA_MB:g} MB + 40 MB = {BUDGET_MB:g} MB:"
+                  f" budget 1.1 × {DATA_MB:g} MB + 40 MiB = {BUDGET_MB:.1f} MB:"
                   f" {'ok' if mb <= BUDGET_MB else 'OVER'}")
         else:
             print("peak memory: no 'Maximum resident set size' in", time_txt)
