@@ -688,6 +688,47 @@ mod tests {
         }
     }
 
+    /// A diag or spherical fit keeps only diagonal second moments once its parameters are
+    /// diagonal; Q of a θ' with off-diagonal covariances is still exact (one full pass).
+    #[test]
+    fn q_of_a_correlated_theta_is_exact_for_diagonal_fits() {
+        let data = three_blobs();
+        for covariance in [CovarianceType::Diag, CovarianceType::Spherical] {
+            let config = EmConfig {
+                tol: 0.0,
+                max_iter: 10,
+                covariance,
+                ..EmConfig::default()
+            };
+            let start = Mixture::from_flat(
+                2,
+                vec![0.2, 0.3, 0.5],
+                vec![0.5, 0.5, 3.0, 0.0, 0.0, 4.0],
+                vec![2.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.5, 0.0, 0.0, 2.0],
+            )
+            .unwrap();
+            let mut em = Em::new(Arc::clone(&data), start, config).unwrap();
+            em.step().unwrap();
+            em.step().unwrap();
+            assert_eq!(em.stats.layout, Layout::Diagonal, "{}", covariance.name());
+            let correlated = Mixture::from_flat(
+                2,
+                vec![0.3, 0.3, 0.4],
+                vec![0.0, 0.0, 4.0, 1.0, 1.0, 5.0],
+                vec![1.0, 0.4, 0.4, 1.0, 2.0, -0.3, -0.3, 1.0, 1.0, 0.2, 0.2, 1.5],
+            )
+            .unwrap();
+            let at = em.params().clone();
+            let (q, _) = direct_q_and_entropy(&data, &at, &correlated);
+            let from_stats = em.q_of(&correlated).unwrap();
+            assert!(
+                (from_stats - q).abs() <= 1e-9 * q.abs(),
+                "{}: {from_stats} vs {q}",
+                covariance.name()
+            );
+        }
+    }
+
     #[test]
     fn q_of_rejects_other_shapes() {
         let mut em = Em::new(
