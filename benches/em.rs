@@ -1,6 +1,7 @@
 //! EM engine benchmarks (criterion): the cost of ONE EM iteration (`Em::step`: the M-step plus
-//! one fused pass over the data) at (n, D, K) = (10 000, 2, 3), (100 000, 10, 5) and
-//! (1 000 000, 2, 3), and the load of a 1 000 000 × 2 CSV file.
+//! one fused pass over the data) at (n, D, K) = (10 000, 2, 3), (100 000, 10, 5),
+//! (1 000 000, 2, 3) full, and (100 000, 50, 5) full, diag and tied (the blocked, diagonal and
+//! shared-factor kernels), and the load of a 1 000 000 × 2 CSV file.
 //!
 //! Run: `cargo bench --bench em` (a few minutes on 2 cores; see bench/README.md).
 //! Filter: `cargo bench --bench em -- step/1000000` or `-- csv_load`.
@@ -26,13 +27,22 @@ use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput};
 use criterion::{criterion_group, criterion_main};
 use mixplore::data::csv::{CsvOptions, Source, load};
 use mixplore::data::simulate::sample;
-use mixplore::em::{Dataset, Em, EmConfig, InitMethod, Mixture, MixtureParams, initialise};
+use mixplore::em::{
+    CovarianceType, Dataset, Em, EmConfig, InitMethod, Mixture, MixtureParams, initialise,
+};
 
 /// Iterations run before timing, so the timed step is neither the first nor a converged one.
 const WARM_ITERATIONS: usize = 3;
 
-/// The (n, D, K) cases of the step benchmark.
-const STEP_CASES: &[(usize, usize, usize)] = &[(10_000, 2, 3), (100_000, 10, 5), (1_000_000, 2, 3)];
+/// The (n, D, K, covariance type) cases of the step benchmark.
+const STEP_CASES: &[(usize, usize, usize, CovarianceType)] = &[
+    (10_000, 2, 3, CovarianceType::Full),
+    (100_000, 10, 5, CovarianceType::Full),
+    (1_000_000, 2, 3, CovarianceType::Full),
+    (100_000, 50, 5, CovarianceType::Full),
+    (100_000, 50, 5, CovarianceType::Diag),
+    (100_000, 50, 5, CovarianceType::Tied),
+];
 
 /// Rows of the CSV load benchmark (2 columns).
 const CSV_ROWS: usize = 1_000_000;
@@ -87,10 +97,11 @@ fn mixture(dim: usize, k: usize) -> Mixture {
 }
 
 /// The EM state after [`WARM_ITERATIONS`] iterations on n points of the (D, K) mixture.
-fn warmed_em(n: usize, dim: usize, k: usize) -> Em {
+fn warmed_em(n: usize, dim: usize, k: usize, covariance: CovarianceType) -> Em {
     let data = Arc::new(sample(&mixture(dim, k), n, 20_240 + n as u64).data);
     let config = EmConfig {
         tol: 0.0,
+        covariance,
         ..EmConfig::default()
     };
     let init = initialise(&data, k, InitMethod::RandomFromData, &config, 7)
@@ -109,11 +120,11 @@ fn em_step(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4))
         .sampling_mode(SamplingMode::Flat);
-    for &(n, dim, k) in STEP_CASES {
-        let em = warmed_em(n, dim, k);
+    for &(n, dim, k, covariance) in STEP_CASES {
+        let em = warmed_em(n, dim, k, covariance);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(
-            BenchmarkId::from_parameter(format!("{n}x{dim}x{k}")),
+            BenchmarkId::from_parameter(format!("{n}x{dim}x{k}/{}", covariance.name())),
             &em,
             |b, em| {
                 b.iter_batched_ref(

@@ -10,7 +10,7 @@ use super::error::EmError;
 use super::init::{InitMethod, initialise};
 use super::limits;
 use super::model::Mixture;
-use super::pass::{Prepared, responsibilities};
+use super::pass::{Layout, Prepared, responsibilities};
 use super::stepper::{Em, StopReason};
 
 /// Where θ(0) comes from.
@@ -419,7 +419,14 @@ pub fn assignments(data: &Dataset, indices: &[usize], mixture: &Mixture) -> Vec<
 
 /// The total log-likelihood of `data` under `mixture` (one parallel pass, no n×K matrix).
 pub fn log_likelihood_of(data: &Dataset, mixture: &Mixture) -> f64 {
-    super::pass::e_step_stats(data, &Prepared::new(mixture)).log_likelihood
+    let prepared = Prepared::new(mixture);
+    // Only the log-likelihood is wanted: the cheapest statistics the parameters allow.
+    let layout = if prepared.is_diagonal() {
+        Layout::Diagonal
+    } else {
+        Layout::Full
+    };
+    super::pass::e_step_stats(data, &prepared, layout).log_likelihood
 }
 
 /// ln φ(x; μ_k, Σ_k) of every component at one point (the E-step's ingredients, for the

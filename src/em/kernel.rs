@@ -1,25 +1,44 @@
 //! The fused E-step + statistics pass over one chunk (log-likelihood, Σ r ln r, N_k, Σ r x,
-//! Σ r x xᵀ), compiled for each D up to 16 (`pass.rs` picks the kernel; larger D go point by
-//! point).
+//! Σ r x xᵀ), compiled for each D up to 10 (`pass.rs` picks the kernel; larger D, and diagonal
+//! statistics, go through the blocked kernels of `block.rs`).
 //!
 //! With D a compile-time constant the per-point work (differences, the triangular solve, the
 //! outer products) is fixed-size arithmetic the compiler unrolls, and the points are handled in
-//! blocks so that the exponentials of a whole block are taken in one tight loop. The general-D
-//! path in `pass.rs` computes the same quantities in the same order up to rounding.
+//! blocks so that the exponentials of a whole block are taken in one tight loop (the
+//! responsibilities come from `block::block_responsibilities`, as in every pass). The
+//! general-D path in `pass.rs` computes the same quantities up to rounding.
 
-use super::pass::{Prepared, SufficientStats, exp_nonpositive};
+use multiversion::multiversion;
 
-// Measured at 100k×10×5: 13 ms per iteration with the D = 10 kernel, 19.5 ms point by point,
-// 26 ms with nalgebra block products (their element-wise steps do not vectorise).
+use super::block::{ResponsibilityBuffers, block_responsibilities};
+use super::pass::{Prepared, SufficientStats};
+
+// Measured at 100k×10×5: 13 ms per iteration with the D = 10 kernel, 19.5 ms point by point;
+// the crossover with the blocked kernels is measured in `pass.rs` (FIXED_MAX_DIM).
 
 /// Points handled together: their K·BLOCK log probabilities sit in a small buffer.
 const BLOCK: usize = 64;
 
 /// One chunk of points (row-major, D values each) at `prepared`'s parameters; statistics
 /// centred on `centres` (K·D values) or, if `None`, on the current means.
+///
+/// Compiled for AVX-512, AVX2 + FMA and the baseline, and chosen by the CPU at run time (see
+/// `pass.rs` on why the results do not depend on the choice).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
+pub(crate) fn chunk_stats<const D: usize>(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
+    portable_chunk_stats::<D>(chunk, prepared, centres)
+}
+
+/// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
+/// the tests, the baseline version to compare them with).
 // Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
 #[allow(clippy::needless_range_loop)]
-pub(crate) fn chunk_stats<const D: usize>(
+#[inline(always)]
+pub(crate) fn portable_chunk_stats<const D: usize>(
     chunk: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
@@ -44,15 +63,13 @@ pub(crate) fn chunk_stats<const D: usize>(
     let mut log_likelihood = 0.0;
     let mut sum_r_log_r = 0.0;
     let mut log_probs = vec![0.0; BLOCK * k];
-    let mut exps = vec![0.0; BLOCK * k];
-    let mut maxima = [0.0; BLOCK];
+    let mut buffers = ResponsibilityBuffers::new(BLOCK, k);
 
     for block in chunk.chunks(BLOCK * D) {
         let points = block.len() / D;
         // Joint log probabilities ln(λ_c φ_c(x)) of every point and component.
         for p in 0..points {
             let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
-            let mut max = f64::NEG_INFINITY;
             for c in 0..k {
                 let diff: [f64; D] = std::array::from_fn(|j| x[j] - means[c][j]);
                 let mut mahalanobis = 0.0;
@@ -63,40 +80,19 @@ pub(crate) fn chunk_stats<const D: usize>(
                     }
                     mahalanobis += y * y;
                 }
-                let value = log_normalisers[c] - 0.5 * mahalanobis;
-                log_probs[p * k + c] = value;
-                max = max.max(value);
-            }
-            maxima[p] = max;
-        }
-        // exp(s) of s = v − max for the whole block in one loop, which vectorises. The shifted
-        // logs s stay in `log_probs`: with them the entropy needs no logarithm of its own.
-        for p in 0..points {
-            let max = maxima[p];
-            for value in &mut log_probs[p * k..(p + 1) * k] {
-                *value -= max;
+                log_probs[p * k + c] = log_normalisers[c] - 0.5 * mahalanobis;
             }
         }
-        for (out, value) in exps[..points * k].iter_mut().zip(&log_probs[..points * k]) {
-            *out = exp_nonpositive(*value);
-        }
-        // Log-likelihood, Σ_k r ln r and responsibility-weighted sums.
-        for p in 0..points {
-            let shares = &exps[p * k..(p + 1) * k];
-            let sum: f64 = shares.iter().sum();
-            let ln_sum = sum.ln();
-            log_likelihood += maxima[p] + ln_sum;
-            let inverse = 1.0 / sum;
-            // ln r_c = s_c − ln Σ e^s, so Σ_c r_c ln r_c = Σ_c r_c s_c − ln Σ e^s (the r_c sum
-            // to one), accumulated in the loop that already has r_c. An s_c so negative that
-            // e^{s_c} is 0 (r = 0, 0·ln 0 = 0), even −∞, is clamped to a finite value first so
-            // that the product is 0, not NaN.
-            let shifted = &log_probs[p * k..(p + 1) * k];
-            let mut r_times_s = 0.0;
+        let responsibilities = &mut log_probs[..points * k];
+        let (block_log_likelihood, block_sum_r_log_r) =
+            block_responsibilities(responsibilities, k, &mut buffers);
+        log_likelihood += block_log_likelihood;
+        sum_r_log_r += block_sum_r_log_r;
+        // The responsibility-weighted sums, the one place this kernel accumulates r.
+        for (p, shares) in responsibilities.chunks_exact(k).enumerate() {
             let x: [f64; D] = fixed(&block[p * D..(p + 1) * D]);
             for c in 0..k {
-                let r = shares[c] * inverse;
-                r_times_s += r * shifted[c].max(-1000.0);
+                let r = shares[c];
                 let diff: [f64; D] = std::array::from_fn(|j| x[j] - centres[c][j]);
                 mass[c] += r;
                 for i in 0..D {
@@ -107,7 +103,6 @@ pub(crate) fn chunk_stats<const D: usize>(
                     }
                 }
             }
-            sum_r_log_r += r_times_s - ln_sum;
         }
     }
 

@@ -12,6 +12,7 @@
 //! naming the component and suggesting a fix ([`EmError::ComponentCollapsed`],
 //! [`EmError::SingularCovariance`]). The engine never re-seeds a component behind the user's back.
 
+mod block;
 mod config;
 mod dataset;
 mod error;

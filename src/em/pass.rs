@@ -5,10 +5,26 @@
 //! parallel; each chunk fills its own accumulator, and the accumulators are merged in chunk
 //! order. The chunking does not depend on the thread count, so the results are bit-identical
 //! whatever the number of threads, and summing per chunk then across chunks keeps rounding error
-//! growing with the number of chunks rather than with n.
+//! growing with the number of chunks rather than with n. Data under [`SERIAL_POINTS`] go
+//! through the same chunks on the calling thread.
+//!
+//! Kernels: per chunk, the compiled small-D kernels of `kernel.rs` (full statistics, D ≤ 10)
+//! or the blocked kernels of `block.rs` (everything else: matrix products for full and shared
+//! factors, element-wise work for diagonal ones and diagonal statistics). Both are compiled for
+//! AVX-512, AVX2 + FMA and the baseline, chosen at run time by the CPU (`multiversion`).
+//!
+//! Instruction sets: our kernels give the same bits whichever version runs (Rust never fuses
+//! a multiply and an add, nor reorders a sum, so wider vectors only do the same operations
+//! side by side; `instruction_sets_give_the_same_bits` checks it). The matrix products of the
+//! blocked kernels (full or shared factors with D > 10 or full statistics beyond D = 10) are
+//! matrixmultiply's, whose AVX-512, AVX2/FMA and SSE2 kernels sum in different orders: those
+//! results are bit-identical across thread counts on one machine but may differ in the last
+//! bits between machines with different instruction sets.
 
 use rayon::prelude::*;
 
+use super::block;
+use super::config::CovarianceType;
 use super::dataset::Dataset;
 use super::kernel;
 use super::model::Mixture;
@@ -31,7 +47,27 @@ pub(crate) struct Prepared {
     means: Vec<f64>,
     /// K lower-triangular D×D factors, row-major.
     precision_factors: Vec<f64>,
+    /// The same factors column-major, as the blocked kernels' matrix products read them.
+    precision_factor_columns: Vec<f64>,
     log_normalisers: Vec<f64>,
+    /// The structure the factors have, which picks the E-step kernel.
+    shape: FactorShape,
+}
+
+/// The structure of the current precision factors, read from the parameters themselves (not
+/// from the fit's covariance type, so that a start of another structure is still exact).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FactorShape {
+    /// Any lower-triangular factors: O(K·D²) per point.
+    Full,
+    /// Every factor diagonal (diag and spherical fits): O(K·D) per point. Holds the K·D
+    /// diagonals 1/σ_kj.
+    Diagonal(Vec<f64>),
+    /// One factor U shared by every component (tied fits, K > 1): U x is computed once per point
+    /// and U μ_k once per pass, so a point costs O(D² + K·D). Holds the centre c the points are
+    /// shifted by before the product (the mean of the means, so U (x − c) stays small) and the
+    /// K·D offsets U (μ_k − c).
+    Shared { centre: Vec<f64>, offsets: Vec<f64> },
 }
 
 impl Prepared {
@@ -47,13 +83,41 @@ impl Prepared {
             log_normalisers
                 .push(mixture.weights()[component].ln() - 0.5 * dim as f64 * LN_2PI - log_det_half);
         }
+        let means: Vec<f64> = (0..k).flat_map(|c| mixture.mean(c).to_vec()).collect();
+        let shape = factor_shape(dim, k, &means, &precision_factors);
+        let precision_factor_columns = precision_factors
+            .chunks_exact(dim * dim)
+            .flat_map(|factor| (0..dim * dim).map(move |i| factor[(i % dim) * dim + i / dim]))
+            .collect();
         Self {
             dim,
             k,
-            means: (0..k).flat_map(|c| mixture.mean(c).to_vec()).collect(),
+            means,
             precision_factors,
+            precision_factor_columns,
             log_normalisers,
+            shape,
         }
+    }
+
+    /// Dimension D.
+    pub(crate) fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The K·D means, component-major.
+    pub(crate) fn means(&self) -> &[f64] {
+        &self.means
+    }
+
+    /// The structure of the precision factors.
+    pub(crate) fn shape(&self) -> &FactorShape {
+        &self.shape
+    }
+
+    /// Whether every precision factor is diagonal.
+    pub(crate) fn is_diagonal(&self) -> bool {
+        matches!(self.shape, FactorShape::Diagonal(_))
     }
 
     /// Number of components.
@@ -70,6 +134,12 @@ impl Prepared {
     pub(crate) fn precision_factor(&self, c: usize) -> &[f64] {
         let size = self.dim * self.dim;
         &self.precision_factors[c * size..(c + 1) * size]
+    }
+
+    /// Precision factor U = L⁻¹ of component `c`, column-major.
+    pub(crate) fn precision_factor_columns(&self, c: usize) -> &[f64] {
+        let size = self.dim * self.dim;
+        &self.precision_factor_columns[c * size..(c + 1) * size]
     }
 
     /// ln λ_c − D/2 ln 2π − ½ ln|Σ_c| of every component.
@@ -145,6 +215,40 @@ impl Prepared {
             })
             .collect()
     }
+}
+
+/// Which structure the K precision factors (row-major D×D each) have: diagonal if every
+/// off-diagonal entry is exactly 0 (as the diag and spherical M-steps leave them), shared if
+/// K > 1 and every factor equals the first bit for bit (as the tied M-step leaves them).
+fn factor_shape(dim: usize, k: usize, means: &[f64], factors: &[f64]) -> FactorShape {
+    let size = dim * dim;
+    let diagonal = factors
+        .chunks_exact(size)
+        .all(|factor| (0..size).all(|i| i % (dim + 1) == 0 || factor[i] == 0.0));
+    if diagonal {
+        return FactorShape::Diagonal(
+            factors
+                .chunks_exact(size)
+                .flat_map(|factor| (0..dim).map(move |j| factor[j * dim + j]))
+                .collect(),
+        );
+    }
+    let first = &factors[..size];
+    if k > 1 && factors.chunks_exact(size).all(|factor| factor == first) {
+        let centre: Vec<f64> = (0..dim)
+            .map(|j| (0..k).map(|c| means[c * dim + j]).sum::<f64>() / k as f64)
+            .collect();
+        let mut offsets = Vec::with_capacity(k * dim);
+        for mean in means.chunks_exact(dim) {
+            let shift: Vec<f64> = mean.iter().zip(&centre).map(|(m, c)| m - c).collect();
+            for row in 0..dim {
+                let factor_row = &first[row * dim..row * dim + row + 1];
+                offsets.push(factor_row.iter().zip(&shift).map(|(u, v)| u * v).sum());
+            }
+        }
+        return FactorShape::Shared { centre, offsets };
+    }
+    FactorShape::Full
 }
 
 /// The inverse of a lower-triangular row-major D×D matrix (itself lower-triangular).
@@ -242,45 +346,121 @@ pub(crate) fn packed(row: usize, col: usize) -> usize {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SufficientStats {
     pub(crate) dim: usize,
+    /// Which second moments `second` holds.
+    pub(crate) layout: Layout,
     pub(crate) log_likelihood: f64,
     /// Σ_i Σ_k r_ik ln r_ik (≤ 0), with 0·ln 0 = 0.
     pub(crate) sum_r_log_r: f64,
     pub(crate) mass: Vec<f64>,
     pub(crate) first: Vec<f64>,
+    /// S2 per component: the packed lower triangle (D(D+1)/2 values) for [`Layout::Full`], the
+    /// diagonal (D values) for [`Layout::Diagonal`].
     pub(crate) second: Vec<f64>,
     pub(crate) centres: Vec<f64>,
 }
 
+/// Which second moments a pass accumulates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Every S2_k[i][j], j ≤ i: O(K·D²) per point. What full and tied M-steps, and Q of any θ',
+    /// need.
+    Full,
+    /// Only S2_k[j][j]: O(K·D) per point. Enough for the diag and spherical M-steps, and for
+    /// Q(θ' | θ) of a θ' with diagonal covariances ([`SufficientStats::covers`]).
+    Diagonal,
+}
+
+impl Layout {
+    /// The layout a soft pass at `prepared`'s parameters needs for a fit of `covariance`:
+    /// diagonal when the fit is diag or spherical and the parameters already are diagonal (a
+    /// start of another structure keeps full statistics, so Q of it stays exact).
+    pub(crate) fn for_fit(covariance: CovarianceType, prepared: &Prepared) -> Self {
+        match covariance {
+            CovarianceType::Diag | CovarianceType::Spherical if prepared.is_diagonal() => {
+                Self::Diagonal
+            }
+            _ => Self::Full,
+        }
+    }
+
+    /// Second-moment values per component at dimension `dim`.
+    fn per_component(self, dim: usize) -> usize {
+        match self {
+            Self::Full => dim * (dim + 1) / 2,
+            Self::Diagonal => dim,
+        }
+    }
+}
+
 impl SufficientStats {
+    /// Empty statistics with full second moments.
     pub(crate) fn zeros(k: usize, dim: usize, centres: Vec<f64>) -> Self {
+        Self::zeros_in(Layout::Full, k, dim, centres)
+    }
+
+    /// Empty statistics of the given layout.
+    pub(crate) fn zeros_in(layout: Layout, k: usize, dim: usize, centres: Vec<f64>) -> Self {
         Self {
             dim,
+            layout,
             log_likelihood: 0.0,
             sum_r_log_r: 0.0,
             mass: vec![0.0; k],
             first: vec![0.0; k * dim],
-            second: vec![0.0; k * dim * (dim + 1) / 2],
+            second: vec![0.0; k * layout.per_component(dim)],
             centres,
         }
+    }
+
+    /// S2_k[row][col] (0 off the diagonal for [`Layout::Diagonal`], where it is not kept).
+    #[inline]
+    pub(crate) fn second_moment(&self, component: usize, row: usize, col: usize) -> f64 {
+        let size = self.layout.per_component(self.dim);
+        match self.layout {
+            Layout::Full => self.second[component * size + packed(row.max(col), row.min(col))],
+            Layout::Diagonal if row == col => self.second[component * size + row],
+            Layout::Diagonal => 0.0,
+        }
+    }
+
+    /// Whether [`SufficientStats::q_of`] is exact for `mixture`: always with full second
+    /// moments; with diagonal ones only if every covariance of `mixture` is diagonal (then
+    /// tr(Σ⁻¹ S) reads only the diagonal of S).
+    pub(crate) fn covers(&self, mixture: &Mixture) -> bool {
+        let d = self.dim;
+        self.layout == Layout::Full
+            || (0..mixture.k()).all(|c| {
+                let covariance = mixture.covariance(c);
+                (0..d * d).all(|i| i % (d + 1) == 0 || covariance[i] == 0.0)
+            })
     }
 
     /// Adds responsibility `weight` of point `x` (given as x − c_k in `diff`) to component `k`.
     #[inline]
     pub(crate) fn add(&mut self, component: usize, weight: f64, diff: &[f64]) {
         let d = self.dim;
-        let tri = d * (d + 1) / 2;
+        let size = self.layout.per_component(d);
         self.mass[component] += weight;
         let first = &mut self.first[component * d..(component + 1) * d];
         for (s, v) in first.iter_mut().zip(diff) {
             *s += weight * v;
         }
-        let second = &mut self.second[component * tri..(component + 1) * tri];
-        let mut index = 0;
-        for row in 0..d {
-            let weighted = weight * diff[row];
-            for &v in &diff[..=row] {
-                second[index] += weighted * v;
-                index += 1;
+        let second = &mut self.second[component * size..(component + 1) * size];
+        match self.layout {
+            Layout::Full => {
+                let mut index = 0;
+                for row in 0..d {
+                    let weighted = weight * diff[row];
+                    for &v in &diff[..=row] {
+                        second[index] += weighted * v;
+                        index += 1;
+                    }
+                }
+            }
+            Layout::Diagonal => {
+                for (s, v) in second.iter_mut().zip(diff) {
+                    *s += weight * v * v;
+                }
             }
         }
     }
@@ -292,11 +472,10 @@ impl SufficientStats {
     pub(crate) fn loses_digits(&self) -> bool {
         const KEPT_FRACTION: f64 = 1e-8;
         let d = self.dim;
-        let tri = d * (d + 1) / 2;
         (0..self.mass.len()).any(|component| {
             let mass = self.mass[component];
             (0..d).any(|j| {
-                let raw = self.second[component * tri + packed(j, j)] / mass;
+                let raw = self.second_moment(component, j, j) / mass;
                 let offset = self.first[component * d + j] / mass;
                 let variance = raw - offset * offset;
                 variance.is_nan() || variance <= KEPT_FRACTION * raw
@@ -337,7 +516,6 @@ impl SufficientStats {
         reg_covar: f64,
     ) -> (Vec<f64>, Vec<f64>) {
         let d = self.dim;
-        let tri = d * (d + 1) / 2;
         let mass = self.mass[component];
         let offset: Vec<f64> = self.first[component * d..(component + 1) * d]
             .iter()
@@ -348,11 +526,11 @@ impl SufficientStats {
             .zip(&offset)
             .map(|(c, o)| c + o)
             .collect();
-        let second = &self.second[component * tri..(component + 1) * tri];
         let mut covariance = vec![0.0; d * d];
         for row in 0..d {
             for col in 0..=row {
-                let value = second[packed(row, col)] / mass - offset[row] * offset[col];
+                let value =
+                    self.second_moment(component, row, col) / mass - offset[row] * offset[col];
                 covariance[row * d + col] = value;
                 covariance[col * d + row] = value;
             }
@@ -373,12 +551,10 @@ impl SufficientStats {
     /// [`SufficientStats::loses_digits`] guards.
     pub(crate) fn q_of(&self, mixture: &Mixture) -> f64 {
         let d = self.dim;
-        let tri = d * (d + 1) / 2;
         let mut total = 0.0;
         let mut scatter = vec![0.0; d * d];
         for (component, &mass) in self.mass.iter().enumerate() {
             let first = &self.first[component * d..(component + 1) * d];
-            let second = &self.second[component * tri..(component + 1) * tri];
             let delta: Vec<f64> = mixture
                 .mean(component)
                 .iter()
@@ -387,7 +563,7 @@ impl SufficientStats {
                 .collect();
             for row in 0..d {
                 for col in 0..=row {
-                    let value = second[packed(row, col)]
+                    let value = self.second_moment(component, row, col)
                         - first[row] * delta[col]
                         - delta[row] * first[col]
                         + mass * delta[row] * delta[col];
@@ -424,9 +600,10 @@ impl SufficientStats {
 }
 
 /// One fused pass at `prepared`'s parameters: the total log-likelihood and the responsibility-
-/// weighted statistics for the next M-step, centred on the current means.
-pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared) -> SufficientStats {
-    e_step_stats_about(data, prepared, None)
+/// weighted statistics (second moments as `layout` says) for the next M-step, centred on the
+/// current means.
+pub(crate) fn e_step_stats(data: &Dataset, prepared: &Prepared, layout: Layout) -> SufficientStats {
+    e_step_stats_about(data, prepared, None, layout)
 }
 
 /// The same pass with the statistics centred on `centres` (K·D values) instead of the current
@@ -436,15 +613,12 @@ pub(crate) fn e_step_stats_about(
     data: &Dataset,
     prepared: &Prepared,
     centres: Option<&[f64]>,
+    layout: Layout,
 ) -> SufficientStats {
     let (k, d) = (prepared.k, prepared.dim);
-    let chunk_stats: Vec<SufficientStats> = data
-        .values()
-        .par_chunks(CHUNK_POINTS * d)
-        .map(|chunk| chunk_stats(chunk, prepared, centres))
-        .collect();
+    let chunk_stats = map_chunks(data, |chunk| chunk_stats(chunk, prepared, centres, layout));
     let centres = centres.map_or_else(|| prepared.means.clone(), <[f64]>::to_vec);
-    let mut total = SufficientStats::zeros(k, d, centres);
+    let mut total = SufficientStats::zeros_in(layout, k, d, centres);
     if let Some(sum) = pairwise_sum(chunk_stats) {
         total.merge(&sum);
     }
@@ -469,28 +643,65 @@ fn pairwise_sum(mut parts: Vec<SufficientStats>) -> Option<SufficientStats> {
     parts.pop()
 }
 
-/// The fused pass over one chunk: the kernel compiled for this D, or point by point above 16.
-fn chunk_stats(chunk: &[f64], prepared: &Prepared, centres: Option<&[f64]>) -> SufficientStats {
+/// Points below which a pass runs on the calling thread: the same chunks in the same order
+/// (so the same results), without handing them to rayon's threads. Measured at D = 2, K = 3,
+/// ms per iteration on this thread / on two (three rounds, loaded machine): 5 000 points
+/// 0.30 / 0.42, 0.26 / 0.41, 0.42 / 0.40; 10 000 points 0.66 / 0.65, 0.44 / 0.81,
+/// 0.39 / 0.59; 20 000 points 0.98 / 1.63: two threads pay from about two chunks on.
+const SERIAL_POINTS: usize = 2 * CHUNK_POINTS;
+
+/// `per_chunk` of every fixed chunk of the data, in order: in parallel, or on this thread for
+/// small data (the chunks and so the results do not change).
+fn map_chunks<T: Send>(data: &Dataset, per_chunk: impl Fn(&[f64]) -> T + Sync + Send) -> Vec<T> {
+    let chunk_len = CHUNK_POINTS * data.dim();
+    if data.len() < SERIAL_POINTS {
+        data.values().chunks(chunk_len).map(per_chunk).collect()
+    } else {
+        data.values().par_chunks(chunk_len).map(per_chunk).collect()
+    }
+}
+
+/// The largest D whose full statistics go through a compiled kernel (`kernel.rs`); larger D go
+/// through the blocked matrix kernels (`block.rs`). Measured at 100 000 points, K = 5, one
+/// thread (ms per iteration, compiled / blocked, two rounds on a loaded machine): D = 4
+/// 36 / 72, 33 / 57; D = 8 42 / 32, 34 / 38; D = 10 48 / 52, 52 / 50; D = 12 77 / 66, 69 / 56;
+/// D = 16 198 / 88, 161 / 63.
+const FIXED_MAX_DIM: usize = 10;
+
+/// The fused pass over one chunk: for full statistics the kernel compiled for this D, else the
+/// blocked kernels, which also serve diagonal statistics and diagonal or shared factors.
+fn chunk_stats(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
     macro_rules! by_dimension {
         ($($d:literal)*) => {
             match prepared.dim {
                 $($d => kernel::chunk_stats::<$d>(chunk, prepared, centres),)*
-                _ => general_chunk_stats(chunk, prepared, centres),
+                _ => block::chunk_stats(chunk, prepared, centres, layout),
             }
         };
     }
-    by_dimension!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+    if layout == Layout::Full && prepared.dim <= FIXED_MAX_DIM {
+        by_dimension!(1 2 3 4 5 6 7 8 9 10)
+    } else {
+        block::chunk_stats(chunk, prepared, centres, layout)
+    }
 }
 
 /// The fused pass over one chunk for any D, point by point (for D above the compiled kernels,
 /// and the reference they are tested against).
+#[cfg(test)]
 fn general_chunk_stats(
     chunk: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
+    layout: Layout,
 ) -> SufficientStats {
     let (k, d) = (prepared.k, prepared.dim);
-    let mut stats = SufficientStats::zeros(k, d, Vec::new());
+    let mut stats = SufficientStats::zeros_in(layout, k, d, Vec::new());
     let mut diffs = vec![0.0; k * d];
     let mut log_probs = vec![0.0; k];
     let mut joint = vec![0.0; k];
@@ -539,11 +750,7 @@ pub(crate) fn hard_stats_about(
     centres: Option<&[f64]>,
 ) -> (SufficientStats, Vec<u32>) {
     let (k, d) = (prepared.k, prepared.dim);
-    let chunks: Vec<(SufficientStats, Vec<u32>)> = data
-        .values()
-        .par_chunks(CHUNK_POINTS * d)
-        .map(|chunk| hard_chunk_stats(chunk, prepared, centres))
-        .collect();
+    let chunks = map_chunks(data, |chunk| hard_chunk_stats(chunk, prepared, centres));
     let mut assignments = Vec::with_capacity(data.len());
     let mut parts = Vec::with_capacity(chunks.len());
     for (stats, chunk_assignments) in chunks {
@@ -687,7 +894,7 @@ mod tests {
             vec![vec![10.0, 10.0]],
             vec![vec![vec![1.0, 0.0], vec![0.0, 1.0]]],
         );
-        let stats = e_step_stats(&data, &Prepared::new(&m));
+        let stats = e_step_stats(&data, &Prepared::new(&m), Layout::Full);
         assert_eq!(stats.mass, vec![4.0]);
         let (mean, cov) = stats.mean_and_covariance(0, 0.5);
         assert_eq!(mean, vec![1.0, 1.0]);
@@ -713,55 +920,166 @@ mod tests {
         assert!(((tiny - (-740.0f64).exp()) / (-740.0f64).exp()).abs() < 1e-6);
     }
 
-    /// The compiled kernels agree with the point-by-point reference, centred on the means or
-    /// on other centres.
+    /// Covariances for the kernel tests: full (correlated), diagonal, or one shared matrix.
+    fn test_covariances(k: usize, d: usize, shape: &str) -> Vec<f64> {
+        let mut covariances = Vec::new();
+        for c in 0..k {
+            let c = if shape == "shared" { 0 } else { c };
+            for i in 0..d {
+                for j in 0..d {
+                    covariances.push(if i == j {
+                        1.0 + c as f64 + 0.1 * i as f64
+                    } else if shape == "diagonal" {
+                        0.0
+                    } else {
+                        0.3 / (1 + i + j) as f64
+                    });
+                }
+            }
+        }
+        covariances
+    }
+
+    /// Every kernel (compiled small-D, blocked full, diagonal and shared factors, full and
+    /// diagonal statistics) agrees with the point-by-point reference, centred on the means or
+    /// on other centres, including a last block shorter than the others.
     #[test]
     fn kernels_agree_with_the_reference() {
-        for d in [1usize, 2, 3, 4, 5, 7, 10, 16, 17] {
-            let k = 3;
-            let n = 700;
-            let values: Vec<f64> = (0..n * d)
-                .map(|i| ((i * 7919 + 13) % 1009) as f64 / 101.0 - 5.0 + (i % d) as f64)
-                .collect();
-            let mut covariances = Vec::new();
-            for c in 0..k {
-                for i in 0..d {
-                    for j in 0..d {
-                        covariances.push(if i == j {
-                            1.0 + c as f64
-                        } else {
-                            0.3 / (1 + i + j) as f64
-                        });
+        for d in [1usize, 2, 3, 4, 5, 7, 10, 16, 17, 23, 50] {
+            for shape in ["full", "diagonal", "shared"] {
+                let k = 3;
+                let n = 700;
+                let values: Vec<f64> = (0..n * d)
+                    .map(|i| ((i * 7919 + 13) % 1009) as f64 / 101.0 - 5.0 + (i % d) as f64)
+                    .collect();
+                let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
+                let covariances = test_covariances(k, d, shape);
+                let mixture =
+                    Mixture::from_flat(d, vec![1.0, 2.0, 3.0], means, covariances).unwrap();
+                let prepared = Prepared::new(&mixture);
+                let expected_shape = match prepared.shape() {
+                    FactorShape::Full => "full",
+                    FactorShape::Diagonal(_) => "diagonal",
+                    FactorShape::Shared { .. } => "shared",
+                };
+                // At D = 1 every factor is diagonal.
+                assert_eq!(expected_shape, if d == 1 { "diagonal" } else { shape });
+                let centres: Vec<f64> = (0..k * d).map(|i| i as f64 * 0.1).collect();
+                let layouts: &[Layout] = if shape == "diagonal" {
+                    &[Layout::Full, Layout::Diagonal]
+                } else {
+                    &[Layout::Full]
+                };
+                for &layout in layouts {
+                    for centre in [None, Some(centres.as_slice())] {
+                        let what = format!("d {d}, {shape} factors, {layout:?} statistics");
+                        let reference = general_chunk_stats(&values, &prepared, centre, layout);
+                        let fast = chunk_stats(&values, &prepared, centre, layout);
+                        let close = |a: &[f64], b: &[f64]| {
+                            a.len() == b.len()
+                                && a.iter()
+                                    .zip(b)
+                                    .all(|(x, y)| (x - y).abs() <= 1e-11 * x.abs().max(1.0))
+                        };
+                        assert!(
+                            close(&[fast.log_likelihood], &[reference.log_likelihood]),
+                            "{what}"
+                        );
+                        assert!(close(&fast.mass, &reference.mass), "{what}");
+                        assert!(
+                            close(&[fast.sum_r_log_r], &[reference.sum_r_log_r]),
+                            "{what}: {} vs {}",
+                            fast.sum_r_log_r,
+                            reference.sum_r_log_r
+                        );
+                        assert!(close(&fast.first, &reference.first), "{what}");
+                        assert!(close(&fast.second, &reference.second), "{what}");
                     }
                 }
             }
-            let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
-            let mixture = Mixture::from_flat(d, vec![1.0, 2.0, 3.0], means, covariances).unwrap();
-            let prepared = Prepared::new(&mixture);
-            let centres: Vec<f64> = (0..k * d).map(|i| i as f64 * 0.1).collect();
-            for centre in [None, Some(centres.as_slice())] {
-                let reference = general_chunk_stats(&values, &prepared, centre);
-                let fast = chunk_stats(&values, &prepared, centre);
-                let close = |a: &[f64], b: &[f64]| {
-                    a.iter()
-                        .zip(b)
-                        .all(|(x, y)| (x - y).abs() <= 1e-11 * x.abs().max(1.0))
-                };
-                assert!(
-                    close(&[fast.log_likelihood], &[reference.log_likelihood]),
-                    "d {d}"
-                );
-                assert!(close(&fast.mass, &reference.mass), "d {d}");
-                assert!(
-                    close(&[fast.sum_r_log_r], &[reference.sum_r_log_r]),
-                    "d {d}: {} vs {}",
-                    fast.sum_r_log_r,
-                    reference.sum_r_log_r
-                );
-                assert!(close(&fast.first, &reference.first), "d {d}");
-                assert!(close(&fast.second, &reference.second), "d {d}");
+        }
+    }
+
+    /// The kernel versions the CPU runs (AVX-512 or AVX2 + FMA where it has them) give the
+    /// same bits as the baseline versions: no multiply-add is fused and no sum reordered, so
+    /// wider vectors change nothing. (The blocked full and shared factors' matrix products are
+    /// matrixmultiply's, the same call in both versions here; see `pass.rs` on those.)
+    #[test]
+    fn instruction_sets_give_the_same_bits() {
+        for d in [1usize, 2, 3, 5, 10, 12, 50] {
+            for shape in ["full", "diagonal", "shared"] {
+                let k = 3;
+                let values: Vec<f64> = (0..1000 * d)
+                    .map(|i| ((i * 7919 + 13) % 1009) as f64 / 101.0 - 5.0 + (i % d) as f64)
+                    .collect();
+                let means: Vec<f64> = (0..k * d).map(|i| (i % 5) as f64 - 2.0).collect();
+                let mixture = Mixture::from_flat(
+                    d,
+                    vec![1.0, 2.0, 3.0],
+                    means,
+                    test_covariances(k, d, shape),
+                )
+                .unwrap();
+                let prepared = Prepared::new(&mixture);
+                for layout in [Layout::Full, Layout::Diagonal] {
+                    let what = format!("d {d}, {shape} factors, {layout:?} statistics");
+                    let dispatched = block::chunk_stats(&values, &prepared, None, layout);
+                    let baseline = block::portable_chunk_stats(&values, &prepared, None, layout);
+                    assert_eq!(dispatched, baseline, "blocked, {what}");
+                }
+                macro_rules! compiled {
+                    ($($dim:literal)*) => {
+                        match d {
+                            $($dim => (
+                                kernel::chunk_stats::<$dim>(&values, &prepared, None),
+                                kernel::portable_chunk_stats::<$dim>(&values, &prepared, None),
+                            ),)*
+                            _ => continue,
+                        }
+                    };
+                }
+                let (dispatched, baseline) = compiled!(1 2 3 4 5 6 7 8 9 10);
+                assert_eq!(dispatched, baseline, "compiled, d {d}, {shape} factors");
             }
         }
+    }
+
+    /// Diagonal statistics are the diagonal of the full ones, give the same M-step for a
+    /// diagonal fit, and cover Q exactly when θ' is diagonal.
+    #[test]
+    fn diagonal_statistics_are_the_diagonal_of_the_full_ones() {
+        let (k, d) = (2, 4);
+        let values: Vec<f64> = (0..300 * d).map(|i| ((i * 31) % 97) as f64 / 9.0).collect();
+        let data = Dataset::new(d, values).unwrap();
+        let mixture = Mixture::from_flat(
+            d,
+            vec![0.4, 0.6],
+            (0..k * d).map(|i| i as f64).collect(),
+            test_covariances(k, d, "diagonal"),
+        )
+        .unwrap();
+        let prepared = Prepared::new(&mixture);
+        let full = e_step_stats(&data, &prepared, Layout::Full);
+        let diagonal = e_step_stats(&data, &prepared, Layout::Diagonal);
+        for c in 0..k {
+            for j in 0..d {
+                let (a, b) = (full.second_moment(c, j, j), diagonal.second_moment(c, j, j));
+                assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+            }
+            assert_eq!(diagonal.second_moment(c, 0, 1), 0.0);
+        }
+        assert!(diagonal.covers(&mixture));
+        let q = (full.q_of(&mixture), diagonal.q_of(&mixture));
+        assert!((q.0 - q.1).abs() <= 1e-12 * q.0.abs(), "{q:?}");
+        let correlated = Mixture::from_flat(
+            d,
+            vec![0.4, 0.6],
+            (0..k * d).map(|i| i as f64).collect(),
+            test_covariances(k, d, "full"),
+        )
+        .unwrap();
+        assert!(!diagonal.covers(&correlated));
+        assert!(full.covers(&correlated));
     }
 
     #[test]
@@ -773,7 +1091,7 @@ mod tests {
         let exact = exact_tenths as f64 / 10.0;
         let data = Dataset::new(1, values).unwrap();
         let m = mixture(vec![1.0], vec![vec![0.0]], vec![vec![vec![1e6]]]);
-        let stats = e_step_stats(&data, &Prepared::new(&m));
+        let stats = e_step_stats(&data, &Prepared::new(&m), Layout::Full);
         assert_eq!(stats.mass, vec![n as f64]);
         let error = (stats.first[0] - exact).abs() / exact;
         assert!(error < 1e-13, "relative error {error:e}");

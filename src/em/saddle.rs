@@ -28,7 +28,7 @@ use nalgebra::{DMatrix, DVector, SymmetricEigen};
 use super::config::EmConfig;
 use super::dataset::Dataset;
 use super::model::Mixture;
-use super::pass::{Prepared, e_step_stats};
+use super::pass::{Layout, Prepared, e_step_stats};
 use super::stepper::m_step;
 
 /// Two components closer than this in Bhattacharyya distance (overlap above 98 %) are candidates
@@ -108,12 +108,20 @@ pub fn splits_better(
         return false;
     };
     let n = data.len();
-    let mut stats = e_step_stats(data, &Prepared::new(&split));
+    let soft_pass = |mixture: &Mixture| {
+        let prepared = Prepared::new(mixture);
+        e_step_stats(
+            data,
+            &prepared,
+            Layout::for_fit(config.covariance, &prepared),
+        )
+    };
+    let mut stats = soft_pass(&split);
     for iteration in 1..=PROBE_ITERATIONS {
         let Ok(next) = m_step(&stats, n, config, iteration) else {
             return false;
         };
-        stats = e_step_stats(data, &Prepared::new(&next));
+        stats = soft_pass(&next);
     }
     let gain = stats.log_likelihood - log_likelihood;
     // Besides the per-point floors, the split must pay for the parameters of the component it

@@ -26,7 +26,9 @@ use super::config::{CovarianceType, EmConfig};
 use super::dataset::Dataset;
 use super::error::{EmError, ParamError};
 use super::model::Mixture;
-use super::pass::{Prepared, SufficientStats, e_step_stats, e_step_stats_about, hard_stats_about};
+use super::pass::{
+    Layout, Prepared, SufficientStats, e_step_stats, e_step_stats_about, hard_stats_about,
+};
 use super::saddle::{identical_pair, splits_better};
 
 /// Why a run stopped.
@@ -140,7 +142,7 @@ impl Em {
             exact = if self.config.hard {
                 hard_stats_about(&self.data, &prepared, Some(&centres)).0
             } else {
-                e_step_stats_about(&self.data, &prepared, Some(&centres))
+                e_step_stats_about(&self.data, &prepared, Some(&centres), self.stats.layout)
             };
             &exact
         } else {
@@ -311,7 +313,8 @@ impl Em {
 
     /// Q(θ' | θ(t)) = Σ_i Σ_k r_ik [ln λ'_k + ln φ(x_i; μ'_k, Σ'_k)] for any parameters θ' =
     /// `theta` of the fit's K and D, with r_ik the responsibilities at the current θ(t); from
-    /// the pass's sums in O(K·D³), without a pass over the data. Q(θ' | θ(t)) + H(t) is the
+    /// the pass's sums in O(K·D³), without a pass over the data (except for a diag or
+    /// spherical fit asked about a θ' with off-diagonal covariances: then one pass). Q(θ' | θ(t)) + H(t) is the
     /// lower bound on log L(θ') that EM maximises; it touches log L at θ' = θ(t).
     ///
     /// Under hard EM, the classification log-likelihood of θ' with the assignments z_i at θ(t)
@@ -331,7 +334,14 @@ impl Em {
                 theta.k()
             )));
         }
-        Ok(self.stats.q_of(theta))
+        if self.stats.covers(theta) {
+            Ok(self.stats.q_of(theta))
+        } else {
+            // A diag or spherical fit keeps only diagonal second moments, which are all Q of a
+            // diagonal θ' reads; for any other θ' one pass gathers the full ones.
+            let prepared = Prepared::new(&self.params);
+            Ok(e_step_stats(&self.data, &prepared, Layout::Full).q_of(theta))
+        }
     }
 }
 
@@ -347,7 +357,8 @@ fn pass(
     let (stats, assignments) = if config.hard {
         hard_stats_about(data, &prepared, None)
     } else {
-        (e_step_stats(data, &prepared), Vec::new())
+        let layout = Layout::for_fit(config.covariance, &prepared);
+        (e_step_stats(data, &prepared, layout), Vec::new())
     };
     if !stats.log_likelihood.is_finite() {
         return Err(EmError::NonFiniteLikelihood { iteration });
@@ -674,6 +685,47 @@ mod tests {
             assert_eq!(em.params(), &next, "{name}");
             assert_eq!(step.q_next, q_next, "{name}");
             assert_eq!(em.last_step(), Some(step));
+        }
+    }
+
+    /// A diag or spherical fit keeps only diagonal second moments once its parameters are
+    /// diagonal; Q of a θ' with off-diagonal covariances is still exact (one full pass).
+    #[test]
+    fn q_of_a_correlated_theta_is_exact_for_diagonal_fits() {
+        let data = three_blobs();
+        for covariance in [CovarianceType::Diag, CovarianceType::Spherical] {
+            let config = EmConfig {
+                tol: 0.0,
+                max_iter: 10,
+                covariance,
+                ..EmConfig::default()
+            };
+            let start = Mixture::from_flat(
+                2,
+                vec![0.2, 0.3, 0.5],
+                vec![0.5, 0.5, 3.0, 0.0, 0.0, 4.0],
+                vec![2.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.5, 0.0, 0.0, 2.0],
+            )
+            .unwrap();
+            let mut em = Em::new(Arc::clone(&data), start, config).unwrap();
+            em.step().unwrap();
+            em.step().unwrap();
+            assert_eq!(em.stats.layout, Layout::Diagonal, "{}", covariance.name());
+            let correlated = Mixture::from_flat(
+                2,
+                vec![0.3, 0.3, 0.4],
+                vec![0.0, 0.0, 4.0, 1.0, 1.0, 5.0],
+                vec![1.0, 0.4, 0.4, 1.0, 2.0, -0.3, -0.3, 1.0, 1.0, 0.2, 0.2, 1.5],
+            )
+            .unwrap();
+            let at = em.params().clone();
+            let (q, _) = direct_q_and_entropy(&data, &at, &correlated);
+            let from_stats = em.q_of(&correlated).unwrap();
+            assert!(
+                (from_stats - q).abs() <= 1e-9 * q.abs(),
+                "{}: {from_stats} vs {q}",
+                covariance.name()
+            );
         }
     }
 

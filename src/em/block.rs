@@ -1,0 +1,384 @@
+//! The fused E-step + statistics pass over one chunk for any D and any covariance structure,
+//! a block of [`BLOCK`] points at a time, in three steps:
+//!
+//! 1. the joint log probabilities ln(λ_k φ_k(x)) of the block, by the structure of the
+//!    precision factors ([`FactorShape`]): full factors as one matrix product U_k·(X − μ_k) per
+//!    component (O(K·D²) per point, in matrixmultiply's kernels through nalgebra), diagonal
+//!    ones element-wise (O(K·D)), a shared factor as one product U·(X − c) for every component
+//!    (O(D² + K·D));
+//! 2. the responsibilities, log-likelihood and Σ r ln r of the block
+//!    ([`block_responsibilities`], the one place where r_ik is made, shared with the compiled
+//!    small-D kernels);
+//! 3. the sums N_k, S1_k and S2_k ([`Accumulator::add_block`], the one place here where r_ik
+//!    is accumulated): full second moments as the product (X − c_k)·diag(r_k)·(X − c_k)ᵀ, or
+//!    only their diagonal.
+//!
+//! The data are row-major n×D, which is a column-major D×n matrix: a block is a D×B matrix
+//! view of the data with no copy, each column a point.
+
+use multiversion::multiversion;
+use nalgebra::{DMatrixView, DMatrixViewMut};
+
+use super::pass::{FactorShape, Layout, Prepared, SufficientStats, exp_nonpositive, packed};
+
+/// Points handled together. Measured at 100 000 × 50 × 5: 64, 128 and 256 within 5 % of each
+/// other; 128 keeps a block's D×B scratch matrices in L2 up to D ≈ 100.
+pub(crate) const BLOCK: usize = 128;
+
+/// The pass over one chunk (row-major, D values per point) at `prepared`'s parameters, with
+/// the statistics centred on `centres` (K·D values) or, if `None`, on the current means.
+///
+/// Compiled for AVX-512, AVX2 + FMA and the baseline, and chosen by the CPU at run time (see
+/// `pass.rs` on why the results do not depend on the choice).
+#[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
+pub(crate) fn chunk_stats(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
+    portable_chunk_stats(chunk, prepared, centres, layout)
+}
+
+/// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
+/// the tests, the baseline version to compare them with) with the helpers it
+/// calls (all `inline(always)` for that reason).
+#[inline(always)]
+pub(crate) fn portable_chunk_stats(
+    chunk: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
+    let (k, d) = (prepared.k(), prepared.dim());
+    let centres = centres.unwrap_or(prepared.means());
+    let mut accumulator = Accumulator::new(layout, k, d);
+    let mut scratch = Scratch::new(k, d);
+    for block in chunk.chunks(BLOCK * d) {
+        let points = block.len() / d;
+        let mut log_probs = std::mem::take(&mut scratch.log_probs);
+        joint_log_probs(prepared, block, &mut log_probs[..points * k], &mut scratch);
+        let (log_likelihood, sum_r_log_r) =
+            block_responsibilities(&mut log_probs[..points * k], k, &mut scratch.buffers);
+        accumulator.log_likelihood += log_likelihood;
+        accumulator.sum_r_log_r += sum_r_log_r;
+        accumulator.add_block(block, &log_probs[..points * k], centres, &mut scratch);
+        scratch.log_probs = log_probs;
+    }
+    accumulator.finish()
+}
+
+/// Buffers reused from block to block.
+struct Scratch {
+    /// B×K log probabilities, then responsibilities, point-major.
+    log_probs: Vec<f64>,
+    /// D×B: differences from a mean or a centre.
+    diffs: Vec<f64>,
+    /// D×B: whitened differences, or responsibility-weighted ones.
+    products: Vec<f64>,
+    buffers: ResponsibilityBuffers,
+}
+
+impl Scratch {
+    fn new(k: usize, d: usize) -> Self {
+        Self {
+            log_probs: vec![0.0; BLOCK * k],
+            diffs: vec![0.0; BLOCK * d],
+            products: vec![0.0; BLOCK * d],
+            buffers: ResponsibilityBuffers::new(BLOCK, k),
+        }
+    }
+}
+
+/// Writes ln(λ_k φ_k(x_p)) of every point p of `block` and component k into `log_probs`
+/// (point-major), by the structure of the factors.
+#[inline(always)]
+fn joint_log_probs(
+    prepared: &Prepared,
+    block: &[f64],
+    log_probs: &mut [f64],
+    scratch: &mut Scratch,
+) {
+    let (k, d) = (prepared.k(), prepared.dim());
+    let points = block.len() / d;
+    let log_normalisers = prepared.log_normalisers();
+    let diffs = &mut scratch.diffs[..points * d];
+    let products = &mut scratch.products[..points * d];
+    match prepared.shape() {
+        FactorShape::Full => {
+            for (c, &log_normaliser) in log_normalisers.iter().enumerate() {
+                subtract_from_each(block, prepared.mean(c), diffs);
+                whiten(prepared.precision_factor_columns(c), d, diffs, products);
+                for (p, y) in products.chunks_exact(d).enumerate() {
+                    let mahalanobis = lane_sum(y.len(), |j| y[j] * y[j]);
+                    log_probs[p * k + c] = log_normaliser - 0.5 * mahalanobis;
+                }
+            }
+        }
+        FactorShape::Shared { centre, offsets } => {
+            subtract_from_each(block, centre, diffs);
+            whiten(prepared.precision_factor_columns(0), d, diffs, products);
+            for (y, out) in products.chunks_exact(d).zip(log_probs.chunks_exact_mut(k)) {
+                for ((value, offset), &log_normaliser) in out
+                    .iter_mut()
+                    .zip(offsets.chunks_exact(d))
+                    .zip(log_normalisers)
+                {
+                    let mahalanobis = lane_sum(d, |j| (y[j] - offset[j]) * (y[j] - offset[j]));
+                    *value = log_normaliser - 0.5 * mahalanobis;
+                }
+            }
+        }
+        FactorShape::Diagonal(precisions) => {
+            let means = prepared.means();
+            for (x, out) in block.chunks_exact(d).zip(log_probs.chunks_exact_mut(k)) {
+                for (((value, mean), precision), &log_normaliser) in out
+                    .iter_mut()
+                    .zip(means.chunks_exact(d))
+                    .zip(precisions.chunks_exact(d))
+                    .zip(log_normalisers)
+                {
+                    let mahalanobis = lane_sum(d, |j| {
+                        let y = (x[j] - mean[j]) * precision[j];
+                        y * y
+                    });
+                    *value = log_normaliser - 0.5 * mahalanobis;
+                }
+            }
+        }
+    }
+}
+
+/// Independent partial sums in [`lane_sum`]: enough to hide the latency of an addition and
+/// fill a vector register, so a long sum runs at the machine's throughput instead of one
+/// addition per latency.
+const LANES: usize = 8;
+
+/// Σ_{j < len} term(j), in [`LANES`] partial sums (j mod LANES) added pairwise at the end: a
+/// fixed order, so the result depends only on the values, never on threads or blocks.
+#[inline(always)]
+fn lane_sum(len: usize, term: impl Fn(usize) -> f64) -> f64 {
+    let mut lanes = [0.0; LANES];
+    let whole = len - len % LANES;
+    for start in (0..whole).step_by(LANES) {
+        for (lane, partial) in lanes.iter_mut().enumerate() {
+            *partial += term(start + lane);
+        }
+    }
+    for (lane, partial) in lanes.iter_mut().enumerate().take(len - whole) {
+        *partial += term(whole + lane);
+    }
+    let [a, b, c, d, e, f, g, h] = lanes;
+    ((a + b) + (c + d)) + ((e + f) + (g + h))
+}
+
+/// out_p = x_p − shift for every point p (D values each).
+#[inline(always)]
+fn subtract_from_each(block: &[f64], shift: &[f64], out: &mut [f64]) {
+    for (x, o) in block
+        .chunks_exact(shift.len())
+        .zip(out.chunks_exact_mut(shift.len()))
+    {
+        for ((o, x), s) in o.iter_mut().zip(x).zip(shift) {
+            *o = x - s;
+        }
+    }
+}
+
+/// products = U·diffs for the column-major lower-triangular D×D factor U and the D×B matrix of
+/// differences (each column a point).
+///
+/// Every matrix here is a contiguous column-major view: nalgebra 0.35's fallback product for
+/// small sizes (any dimension ≤ 5) writes out of bounds with row-strided views (seen under
+/// valgrind at D = 4), so no strided view is ever made.
+fn whiten(factor: &[f64], d: usize, diffs: &[f64], products: &mut [f64]) {
+    let points = diffs.len() / d;
+    let factor = DMatrixView::from_slice(factor, d, d);
+    let diffs = DMatrixView::from_slice(diffs, d, points);
+    let mut products = DMatrixViewMut::from_slice(products, d, points);
+    products.gemm(1.0, &factor, &diffs, 0.0);
+}
+
+/// Buffers of [`block_responsibilities`], sized for a block.
+pub(crate) struct ResponsibilityBuffers {
+    maxima: Vec<f64>,
+    exps: Vec<f64>,
+}
+
+impl ResponsibilityBuffers {
+    /// Buffers for up to `points` points of `k` components.
+    pub(crate) fn new(points: usize, k: usize) -> Self {
+        Self {
+            maxima: vec![0.0; points],
+            exps: vec![0.0; points * k],
+        }
+    }
+}
+
+/// Turns a block's joint log probabilities v_pk = ln(λ_k φ_k(x_p)) (point-major, K per point)
+/// into responsibilities r_pk in place, and returns the block's log-likelihood Σ_p ln p(x_p)
+/// and Σ_p Σ_k r_pk ln r_pk. Every pass's responsibilities are made here.
+///
+/// The exponentials of s = v − max are taken for the whole block in one loop, which
+/// vectorises; with the shifted s kept, ln r = s − ln Σ e^s needs no logarithm per value, so
+/// Σ_k r ln r = Σ_k r s − ln Σ e^s (the r sum to one). An s so negative that e^s is 0
+/// (r = 0, 0·ln 0 = 0), even −∞, is clamped to a finite value first so that the product is 0,
+/// not NaN.
+#[inline(always)]
+pub(crate) fn block_responsibilities(
+    values: &mut [f64],
+    k: usize,
+    buffers: &mut ResponsibilityBuffers,
+) -> (f64, f64) {
+    let points = values.len() / k;
+    let maxima = &mut buffers.maxima[..points];
+    let exps = &mut buffers.exps[..points * k];
+    for (row, max) in values.chunks_exact_mut(k).zip(maxima.iter_mut()) {
+        *max = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        row.iter_mut().for_each(|v| *v -= *max);
+    }
+    for (out, value) in exps.iter_mut().zip(values.iter()) {
+        *out = exp_nonpositive(*value);
+    }
+    let (mut log_likelihood, mut sum_r_log_r) = (0.0, 0.0);
+    for ((row, shares), max) in values
+        .chunks_exact_mut(k)
+        .zip(exps.chunks_exact(k))
+        .zip(maxima.iter())
+    {
+        let sum: f64 = shares.iter().sum();
+        let ln_sum = sum.ln();
+        log_likelihood += max + ln_sum;
+        let inverse = 1.0 / sum;
+        let mut r_times_s = 0.0;
+        for (value, share) in row.iter_mut().zip(shares) {
+            let r = share * inverse;
+            r_times_s += r * value.max(-1000.0);
+            *value = r;
+        }
+        sum_r_log_r += r_times_s - ln_sum;
+    }
+    (log_likelihood, sum_r_log_r)
+}
+
+/// The running sums of one chunk.
+struct Accumulator {
+    layout: Layout,
+    k: usize,
+    d: usize,
+    log_likelihood: f64,
+    sum_r_log_r: f64,
+    mass: Vec<f64>,
+    first: Vec<f64>,
+    /// Full: K column-major D×D matrices (packed at the end). Diagonal: K·D values.
+    second: Vec<f64>,
+}
+
+impl Accumulator {
+    fn new(layout: Layout, k: usize, d: usize) -> Self {
+        let second = match layout {
+            Layout::Full => k * d * d,
+            Layout::Diagonal => k * d,
+        };
+        Self {
+            layout,
+            k,
+            d,
+            log_likelihood: 0.0,
+            sum_r_log_r: 0.0,
+            mass: vec![0.0; k],
+            first: vec![0.0; k * d],
+            second: vec![0.0; second],
+        }
+    }
+
+    /// Adds the block's points, with responsibilities `responsibilities` (point-major), to the
+    /// sums centred on `centres`: N_k += Σ_p r_pk, S1_k += Σ_p r_pk (x_p − c_k),
+    /// S2_k += Σ_p r_pk (x_p − c_k)(x_p − c_k)ᵀ (or its diagonal).
+    #[inline(always)]
+    fn add_block(
+        &mut self,
+        block: &[f64],
+        responsibilities: &[f64],
+        centres: &[f64],
+        scratch: &mut Scratch,
+    ) {
+        let (k, d) = (self.k, self.d);
+        let points = block.len() / d;
+        match self.layout {
+            Layout::Full => {
+                let diffs = &mut scratch.diffs[..points * d];
+                let weighted = &mut scratch.products[..points * d];
+                for c in 0..k {
+                    subtract_from_each(block, &centres[c * d..(c + 1) * d], diffs);
+                    let first = &mut self.first[c * d..(c + 1) * d];
+                    // `weighted` is B×D column-major (coordinate by coordinate), so that it is
+                    // the right operand of the product as a contiguous view.
+                    for (p, (diff, r)) in diffs
+                        .chunks_exact(d)
+                        .zip(responsibilities.iter().skip(c).step_by(k))
+                        .enumerate()
+                    {
+                        self.mass[c] += r;
+                        for (j, (v, s)) in diff.iter().zip(first.iter_mut()).enumerate() {
+                            let w = r * v;
+                            weighted[j * points + p] = w;
+                            *s += w;
+                        }
+                    }
+                    // S2_k += (X − c_k)·(r ∘ (X − c_k))ᵀ, a D×B by B×D product.
+                    let diffs = DMatrixView::from_slice(diffs, d, points);
+                    let weighted_t = DMatrixView::from_slice(weighted, points, d);
+                    let mut second = DMatrixViewMut::from_slice(
+                        &mut self.second[c * d * d..(c + 1) * d * d],
+                        d,
+                        d,
+                    );
+                    second.gemm(1.0, &diffs, &weighted_t, 1.0);
+                }
+            }
+            Layout::Diagonal => {
+                for (x, shares) in block.chunks_exact(d).zip(responsibilities.chunks_exact(k)) {
+                    for (c, &r) in shares.iter().enumerate() {
+                        self.mass[c] += r;
+                        let centre = &centres[c * d..(c + 1) * d];
+                        let first = &mut self.first[c * d..(c + 1) * d];
+                        let second = &mut self.second[c * d..(c + 1) * d];
+                        for (((x, m), s1), s2) in x.iter().zip(centre).zip(first).zip(second) {
+                            let v = x - m;
+                            let w = r * v;
+                            *s1 += w;
+                            *s2 += w * v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The chunk's statistics (centres left empty: the caller's total holds them).
+    fn finish(self) -> SufficientStats {
+        let (k, d) = (self.k, self.d);
+        let mut stats = SufficientStats::zeros_in(self.layout, k, d, Vec::new());
+        stats.log_likelihood = self.log_likelihood;
+        stats.sum_r_log_r = self.sum_r_log_r;
+        stats.mass = self.mass;
+        stats.first = self.first;
+        match self.layout {
+            Layout::Full => {
+                let tri = d * (d + 1) / 2;
+                for c in 0..k {
+                    // Column-major: entry (row, col) at col·D + row.
+                    let square = &self.second[c * d * d..(c + 1) * d * d];
+                    for row in 0..d {
+                        for col in 0..=row {
+                            stats.second[c * tri + packed(row, col)] = square[col * d + row];
+                        }
+                    }
+                }
+            }
+            Layout::Diagonal => stats.second = self.second,
+        }
+        stats
+    }
+}
