@@ -36,6 +36,10 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Fit every K in a range and every covariance type asked for; compare them by BIC.
     Select(SelectArgs),
+    /// Classify rows with a saved model: each row's most likely component (and responsibilities).
+    Predict(PredictArgs),
+    /// Score rows with a saved model: each row's log density, and the mean log-likelihood.
+    Score(ScoreArgs),
 }
 
 /// How EM starts.
@@ -201,6 +205,9 @@ pub struct FitArgs {
     /// Write the log-likelihood of every iteration here.
     #[arg(long, value_name = "OUT.csv")]
     pub trace: Option<PathBuf>,
+    /// Save the fitted model here (JSON) for `mixplore predict` and `mixplore score`.
+    #[arg(long, value_name = "MODEL.json")]
+    pub save_model: Option<PathBuf>,
 }
 
 /// `mixplore explore`.
@@ -323,6 +330,45 @@ pub struct SimulateArgs {
     /// Leave out the true `component` column.
     #[arg(long)]
     pub no_labels: bool,
+}
+
+/// The data and model shared by `mixplore predict` and `mixplore score`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelUseArgs {
+    /// The data file ("-" reads standard input).
+    #[arg(value_name = "DATA")]
+    pub file: String,
+    /// The model: a file from `fit --save-model` or a `fit --json` result.
+    #[arg(long, value_name = "MODEL.json")]
+    pub model: PathBuf,
+    // `--columns` defaults to the model's feature names here; the names selected must be the
+    // model's, in its order, when the data have a header.
+    #[command(flatten)]
+    pub csv: CsvArgs,
+}
+
+/// `mixplore predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub input: ModelUseArgs,
+    /// Also write the K responsibilities of each row.
+    #[arg(long)]
+    pub proba: bool,
+    /// Where to write the CSV ("-" for standard output).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: String,
+}
+
+/// `mixplore score`.
+#[derive(Debug, Clone, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub input: ModelUseArgs,
+    /// Write each row's log density here as CSV ("-" for standard output; the mean then goes
+    /// to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
 }
 
 fn parse_delimiter(text: &str) -> Result<u8, String> {

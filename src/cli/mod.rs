@@ -9,6 +9,7 @@ pub mod args;
 mod explore;
 mod fit;
 mod output;
+mod predict;
 mod select;
 mod simulate;
 
@@ -31,6 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Select(args)) => select::run(&args),
+        Some(Command::Predict(args)) => predict::run_predict(&args),
+        Some(Command::Score(args)) => predict::run_score(&args),
         None => explore::run_default(),
     }
 }

@@ -1,6 +1,8 @@
-//! Getting data in and out of mixplore: CSV files, simulation from a mixture spec, saving.
+//! Getting data in and out of mixplore: CSV files, simulation from a mixture spec, saving, and
+//! model files.
 
 pub mod csv;
+pub mod model;
 pub mod save;
 pub mod simulate;
 pub mod spec;
