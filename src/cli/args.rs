@@ -120,13 +120,17 @@ pub struct EmArgs {
 /// `--covariance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CovarianceArg {
-    /// Each component its own full matrix.
+    /// Each component its own full matrix (mclust VVV).
+    #[value(aliases = ["VVV", "vvv"])]
     Full,
-    /// Each component its own diagonal matrix.
+    /// Each component its own diagonal matrix (mclust VVI).
+    #[value(aliases = ["VVI", "vvi"])]
     Diag,
-    /// Each component its own multiple of the identity.
+    /// Each component its own multiple of the identity (mclust VII).
+    #[value(aliases = ["VII", "vii"])]
     Spherical,
-    /// One full matrix shared by all components.
+    /// One full matrix shared by all components (mclust EEE).
+    #[value(aliases = ["EEE", "eee"])]
     Tied,
 }
 
@@ -241,7 +245,8 @@ pub struct SelectArgs {
     /// The numbers of components to try: "1..8", "3", or "1,2,5".
     #[arg(short, long, default_value = "1..8", value_parser = parse_k_range)]
     pub k: KRange,
-    /// Covariance types to try: "all", or a list such as "full,diag".
+    /// Covariance types to try: "all", or a list such as "full,diag" (mclust's names VVV, VVI,
+    /// VII, EEE too).
     #[arg(long, default_value = "full", value_parser = parse_covariance_list)]
     pub covariance: CovarianceList,
     /// How to choose the starting parameters of each run.
@@ -301,10 +306,8 @@ fn parse_covariance_list(text: &str) -> Result<CovarianceList, String> {
     }
     let mut types = Vec::new();
     for part in text.split(',') {
-        let found = CovarianceType::ALL
-            .into_iter()
-            .find(|t| t.name() == part.trim())
-            .ok_or_else(|| format!("unknown covariance type {part:?}: use all, or a list of full, diag, spherical, tied"))?;
+        let found = crate::data::model::covariance_type_named(part)
+            .ok_or_else(|| format!("unknown covariance type {part:?}: use all, or a list of full, diag, spherical, tied (or mclust's VVV, VVI, VII, EEE)"))?;
         if !types.contains(&found) {
             types.push(found);
         }
@@ -411,5 +414,9 @@ mod tests {
             vec![CovarianceType::Tied, CovarianceType::Full]
         );
         assert!(parse_covariance_list("round").is_err());
+        assert_eq!(
+            parse_covariance_list("VVV,vvi,VII,EEE").unwrap().0,
+            CovarianceType::ALL.to_vec()
+        );
     }
 }

@@ -327,7 +327,7 @@ fn batch_replays_use_the_listed_seed_and_init() {
     };
     let job = &jobs[3];
     let result = crate::em::fit(Arc::clone(&app.source().data), &job.options).unwrap();
-    let summary = FitSummary::of(&job.options, result.clone());
+    let summary = FitSummary::of(&job.options, result.clone(), &app.source().data);
     app.update(Msg::Batch(BatchEvent::Done {
         batch: id,
         index: 3,
