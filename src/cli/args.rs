@@ -40,6 +40,8 @@ pub enum Command {
     Predict(PredictArgs),
     /// Score rows with a saved model: each row's log density, and the mean log-likelihood.
     Score(ScoreArgs),
+    /// Fit, then save the explorer's picture of the fit as SVG (scatter, ellipses, trace).
+    Plot(PlotArgs),
 }
 
 /// How EM starts.
@@ -183,7 +185,8 @@ impl CsvArgs {
 /// `mixplore fit`.
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
-    /// The CSV file to fit ("-" reads standard input).
+    /// The data file to fit: CSV, or by extension .parquet, .arrow/.feather, .npy ("-" reads
+    /// CSV from standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Number of mixture components K.
@@ -217,7 +220,8 @@ pub struct FitArgs {
 /// `mixplore explore`.
 #[derive(Debug, Clone, Args)]
 pub struct ExploreArgs {
-    /// The CSV file to explore (omit it with --spec, or for the default simulation).
+    /// The data file to explore: CSV, .parquet, .arrow/.feather or .npy (omit it with --spec, or
+    /// for the default simulation).
     #[arg(value_name = "FILE", conflicts_with = "spec")]
     pub file: Option<String>,
     /// Simulate the data from this spec (TOML or JSON) instead.
@@ -239,7 +243,7 @@ pub struct ExploreArgs {
 /// `mixplore select`.
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
-    /// The CSV file ("-" reads standard input).
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
     /// The numbers of components to try: "1..8", "3", or "1,2,5".
@@ -338,7 +342,7 @@ pub struct SimulateArgs {
 /// The data and model shared by `mixplore predict` and `mixplore score`.
 #[derive(Debug, Clone, Args)]
 pub struct ModelUseArgs {
-    /// The data file ("-" reads standard input).
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
     #[arg(value_name = "DATA")]
     pub file: String,
     /// The model: a file from `fit --save-model` or a `fit --json` result.
@@ -372,6 +376,34 @@ pub struct ScoreArgs {
     /// to standard error).
     #[arg(long, value_name = "FILE")]
     pub out: Option<String>,
+}
+
+/// `mixplore plot`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
+    #[arg(value_name = "DATA")]
+    pub file: String,
+    /// Number of mixture components K.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: u32,
+    /// Number of initialisations; the one with the highest final log-likelihood is drawn.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n_init: u32,
+    #[command(flatten)]
+    pub em: EmArgs,
+    #[command(flatten)]
+    pub csv: CsvArgs,
+    /// The column on the x axis, by name or 1-based index among the fitted ones (default: the
+    /// first).
+    #[arg(long, value_name = "COLUMN")]
+    pub x: Option<String>,
+    /// The column on the y axis (default: the second, or the first if --x names the second).
+    #[arg(long, value_name = "COLUMN")]
+    pub y: Option<String>,
+    /// Where to write the SVG.
+    #[arg(long, value_name = "FIG.svg")]
+    pub out: String,
 }
 
 fn parse_delimiter(text: &str) -> Result<u8, String> {

@@ -8,7 +8,8 @@ use anyhow::bail;
 
 use super::args::{CsvArgs, EmArgs, ExploreArgs};
 use super::fit::fit_options;
-use crate::data::csv::{Source as CsvSource, load};
+use crate::data::csv::Source as CsvSource;
+use crate::data::input::load;
 use crate::data::spec;
 use crate::em::{Init, InitMethod};
 use crate::explorer;

@@ -9,7 +9,8 @@ use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, HistoryEntry, Timing, summary, write_atomically};
-use crate::data::csv::{Source, Table, TruthColumn, load};
+use crate::data::csv::{Source, Table, TruthColumn};
+use crate::data::input::load;
 use crate::data::model::{MODEL_FORMAT_VERSION, ModelFile};
 use crate::em::{
     Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index,

@@ -9,6 +9,7 @@ pub mod args;
 mod explore;
 mod fit;
 mod output;
+mod plot;
 mod predict;
 mod select;
 mod simulate;
@@ -34,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Select(args)) => select::run(&args),
         Some(Command::Predict(args)) => predict::run_predict(&args),
         Some(Command::Score(args)) => predict::run_score(&args),
+        Some(Command::Plot(args)) => plot::run(&args),
         None => explore::run_default(),
     }
 }

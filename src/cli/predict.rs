@@ -12,7 +12,8 @@ use anyhow::bail;
 
 use super::args::{ModelUseArgs, PredictArgs, ScoreArgs};
 use super::output::write_atomically;
-use crate::data::csv::{LoadError, Source, Table, load};
+use crate::data::csv::{LoadError, Source, Table};
+use crate::data::input::{Kind, load};
 use crate::data::model::{Model, read_model};
 use crate::em::{RowScores, score_rows};
 
@@ -25,15 +26,19 @@ fn load_model_and_data(args: &ModelUseArgs) -> anyhow::Result<(Model, Table)> {
     if by_model_names {
         options.columns = Some(model.columns.clone());
     }
-    let table = match load(&Source::from_arg(&args.file), &options) {
-        Err(LoadError::UnknownColumn {
-            name,
-            requested,
-            columns,
-        }) if by_model_names => bail!(
-            "{name}: the model's feature {requested:?} is not a column of the data (the model {} has features {features}); the columns are {columns}; choose the data's columns in the model's order with --columns",
-            args.model.display()
-        ),
+    let source = Source::from_arg(&args.file);
+    let table = match load(&source, &options) {
+        Err(error) if by_model_names => match error.downcast_ref::<LoadError>() {
+            Some(LoadError::UnknownColumn {
+                name,
+                requested,
+                columns,
+            }) => bail!(
+                "{name}: the model's feature {requested:?} is not a column of the data (the model {} has features {features}); the columns are {columns}; choose the data's columns in the model's order with --columns",
+                args.model.display()
+            ),
+            _ => return Err(error),
+        },
         other => other?,
     };
     if table.data.dim() != model.mixture.dim() {
@@ -51,7 +56,11 @@ fn load_model_and_data(args: &ModelUseArgs) -> anyhow::Result<(Model, Table)> {
         .iter()
         .zip(&model.columns)
         .all(|(data, model)| data.trim().eq_ignore_ascii_case(model.trim()));
-    if table.header.is_some() && !same_names {
+    // Columns have names of their own in a CSV header, Parquet and Arrow; not in .npy arrays or
+    // a CSV file without a header, which are taken by position.
+    let named =
+        table.header.is_some() || matches!(Kind::of(&source), Kind::Parquet | Kind::ArrowIpc);
+    if named && !same_names {
         bail!(
             "{}: the selected columns {} are not the model's features {features} ({}); select the model's columns with --columns",
             table.name,

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::args::SelectArgs;
-use crate::data::csv::{Source, load};
+use crate::data::csv::Source;
+use crate::data::input::load;
 use crate::data::model::mclust_name;
 use crate::em::{FitOptions, Init, fit, icl, limits};
 
