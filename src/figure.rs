@@ -63,6 +63,16 @@ pub struct Figure {
     pub mixture: Mixture,
     /// The log-likelihood at each iteration 0..=t of the trace drawn.
     pub trace: Vec<f64>,
+    /// The colour slot of each component (the explorer keeps a component's colour across
+    /// restarts); a component without one takes its own index.
+    pub colours: Vec<usize>,
+}
+
+impl Figure {
+    /// The colour of component `k`.
+    fn colour(&self, k: usize) -> RGBColor {
+        component_colour(self.colours.get(k).copied().unwrap_or(k))
+    }
 }
 
 /// The 1σ or 2σ (`scale`) ellipse of component `k` on the dimensions `dims`, as a closed path:
@@ -105,9 +115,12 @@ fn padded(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     if !low.is_finite() {
         return 0.0..1.0;
     }
-    let pad = ((high - low) * 0.05)
-        .max(high.abs().max(low.abs()) * 1e-9)
-        .max(1e-9);
+    // A constant (one iteration's trace, one point) gets a unit range, so that the ticks differ.
+    let pad = if high > low {
+        ((high - low) * 0.05).max(high.abs().max(low.abs()) * 1e-9)
+    } else {
+        1.0
+    };
     (low - pad)..(high + pad)
 }
 
@@ -216,14 +229,14 @@ fn draw_densities(figure: &Figure, area: &Area) -> Result<(), Box<dyn std::error
         .y_desc("weighted density")
         .draw()?;
     let rug = figure.points.iter().map(|((x, _), c)| {
-        let colour = c.map_or(UNSURE, component_colour);
+        let colour = c.map_or(UNSURE, |c| figure.colour(c));
         Circle::new((*x, -0.025 * top), 2, colour.filled())
     });
     chart.draw_series(rug)?;
     for k in 0..mixture.k() {
         chart.draw_series(LineSeries::new(
             grid.iter().map(|&x| (x, density(k, x))),
-            component_colour(k).stroke_width(2),
+            figure.colour(k).stroke_width(2),
         ))?;
     }
     Ok(())

@@ -78,6 +78,7 @@ pub fn figure_of(
         points,
         mixture: result.mixture.clone(),
         trace: result.trace.clone(),
+        colours: Vec::new(),
     }
 }
 

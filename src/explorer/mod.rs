@@ -320,6 +320,10 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
             std::io::Write::write_all(out, text.as_bytes())?;
             std::io::Write::write_all(out, b"\n")
         }
+        SaveWhat::Figure(figure) => {
+            let svg = crate::figure::render_svg(figure).map_err(std::io::Error::other)?;
+            std::io::Write::write_all(out, svg.as_bytes())
+        }
     });
     match written {
         Ok(()) => SaveOutcome::Saved,

@@ -953,3 +953,23 @@ fn hard_em_restarts_from_the_same_start_and_is_reproducible() {
     keys(&mut app, &mut worker, "H");
     assert!(!app.run().spec.config.hard);
 }
+
+#[test]
+fn p_offers_the_shown_view_as_an_svg_figure() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nnn");
+    press(&mut app, &mut worker, Key::Char('P'));
+    let Some(Overlay::Prompt(prompt)) = app.top() else {
+        panic!("{:?}", app.top());
+    };
+    let SaveWhat::Figure(figure) = &prompt.what else {
+        panic!("{:?}", prompt.what);
+    };
+    assert_eq!(prompt.path, "mixplore-figure.svg");
+    // What the panels show: the drawn points, θ(3) and the trace up to iteration 3.
+    assert_eq!(figure.points.len(), 60);
+    assert_eq!(figure.trace.len(), 4);
+    assert_eq!(&figure.mixture, app.view().params.as_deref().unwrap());
+    assert_eq!(figure.axis_names, ("a".to_owned(), "b".to_owned()));
+    assert_eq!(figure.colours, vec![app.slot(0), app.slot(1)]);
+}

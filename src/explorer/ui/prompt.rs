@@ -14,6 +14,7 @@ pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {
         SaveWhat::Spec(_) => "Save the simulation spec (TOML)",
         SaveWhat::Data => "Save the data set (CSV)",
         SaveWhat::Start(_) => "Save θ(0) as JSON (for --init-params)",
+        SaveWhat::Figure(_) => "Save the view as SVG",
     };
     let mut lines = vec![Line::from(format!("path: {}▏", prompt.path))];
     if prompt.saving {
