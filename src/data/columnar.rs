@@ -65,13 +65,14 @@ pub fn load(
             let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                 .with_context(|| format!("{name}: not a readable Parquet file"))?;
             let plan = Plan::new(builder.schema(), name, options)?;
+            let rows = usize::try_from(builder.metadata().file_metadata().num_rows()).ok();
             let mask = ProjectionMask::roots(builder.parquet_schema(), plan.projection());
             let reader = builder
                 .with_projection(mask)
                 .with_batch_size(BATCH_ROWS)
                 .build()
                 .with_context(|| format!("{name}: not a readable Parquet file"))?;
-            plan.read(reader, name, options)
+            plan.read(reader, name, options, rows)
         }
         Format::ArrowIpc => {
             use arrow_ipc::reader::{FileReader, StreamReader};
@@ -89,14 +90,14 @@ pub fn load(
                 let plan = Plan::new(&schema, name, options)?;
                 let reader =
                     FileReader::try_new(file, Some(plan.projection())).with_context(context)?;
-                plan.read(reader, name, options)
+                plan.read(reader, name, options, None)
             } else {
                 let reader = StreamReader::try_new(std::io::BufReader::new(file), None)
                     .with_context(context)?;
                 let plan = Plan::new(&reader.schema(), name, options)?;
                 let projection = plan.projection();
                 let projected = reader.map(move |batch| batch?.project(&projection));
-                plan.read(projected, name, options)
+                plan.read(projected, name, options, None)
             }
         }
     }
@@ -281,17 +282,28 @@ impl Plan {
             .unwrap_or(index)
     }
 
-    /// Streams the batches into the row-major matrix, checking every cell.
+    /// Streams the batches into the row-major matrix, checking every cell. With the number of
+    /// `rows` known (Parquet's footer), the matrix is allocated once, at its final size, instead
+    /// of growing (whose peak is twice the data).
     fn read(
         self,
         batches: impl Iterator<Item = Result<RecordBatch, ArrowError>>,
         name: &str,
         options: &CsvOptions,
+        rows: Option<usize>,
     ) -> anyhow::Result<Table> {
         let d = self.data.len();
         let data_positions: Vec<usize> = self.data.iter().map(|&i| self.position(i)).collect();
         let truth_position = self.truth.map(|(index, _)| self.position(index));
         let mut values: Vec<f64> = Vec::new();
+        // A damaged footer could claim any count: reserve only what is plausible (16 GiB), and
+        // only if the allocator agrees; otherwise the matrix grows as batches come.
+        if let Some(wanted) = rows
+            .and_then(|rows| rows.checked_mul(d))
+            .filter(|&wanted| wanted <= 1 << 31)
+        {
+            let _ = values.try_reserve_exact(wanted);
+        }
         let mut truth = Labels::default();
         let mut rows_before = 0usize;
         let mut dropped = 0usize;
@@ -398,12 +410,14 @@ impl Plan {
         truth: Option<&ArrayRef>,
     ) -> Option<String> {
         for (&index, (widened, column)) in self.data.iter().zip(columns) {
-            let label = column_label(index, &self.names);
+            // The label is only spelled out for a bad cell: this runs for every cell.
             if column.is_null(row) {
+                let label = column_label(index, &self.names);
                 return Some(format!("{label}: null, not a number"));
             }
             let value = widened[row];
             if !value.is_finite() {
+                let label = column_label(index, &self.names);
                 return Some(format!("{label}: {value} is not a finite number"));
             }
         }
