@@ -3,6 +3,7 @@
 //! The crate is split into rooms; every dependency points down this list:
 //! - [`cli`]: the command line (`mixplore fit`, `simulate`, `select`, `explore`).
 //! - [`explorer`]: the terminal explorer (event loop, reducer state, keys, worker, panels).
+//! - [`figure`]: SVG figures of a fit (for `mixplore plot` and the explorer's `P`). No terminal.
 //! - [`data`]: getting data in and out (CSV loading, simulation specs, sampling, writing files).
 //! - [`em`]: the engine (model, E/M passes, initialisation, errors). No I/O, no terminal.
 //! - [`memory`]: the memory budget, from the machine's available memory.
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod data;
 pub mod em;
 pub mod explorer;
+pub mod figure;
 pub mod memory;
 pub mod output;
 pub mod text;

@@ -62,7 +62,7 @@ impl Driver {
                 Effect::StartBatch { id, data, jobs } => {
                     for (index, job) in jobs.iter().enumerate() {
                         let outcome = mixplore::em::fit(Arc::clone(&data), &job.options)
-                            .map(|result| FitSummary::of(&job.options, result))
+                            .map(|result| FitSummary::of(&job.options, result, &data))
                             .map_err(|e| e.to_string());
                         queue.extend(app.update(Msg::Batch(BatchEvent::Done {
                             batch: id,

@@ -39,6 +39,12 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Fit every K in a range and every covariance type asked for; compare them by BIC.
     Select(SelectArgs),
+    /// Classify rows with a saved model: each row's most likely component (and responsibilities).
+    Predict(PredictArgs),
+    /// Score rows with a saved model: each row's log density, and the mean log-likelihood.
+    Score(ScoreArgs),
+    /// Fit, then save the explorer's picture of the fit as SVG (scatter, ellipses, trace).
+    Plot(PlotArgs),
 }
 
 /// How EM starts.
@@ -119,13 +125,17 @@ pub struct EmArgs {
 /// `--covariance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CovarianceArg {
-    /// Each component its own full matrix.
+    /// Each component its own full matrix (mclust VVV).
+    #[value(aliases = ["VVV", "vvv"])]
     Full,
-    /// Each component its own diagonal matrix.
+    /// Each component its own diagonal matrix (mclust VVI).
+    #[value(aliases = ["VVI", "vvi"])]
     Diag,
-    /// Each component its own multiple of the identity.
+    /// Each component its own multiple of the identity (mclust VII).
+    #[value(aliases = ["VII", "vii"])]
     Spherical,
-    /// One full matrix shared by all components.
+    /// One full matrix shared by all components (mclust EEE).
+    #[value(aliases = ["EEE", "eee"])]
     Tied,
 }
 
@@ -178,7 +188,8 @@ impl CsvArgs {
 /// `mixplore fit`.
 #[derive(Debug, Clone, Args)]
 pub struct FitArgs {
-    /// The CSV file to fit ("-" reads standard input).
+    /// The data file to fit: CSV, or by extension .parquet, .arrow/.feather, .npy ("-" reads
+    /// CSV from standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
     /// Number of mixture components K.
@@ -205,12 +216,16 @@ pub struct FitArgs {
     /// Write the log-likelihood of every iteration here ("-" for standard output).
     #[arg(long, value_name = "OUT.csv")]
     pub trace: Option<PathBuf>,
+    /// Save the fitted model here (JSON) for `mixplore predict` and `mixplore score`.
+    #[arg(long, value_name = "MODEL.json")]
+    pub save_model: Option<PathBuf>,
 }
 
 /// `mixplore explore`.
 #[derive(Debug, Clone, Args)]
 pub struct ExploreArgs {
-    /// The CSV file to explore (omit it with --spec, or for the default simulation).
+    /// The data file to explore: CSV, .parquet, .arrow/.feather or .npy (omit it with --spec, or
+    /// for the default simulation).
     #[arg(value_name = "FILE", conflicts_with = "spec")]
     pub file: Option<String>,
     /// Simulate the data from this spec (TOML or JSON) instead.
@@ -234,13 +249,14 @@ pub struct ExploreArgs {
 /// `mixplore select`.
 #[derive(Debug, Clone, Args)]
 pub struct SelectArgs {
-    /// The CSV file ("-" reads standard input).
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
     #[arg(value_name = "FILE")]
     pub file: String,
     /// The numbers of components to try: "1..8", "3", or "1,2,5".
     #[arg(short, long, default_value = "1..8", value_parser = parse_k_range)]
     pub k: KRange,
-    /// Covariance types to try: "all", or a list such as "full,diag".
+    /// Covariance types to try: "all", or a list such as "full,diag" (mclust's names VVV, VVI,
+    /// VII, EEE too).
     #[arg(long, default_value = "full", value_parser = parse_covariance_list)]
     pub covariance: CovarianceList,
     /// How to choose the starting parameters of each run.
@@ -300,10 +316,8 @@ fn parse_covariance_list(text: &str) -> Result<CovarianceList, String> {
     }
     let mut types = Vec::new();
     for part in text.split(',') {
-        let found = CovarianceType::ALL
-            .into_iter()
-            .find(|t| t.name() == part.trim())
-            .ok_or_else(|| format!("unknown covariance type {part:?}: use all, or a list of full, diag, spherical, tied"))?;
+        let found = crate::data::model::covariance_type_named(part)
+            .ok_or_else(|| format!("unknown covariance type {part:?}: use all, or a list of full, diag, spherical, tied (or mclust's VVV, VVI, VII, EEE)"))?;
         if !types.contains(&found) {
             types.push(found);
         }
@@ -329,6 +343,73 @@ pub struct SimulateArgs {
     /// Leave out the true `component` column.
     #[arg(long)]
     pub no_labels: bool,
+}
+
+/// The data and model shared by `mixplore predict` and `mixplore score`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelUseArgs {
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
+    #[arg(value_name = "DATA")]
+    pub file: String,
+    /// The model: a file from `fit --save-model` or a `fit --json` result.
+    #[arg(long, value_name = "MODEL.json")]
+    pub model: PathBuf,
+    // `--columns` defaults to the model's feature names here; the names selected must be the
+    // model's, in its order, when the data have a header.
+    #[command(flatten)]
+    pub csv: CsvArgs,
+}
+
+/// `mixplore predict`.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    pub input: ModelUseArgs,
+    /// Also write the K responsibilities of each row.
+    #[arg(long)]
+    pub proba: bool,
+    /// Where to write the CSV ("-" for standard output).
+    #[arg(long, value_name = "FILE", default_value = "-")]
+    pub out: String,
+}
+
+/// `mixplore score`.
+#[derive(Debug, Clone, Args)]
+pub struct ScoreArgs {
+    #[command(flatten)]
+    pub input: ModelUseArgs,
+    /// Write each row's log density here as CSV ("-" for standard output; the mean then goes
+    /// to standard error).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<String>,
+}
+
+/// `mixplore plot`.
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// The data file: CSV, .parquet, .arrow/.feather or .npy ("-" reads CSV from standard input).
+    #[arg(value_name = "DATA")]
+    pub file: String,
+    /// Number of mixture components K.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub k: u32,
+    /// Number of initialisations; the one with the highest final log-likelihood is drawn.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub n_init: u32,
+    #[command(flatten)]
+    pub em: EmArgs,
+    #[command(flatten)]
+    pub csv: CsvArgs,
+    /// The column on the x axis, by name or 1-based index among the fitted ones (default: the
+    /// first).
+    #[arg(long, value_name = "COLUMN")]
+    pub x: Option<String>,
+    /// The column on the y axis (default: the second, or the first if --x names the second).
+    #[arg(long, value_name = "COLUMN")]
+    pub y: Option<String>,
+    /// Where to write the SVG.
+    #[arg(long, value_name = "FIG.svg")]
+    pub out: String,
 }
 
 fn parse_delimiter(text: &str) -> Result<u8, String> {
@@ -371,6 +452,10 @@ mod tests {
             vec![CovarianceType::Tied, CovarianceType::Full]
         );
         assert!(parse_covariance_list("round").is_err());
+        assert_eq!(
+            parse_covariance_list("VVV,vvi,VII,EEE").unwrap().0,
+            CovarianceType::ALL.to_vec()
+        );
     }
 }
 

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 
 use super::args::{CsvArgs, EmArgs, ExploreArgs, TerminalArgs};
 use super::fit::fit_options;
-use crate::data::csv::{Source as CsvSource, load};
+use crate::data::csv::Source as CsvSource;
+use crate::data::input::load;
 use crate::data::spec;
 use crate::em::{Init, InitMethod, limits};
 use crate::explorer;

@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
 use super::output::{FitReport, HistoryEntry, Timing, summary};
-use crate::data::csv::{Source, Table, TruthColumn, load};
+use crate::data::csv::{Source, Table, TruthColumn};
+use crate::data::input::load;
+use crate::data::model::{MODEL_FORMAT_VERSION, ModelFile};
 use crate::em::{
     Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index,
     fit, fit_with_history, limits, most_likely_components, responsibilities_of,
@@ -139,6 +141,20 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             )
         })?;
     }
+    if let Some(path) = &args.save_model {
+        let model = ModelFile::new(
+            &result.mixture,
+            options.config.covariance,
+            &columns,
+            &name,
+            result.n,
+            result.log_likelihood(),
+        );
+        write_output(path, |out| {
+            serde_json::to_writer_pretty(&mut *out, &model)?;
+            writeln!(out)
+        })?;
+    }
     if let Some(path) = &args.trace {
         write_output(path, |out| {
             writeln!(out, "iteration,log_likelihood")?;
@@ -154,6 +170,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     if args.json {
         let params = result.mixture.to_params();
         let report = FitReport {
+            format_version: MODEL_FORMAT_VERSION,
             source: &name,
             columns: &columns,
             n: result.n,
@@ -227,6 +244,9 @@ fn check_outputs(args: &FitArgs) -> anyhow::Result<()> {
     }
     if let Some(path) = &args.trace {
         outputs.push(("--trace", path));
+    }
+    if let Some(path) = &args.save_model {
+        outputs.push(("--save-model", path));
     }
     check_distinct(&inputs, &outputs)
 }

@@ -9,6 +9,8 @@ pub mod args;
 mod explore;
 mod fit;
 mod output;
+mod plot;
+mod predict;
 mod select;
 mod simulate;
 
@@ -41,6 +43,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Fit(args)) => fit::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Select(args)) => select::run(&args),
+        Some(Command::Predict(args)) => predict::run_predict(&args),
+        Some(Command::Score(args)) => predict::run_score(&args),
+        Some(Command::Plot(args)) => plot::run(&args),
         None => explore::run_default(terminal),
     }
 }
@@ -69,6 +74,10 @@ where
     let writes_to_stdout = match &cli.command {
         Some(Command::Fit(_) | Command::Select(_)) => true,
         Some(Command::Simulate(args)) => args.out == "-",
+        Some(Command::Predict(args)) => args.out == "-",
+        // The mean log-likelihood is printed whatever --out says.
+        Some(Command::Score(_)) => true,
+        Some(Command::Plot(args)) => args.out == "-",
         // The explorer needs a terminal there, and says so.
         Some(Command::Explore(_)) | None => false,
     };

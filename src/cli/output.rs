@@ -19,6 +19,8 @@ pub struct Timing {
 /// The `--json` object.
 #[derive(Debug, Serialize)]
 pub struct FitReport<'a> {
+    /// The model file format version ([`crate::data::model`]): the result is a model file too.
+    pub format_version: u32,
     pub source: &'a str,
     pub columns: &'a [String],
     pub n: usize,

@@ -1,5 +1,6 @@
 //! `mixplore select`: fit every K in a range for every covariance type asked for, and compare
-//! the fits by BIC (lower is better), as one table or a JSON array.
+//! the fits by BIC, AIC and ICL (lower is better), as one table or a JSON array. Covariance types
+//! are shown with their mclust names (full VVV, diag VVI, spherical VII, tied EEE).
 
 use std::io::Write;
 use std::sync::Arc;
@@ -7,18 +8,24 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::args::SelectArgs;
-use crate::data::csv::{Source, load};
-use crate::em::{FitOptions, Init, fit, limits};
+use crate::data::csv::Source;
+use crate::data::input::load;
+use crate::data::model::mclust_name;
+use crate::em::{FitOptions, Init, fit, icl, limits};
 
 /// One row of the comparison.
 #[derive(Debug, Serialize)]
 struct Row {
     covariance: &'static str,
+    /// mclust's name for the covariance type (VVV, VVI, VII, EEE).
+    mclust: &'static str,
     k: usize,
     /// Total log-likelihood (None when the fit failed).
     log_likelihood: Option<f64>,
     bic: Option<f64>,
     aic: Option<f64>,
+    /// mclust's ICL on BIC's scale: BIC − 2 Σ_i ln max_k r_ik (lower is better).
+    icl: Option<f64>,
     iterations: Option<usize>,
     converged: Option<bool>,
     /// Why the kept run stopped: "converged", "saddle" (the tolerance test held at identical
@@ -28,6 +35,8 @@ struct Row {
     best_seed: Option<u64>,
     /// The lowest BIC of all rows.
     best: bool,
+    /// The lowest ICL of all rows.
+    best_icl: bool,
     /// Why the fit failed, if it did.
     error: Option<String>,
 }
@@ -58,42 +67,54 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
             let row = match fit(Arc::clone(&data), &options) {
                 Ok(result) => Row {
                     covariance: covariance.name(),
+                    mclust: mclust_name(covariance),
                     k,
                     log_likelihood: Some(result.log_likelihood()),
                     bic: Some(result.bic()),
                     aic: Some(result.aic()),
+                    icl: Some(icl(result.bic(), &data, &result.mixture)),
                     iterations: Some(result.iterations),
                     converged: Some(result.converged),
                     stop_reason: Some(result.stop_reason.name()),
                     best_seed: Some(result.best_seed),
                     best: false,
+                    best_icl: false,
                     error: None,
                 },
                 Err(error) => Row {
                     covariance: covariance.name(),
+                    mclust: mclust_name(covariance),
                     k,
                     log_likelihood: None,
                     bic: None,
                     aic: None,
+                    icl: None,
                     iterations: None,
                     converged: None,
                     stop_reason: None,
                     best_seed: None,
                     best: false,
+                    best_icl: false,
                     error: Some(error.to_string()),
                 },
             };
             rows.push(row);
         }
     }
-    let best = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, row)| row.bic.map(|bic| (i, bic)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(i, _)| i);
+    let lowest = |criterion: fn(&Row) -> Option<f64>| {
+        rows.iter()
+            .enumerate()
+            .filter_map(|(i, row)| criterion(row).map(|value| (i, value)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i)
+    };
+    let best = lowest(|row| row.bic);
+    let best_icl = lowest(|row| row.icl);
     if let Some(i) = best {
         rows[i].best = true;
+    }
+    if let Some(i) = best_icl {
+        rows[i].best_icl = true;
     }
 
     let stdout = std::io::stdout();
@@ -109,15 +130,20 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
             data.len(),
             data.dim()
         )?;
-        match best.map(|i| &rows[i]) {
-            Some(row) => writeln!(
+        match (best.map(|i| &rows[i]), best_icl.map(|i| &rows[i])) {
+            (Some(row), Some(by_icl)) => writeln!(
                 out,
-                "; lowest BIC: {} covariances, K = {} (BIC {:.3})",
+                "; lowest BIC: {} covariances ({}), K = {} (BIC {:.3}); lowest ICL: {} ({}), K = {} (ICL {:.3})",
                 row.covariance,
+                row.mclust,
                 row.k,
-                row.bic.unwrap_or(f64::NAN)
+                row.bic.unwrap_or(f64::NAN),
+                by_icl.covariance,
+                by_icl.mclust,
+                by_icl.k,
+                by_icl.icl.unwrap_or(f64::NAN)
             )?,
-            None => writeln!(out, "; no fit succeeded")?,
+            _ => writeln!(out, "; no fit succeeded")?,
         }
         if let Some(truth) = &table.truth {
             writeln!(out, "{}", truth.describe())?;
@@ -127,37 +153,45 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
         }
         writeln!(
             out,
-            "{:<10} {:>3} {:>16} {:>14} {:>14} {:>6} {:>10}",
-            "covariance", "K", "log-likelihood", "BIC", "AIC", "iter", "converged"
+            "{:<14} {:>3} {:>16} {:>14} {:>14} {:>14} {:>6} {:>10}",
+            "covariance", "K", "log-likelihood", "BIC", "AIC", "ICL", "iter", "converged"
         )?;
         for row in &rows {
-            let mark = if row.best { "  ← lowest BIC" } else { "" };
+            let mark = match (row.best, row.best_icl) {
+                (true, true) => "  ← lowest BIC and ICL",
+                (true, false) => "  ← lowest BIC",
+                (false, true) => "  ← lowest ICL",
+                (false, false) => "",
+            };
+            let covariance = format!("{} {}", row.covariance, row.mclust);
             match (
                 row.log_likelihood,
                 row.bic,
                 row.aic,
+                row.icl,
                 row.iterations,
                 row.stop_reason,
             ) {
-                (Some(ll), Some(bic), Some(aic), Some(iterations), Some(stop)) => writeln!(
-                    out,
-                    "{:<10} {:>3} {:>16.3} {:>14.3} {:>14.3} {:>6} {:>10}{mark}",
-                    row.covariance,
-                    row.k,
-                    ll,
-                    bic,
-                    aic,
-                    iterations,
-                    match stop {
-                        "converged" => "true",
-                        "saddle" => "saddle",
-                        _ => "false",
-                    }
-                )?,
+                (Some(ll), Some(bic), Some(aic), Some(icl), Some(iterations), Some(stop)) => {
+                    writeln!(
+                        out,
+                        "{covariance:<14} {:>3} {:>16.3} {:>14.3} {:>14.3} {:>14.3} {:>6} {:>10}{mark}",
+                        row.k,
+                        ll,
+                        bic,
+                        aic,
+                        icl,
+                        iterations,
+                        match stop {
+                            "converged" => "true",
+                            "saddle" => "saddle",
+                            _ => "false",
+                        }
+                    )?
+                }
                 _ => writeln!(
                     out,
-                    "{:<10} {:>3} failed: {}",
-                    row.covariance,
+                    "{covariance:<14} {:>3} failed: {}",
                     row.k,
                     row.error.as_deref().unwrap_or("unknown error")
                 )?,

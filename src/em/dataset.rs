@@ -23,7 +23,7 @@ impl Dataset {
         if dim == 0 {
             return Err(EmError::Config("data must have at least one column".into()));
         }
-        if values.len() % dim != 0 {
+        if !values.len().is_multiple_of(dim) {
             return Err(EmError::Config(format!(
                 "{} values do not split into rows of {dim}",
                 values.len()

@@ -16,6 +16,7 @@ mod block;
 mod config;
 mod dataset;
 mod error;
+mod evaluate;
 mod fit;
 mod init;
 mod kernel;
@@ -29,6 +30,7 @@ mod stepper;
 pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
 pub use dataset::Dataset;
 pub use error::{EmError, ParamError};
+pub use evaluate::{RowScores, icl, map_log_responsibility, score_rows};
 pub use fit::{
     FitOptions, FitResult, Init, IterationRecord, assignments, component_log_densities, fit,
     fit_cancellable, fit_with_history, log_likelihood_of, most_likely_components,

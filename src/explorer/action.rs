@@ -74,4 +74,6 @@ pub enum Action {
     Quit,
     /// Suspend to the shell (Ctrl-Z); `fg` resumes.
     Suspend,
+    /// Save the data panel and the log-likelihood trace of the shown iteration as SVG.
+    SaveFigure,
 }

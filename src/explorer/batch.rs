@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::em::{
-    CovarianceType, Dataset, FitOptions, FitResult, Mixture, StopReason, fit_cancellable,
+    CovarianceType, Dataset, FitOptions, FitResult, Mixture, StopReason, fit_cancellable, icl,
 };
 
 /// One fit of a batch.
@@ -32,6 +32,9 @@ pub struct FitSummary {
     pub bic: f64,
     /// AIC (lower is better).
     pub aic: f64,
+    /// ICL, mclust's integrated completed likelihood on BIC's scale (lower is better):
+    /// BIC − 2 Σ_i ln max_k r_ik ([`crate::em::icl`]).
+    pub icl: f64,
     /// Iterations of the best run.
     pub iterations: usize,
     /// Whether it met the convergence test (false at a saddle).
@@ -47,8 +50,10 @@ pub struct FitSummary {
 }
 
 impl FitSummary {
-    /// The summary of a finished fit made with `options`.
-    pub fn of(options: &FitOptions, result: FitResult) -> Self {
+    /// The summary of a finished fit made with `options` on `data` (one more pass over the
+    /// data, for the ICL).
+    pub fn of(options: &FitOptions, result: FitResult, data: &Dataset) -> Self {
+        let icl = icl(result.bic(), data, &result.mixture);
         Self {
             k: options.k,
             covariance: options.config.covariance,
@@ -56,6 +61,7 @@ impl FitSummary {
             log_likelihood: result.log_likelihood(),
             bic: result.bic(),
             aic: result.aic(),
+            icl,
             iterations: result.iterations,
             converged: result.converged,
             stop_reason: result.stop_reason,
@@ -117,7 +123,7 @@ impl Batch {
                         // Cancelled within the fit: nobody wants this result.
                         return;
                     }
-                    let outcome = outcome.map(|result| FitSummary::of(options, result));
+                    let outcome = outcome.map(|result| FitSummary::of(options, result, &data));
                     if !sink(BatchEvent::Done {
                         batch,
                         index,
@@ -171,7 +177,14 @@ mod tests {
                 outcome,
             } = rx.recv_timeout(Duration::from_secs(20)).unwrap();
             assert_eq!(batch, 7);
-            seen.push((index, outcome.unwrap().k));
+            let summary = outcome.unwrap();
+            // One component claims every point with certainty: no classification penalty.
+            if summary.k == 1 {
+                assert_eq!(summary.icl, summary.bic);
+            } else {
+                assert!(summary.icl > summary.bic, "{} {}", summary.icl, summary.bic);
+            }
+            seen.push((index, summary.k));
         }
         assert_eq!(seen, vec![(0, 1), (1, 2), (2, 3)]);
         drop(batch);

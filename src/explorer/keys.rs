@@ -195,6 +195,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "write the current data set as CSV",
     },
     Binding {
+        keys: &[Key::Char('P')],
+        label: "P",
+        action: Action::SaveFigure,
+        help: "save the view (points, ellipses, log-likelihood trace) as SVG",
+    },
+    Binding {
         keys: &[Key::Char('?')],
         label: "?",
         action: Action::ToggleHelp,

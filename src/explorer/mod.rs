@@ -331,6 +331,10 @@ fn save(request: &SaveRequest, source: &Source) -> SaveOutcome {
             out.write_all(text.as_bytes())?;
             out.write_all(b"\n")
         }
+        SaveWhat::Figure(figure) => {
+            let svg = crate::figure::render_svg(figure).map_err(std::io::Error::other)?;
+            std::io::Write::write_all(out, svg.as_bytes())
+        }
     });
     match written {
         Ok(path) => SaveOutcome::Saved(path),

@@ -439,6 +439,53 @@ impl App {
         self.quitting
     }
 
+    /// The shown view as a figure: the drawn points coloured as on screen (grey where no
+    /// component is sure), the shown parameters' ellipses on the plotted pair, and the trace up
+    /// to the shown iteration. Only what the state holds; drawing happens in the save.
+    pub fn figure(&self) -> Option<crate::figure::Figure> {
+        let params = self.view.params.as_deref()?;
+        let t = self.timeline.shown();
+        let dims = self.display.dims;
+        let unsure: std::collections::HashSet<usize> =
+            self.view.uncertain.iter().copied().collect();
+        let labels = self.view.labels.as_deref();
+        let points = self
+            .drawn
+            .iter()
+            .enumerate()
+            .map(|(i, &row)| {
+                let point = self.source.data.row(row);
+                let y = point.get(dims.1).copied().filter(|_| point.len() > 1);
+                let component = labels
+                    .and_then(|labels| labels.get(i))
+                    .filter(|_| !unsure.contains(&i))
+                    .map(|&c| usize::from(c));
+                ((point[dims.0], y.unwrap_or(0.0)), component)
+            })
+            .collect();
+        let name = |d: usize| self.source.columns.get(d).cloned().unwrap_or_default();
+        Some(crate::figure::Figure {
+            title: format!(
+                "{}: K = {}, {} covariances, iteration {t}",
+                self.source.name,
+                params.k(),
+                self.run.spec.config.covariance.name()
+            ),
+            axis_names: (name(dims.0), name(dims.1)),
+            dims,
+            points,
+            mixture: params.clone(),
+            trace: self
+                .timeline
+                .entries()
+                .iter()
+                .take(t + 1)
+                .map(|entry| entry.log_likelihood)
+                .collect(),
+            colours: (0..params.k()).map(|k| self.slot(k)).collect(),
+        })
+    }
+
     /// The colour slot of fitted component `k`.
     pub fn slot(&self, k: usize) -> usize {
         self.palette.get(k).copied().unwrap_or(k)
@@ -883,6 +930,13 @@ impl App {
             }
             Action::SaveData => {
                 self.open_prompt(SaveWhat::Data);
+                Vec::new()
+            }
+            Action::SaveFigure => {
+                match self.figure() {
+                    Some(figure) => self.open_prompt(SaveWhat::Figure(Box::new(figure))),
+                    None => self.note = Some("P saves the view once an iteration is shown".into()),
+                }
                 Vec::new()
             }
             Action::ToggleTruth => {

@@ -132,6 +132,8 @@ pub enum SaveWhat {
     Data,
     /// A run's starting parameters, as JSON that `--init-params` reads.
     Start(Arc<Mixture>),
+    /// The shown view as an SVG figure, drawn by the save (off the UI thread).
+    Figure(Box<crate::figure::Figure>),
 }
 
 impl SaveWhat {
@@ -141,6 +143,7 @@ impl SaveWhat {
             Self::Spec(_) => "spec",
             Self::Data => "data",
             Self::Start(_) => "starting parameters",
+            Self::Figure(_) => "figure",
         }
     }
 
@@ -150,6 +153,7 @@ impl SaveWhat {
             Self::Spec(_) => "mixplore-spec.toml",
             Self::Data => "mixplore-data.csv",
             Self::Start(_) => "mixplore-start.json",
+            Self::Figure(_) => "mixplore-figure.svg",
         }
     }
 }

@@ -384,7 +384,7 @@ fn batch_replays_use_the_listed_seed_and_init() {
     };
     let job = &jobs[3];
     let result = crate::em::fit(Arc::clone(&app.source().data), &job.options).unwrap();
-    let summary = FitSummary::of(&job.options, result.clone());
+    let summary = FitSummary::of(&job.options, result.clone(), &app.source().data);
     app.update(Msg::Batch(BatchEvent::Done {
         batch: id,
         index: 3,
@@ -1026,4 +1026,24 @@ fn the_rate_at_max_speed_is_measured_over_the_last_second() {
     assert!(meter.arrivals.len() <= 201);
     meter.clear();
     assert_eq!(meter.per_second(), None);
+}
+
+#[test]
+fn p_offers_the_shown_view_as_an_svg_figure() {
+    let (mut app, mut worker) = started(source(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nnn");
+    press(&mut app, &mut worker, Key::Char('P'));
+    let Some(Overlay::Prompt(prompt)) = app.top() else {
+        panic!("{:?}", app.top());
+    };
+    let SaveWhat::Figure(figure) = &prompt.what else {
+        panic!("{:?}", prompt.what);
+    };
+    assert_eq!(prompt.path, "mixplore-figure.svg");
+    // What the panels show: the drawn points, θ(3) and the trace up to iteration 3.
+    assert_eq!(figure.points.len(), 60);
+    assert_eq!(figure.trace.len(), 4);
+    assert_eq!(&figure.mixture, app.view().params.as_deref().unwrap());
+    assert_eq!(figure.axis_names, ("a".to_owned(), "b".to_owned()));
+    assert_eq!(figure.colours, vec![app.slot(0), app.slot(1)]);
 }

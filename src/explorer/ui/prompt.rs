@@ -19,6 +19,7 @@ pub fn render(frame: &mut Frame, area: Rect, prompt: &Prompt, theme: &Theme) {
         SaveWhat::Spec(_) => "Save the simulation spec (TOML)",
         SaveWhat::Data => "Save the data set (CSV)",
         SaveWhat::Start(_) => "Save θ(0) as JSON (for --init-params)",
+        SaveWhat::Figure(_) => "Save the view as SVG",
     };
     // Quoted, so spaces at either end can be seen.
     let path = printable(&prompt.path);

@@ -1,0 +1,57 @@
+//! One entry point for every data file a command reads, chosen by the file's extension:
+//! `.parquet` ([`super::columnar`]), `.arrow` / `.feather` / `.ipc` / `.arrows` (Arrow IPC, same
+//! module), `.npy` ([`super::npy`]), anything else (and standard input) CSV ([`super::csv`]).
+//! Every reader returns the same [`Table`] under the same column rules.
+
+use std::path::Path;
+
+use super::columnar::{self, Format};
+use super::csv::{self, CsvOptions, Source, Table};
+use super::npy;
+
+/// The kinds of data file, by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Comma- (or otherwise) separated text; also standard input.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Arrow IPC (Feather v2, or the stream format).
+    ArrowIpc,
+    /// A NumPy `.npy` array.
+    Npy,
+}
+
+impl Kind {
+    /// The kind of `source`, by its extension (case ignored).
+    pub fn of(source: &Source) -> Self {
+        let Source::Path(path) = source else {
+            return Self::Csv;
+        };
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("parquet" | "pq") => Self::Parquet,
+            Some("arrow" | "feather" | "ipc" | "arrows") => Self::ArrowIpc,
+            Some("npy") => Self::Npy,
+            _ => Self::Csv,
+        }
+    }
+}
+
+/// Loads the data matrix from `source` by its kind. Errors are one line naming the source.
+pub fn load(source: &Source, options: &CsvOptions) -> anyhow::Result<Table> {
+    let name = source.to_string();
+    let path = |source: &Source| match source {
+        Source::Path(path) => path.clone(),
+        Source::Stdin => Path::new("-").to_path_buf(),
+    };
+    match Kind::of(source) {
+        Kind::Csv => Ok(csv::load(source, options)?),
+        Kind::Parquet => columnar::load(&path(source), &name, Format::Parquet, options),
+        Kind::ArrowIpc => columnar::load(&path(source), &name, Format::ArrowIpc, options),
+        Kind::Npy => npy::load(&path(source), &name, options),
+    }
+}
