@@ -441,6 +441,8 @@ fn sweep_at_80x24_keeps_the_lowest_bic_its_row_flags_and_the_legend() {
             "32/32 done",
             "◀ lowest BIC",
             "lowest BIC 3501.30: full K 2",
+            "also the lowest ICL",
+            "ICL ",
             " it ",
             "f full d diag s spherical t tied",
             "✗ stopped at max-iter",
@@ -453,7 +455,7 @@ fn sweep_at_80x24_keeps_the_lowest_bic_its_row_flags_and_the_legend() {
         .find(|line| line.contains("◀ lowest BIC"))
         .unwrap();
     assert!(
-        marked.contains("BIC") && marked.contains(" it "),
+        marked.contains("BIC") && marked.contains("ICL") && marked.contains(" it "),
         "{marked}"
     );
     insta::assert_snapshot!(screen);

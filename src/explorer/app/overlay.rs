@@ -101,10 +101,19 @@ pub struct BatchView {
 impl BatchView {
     /// The finished fit with the lowest BIC (sweep) or highest log-likelihood (restarts).
     pub fn best(&self) -> Option<usize> {
-        let key = |s: &FitSummary| match self.kind {
+        self.lowest(|s| match self.kind {
             BatchKind::Sweep => s.bic,
             BatchKind::Restarts => -s.log_likelihood,
-        };
+        })
+    }
+
+    /// The finished fit with the lowest ICL (BIC plus the classification entropy term).
+    pub fn lowest_icl(&self) -> Option<usize> {
+        self.lowest(|s| s.icl)
+    }
+
+    /// The finished fit with the lowest `key`.
+    fn lowest(&self, key: impl Fn(&FitSummary) -> f64) -> Option<usize> {
         self.results
             .iter()
             .enumerate()

@@ -1,6 +1,7 @@
 //! The panel of a background batch: the BIC sweep (BIC against K per covariance type) or the
 //! restarts list (every restart's log-likelihood trace together), with the list of fits as they
-//! finish, the best marked and the highlighted one drawn bold. A ✗ after the iterations: the
+//! finish (the sweep also lists ICL, BIC plus twice the classification entropy, as mclust does),
+//! the best marked and the highlighted one drawn bold. A ✗ after the iterations: the
 //! fit stopped at --max-iter without converging; "saddle": it stopped with identical components
 //! (a symmetric start), not at an optimum.
 
@@ -55,13 +56,29 @@ pub fn render(frame: &mut Frame, area: Rect, view: &BatchView, theme: &Theme) {
         let job = view.jobs.get(index)?;
         let fit = view.results.get(index)?.as_ref()?.as_ref().ok()?;
         Some(match view.kind {
-            BatchKind::Sweep => format!(
-                "lowest BIC {}: {} K {} (row {})",
-                format::fixed(fit.bic, 2),
-                job.options.config.covariance.name(),
-                job.options.k,
-                index + 1
-            ),
+            BatchKind::Sweep => {
+                let bic = format!(
+                    "lowest BIC {}: {} K {} (row {})",
+                    format::fixed(fit.bic, 2),
+                    job.options.config.covariance.name(),
+                    job.options.k,
+                    index + 1
+                );
+                match view.lowest_icl() {
+                    Some(icl) if icl == index => format!("{bic}, also the lowest ICL"),
+                    Some(icl) => match (view.jobs.get(icl), view.results.get(icl)) {
+                        (Some(job), Some(Some(Ok(fit)))) => format!(
+                            "{bic} · lowest ICL {}: {} K {} (row {})",
+                            format::fixed(fit.icl, 2),
+                            job.options.config.covariance.name(),
+                            job.options.k,
+                            icl + 1
+                        ),
+                        _ => bic,
+                    },
+                    None => bic,
+                }
+            }
             BatchKind::Restarts => format!(
                 "best LL {}: seed {} (row {})",
                 format::fixed(fit.log_likelihood, 2),
@@ -108,13 +125,13 @@ fn row_text(
         Some(Ok(fit)) => fit.best_seed,
         _ => options.seed,
     };
-    let mark = if best == Some(index) {
-        match view.kind {
-            BatchKind::Sweep => " ◀ lowest BIC",
-            BatchKind::Restarts => " ◀ best",
-        }
-    } else {
-        ""
+    let lowest_icl = view.kind == BatchKind::Sweep && view.lowest_icl() == Some(index);
+    let mark = match (view.kind, best == Some(index), lowest_icl) {
+        (BatchKind::Sweep, true, true) => " ◀ lowest BIC, ICL",
+        (BatchKind::Sweep, true, false) => " ◀ lowest BIC",
+        (BatchKind::Sweep, false, true) => " ◀ lowest ICL",
+        (BatchKind::Restarts, true, _) => " ◀ best",
+        _ => "",
     };
     let kind = options.config.covariance.name();
     let flag = |fit: &FitSummary| match fit.stop_reason {
@@ -140,6 +157,16 @@ fn row_text(
             );
             match view.kind {
                 BatchKind::Sweep => vec![
+                    format!(
+                        "{kind:<9} K{:<2} s{seed:<3} LL {ll:>10} BIC {bic:>10} ICL {:>10} {it}",
+                        options.k,
+                        format::fixed(fit.icl, 2)
+                    ),
+                    format!(
+                        "{kind:<9} K{:<2} BIC {bic:>10} ICL {:>10} {it}",
+                        options.k,
+                        format::fixed(fit.icl, 2)
+                    ),
                     full,
                     format!("{kind:<9} K{:<2} BIC {bic:>10} {it}", options.k),
                     format!(
