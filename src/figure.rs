@@ -22,21 +22,17 @@ const DATA_PANEL_HEIGHT: u32 = 500;
 /// Points per ellipse outline.
 const ELLIPSE_POINTS: usize = 120;
 
-/// Component colours, in the explorer's order (red, blue, green, magenta, cyan, yellow, then
-/// lighter ones), darkened where needed to read on white.
-const PALETTE: [RGBColor; 12] = [
-    RGBColor(205, 49, 49),
-    RGBColor(36, 114, 200),
-    RGBColor(13, 150, 70),
-    RGBColor(188, 63, 188),
-    RGBColor(17, 150, 185),
-    RGBColor(190, 150, 0),
-    RGBColor(241, 100, 100),
-    RGBColor(80, 160, 240),
-    RGBColor(60, 200, 120),
-    RGBColor(214, 112, 214),
-    RGBColor(60, 200, 225),
-    RGBColor(225, 200, 60),
+/// Component colours, in the explorer's order: the Okabe–Ito colour-vision-safe palette (orange,
+/// sky blue, bluish green, vermillion, blue, reddish purple, then a yellow darkened to read on
+/// white), as the explorer's light theme shows them.
+const PALETTE: [RGBColor; 7] = [
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 114, 178),
+    RGBColor(204, 121, 167),
+    RGBColor(175, 160, 0),
 ];
 
 /// Points no component claims surely.
