@@ -27,7 +27,7 @@ mod saddle;
 mod stepper;
 
 pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
-pub use dataset::Dataset;
+pub use dataset::{Dataset, WeightError, Weights};
 pub use error::{EmError, ParamError};
 pub use fit::{
     FitOptions, FitResult, Init, IterationRecord, assignments, component_log_densities, fit,
