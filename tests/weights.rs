@@ -252,8 +252,8 @@ fn bic_uses_the_sum_of_the_weights() {
         "--json",
     ]));
     let total: f64 = (0..200).map(|i| [0.5, 1.0, 2.5, 0.0][i % 4]).sum();
-    assert_eq!(json["weights"]["column"], "w");
-    assert_eq!(json["weights"]["total"].as_f64().unwrap(), total);
+    assert_eq!(json["sample_weights"]["column"], "w");
+    assert_eq!(json["sample_weights"]["total"].as_f64().unwrap(), total);
     assert_eq!(json["n"].as_u64().unwrap(), 200);
     let log_likelihood = json["log_likelihood"].as_f64().unwrap();
     // Full covariances, K = 2, D = 2: 1 + 2·2 + 2·3 = 11 free parameters.
@@ -261,7 +261,7 @@ fn bic_uses_the_sum_of_the_weights() {
     let bic = json["bic"].as_f64().unwrap();
     assert!(relative(bic, expected, expected.abs()) < 1e-12, "{bic} vs {expected}");
     // The weight column is not data: the means have two coordinates.
-    assert_eq!(json["components"][0]["mean"].as_array().unwrap().len(), 2);
+    assert_eq!(json["means"][0].as_array().unwrap().len(), 2);
 }
 
 /// Bad weight columns: one line naming the file, the line and the column, exit status 2.
@@ -284,7 +284,7 @@ fn bad_weights_are_located_errors() {
             if command == "fit" {
                 cmd.args(["--k", "1"]);
             } else {
-                cmd.args(["--k-max", "1"]);
+                cmd.args(["--k", "1"]);
             }
             let output = cmd.output().unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
