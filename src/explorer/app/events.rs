@@ -212,6 +212,11 @@ impl App {
                 .map(|(sample, truth)| (sample.labels.as_slice(), truth.classes.len())),
             derivation_points,
             n: self.source.data.len(),
+            total_weight: self
+                .source
+                .data
+                .weights()
+                .map(|_| self.source.data.total_weight()),
         });
         effects
     }
