@@ -92,12 +92,18 @@ fn assert_same_fit(what: &str, a: &FitResult, b: &FitResult) {
     };
     for (i, (x, y)) in flat(&pa).iter().zip(flat(&pb)).enumerate() {
         let error = relative(*x, y, y.abs().max(1.0));
-        assert!(error < TOLERANCE, "{what}: parameter {i}: {x} vs {y} ({error:e})");
+        assert!(
+            error < TOLERANCE,
+            "{what}: parameter {i}: {x} vs {y} ({error:e})"
+        );
     }
     assert_eq!(a.trace.len(), b.trace.len(), "{what}");
     for (t, (x, y)) in a.trace.iter().zip(&b.trace).enumerate() {
         let error = relative(*x, *y, y.abs());
-        assert!(error < TOLERANCE, "{what}: trace[{t}]: {x} vs {y} ({error:e})");
+        assert!(
+            error < TOLERANCE,
+            "{what}: trace[{t}]: {x} vs {y} ({error:e})"
+        );
     }
     let error = relative(a.bic(), b.bic(), b.bic().abs());
     assert!(error < TOLERANCE, "{what}: BIC {} vs {}", a.bic(), b.bic());
@@ -259,7 +265,10 @@ fn bic_uses_the_sum_of_the_weights() {
     // Full covariances, K = 2, D = 2: 1 + 2·2 + 2·3 = 11 free parameters.
     let expected = -2.0 * log_likelihood + 11.0 * total.ln();
     let bic = json["bic"].as_f64().unwrap();
-    assert!(relative(bic, expected, expected.abs()) < 1e-12, "{bic} vs {expected}");
+    assert!(
+        relative(bic, expected, expected.abs()) < 1e-12,
+        "{bic} vs {expected}"
+    );
     // The weight column is not data: the means have two coordinates.
     assert_eq!(json["means"][0].as_array().unwrap().len(), 2);
 }
@@ -271,8 +280,18 @@ fn bad_weights_are_located_errors() {
     let cases = [
         ("negative", "x,y,w\n1,2,1\n3,4,-1\n5,6,1\n", "line 3", "-1"),
         ("nan", "x,y,w\n1,2,1\n3,4,1\n5,6,NaN\n", "line 4", "NaN"),
-        ("infinite", "x,y,w\n1,2,inf\n3,4,1\n5,6,1\n", "line 2", "inf"),
-        ("text", "x,y,w\n1,2,1\n3,4,heavy\n5,6,1\n", "line 3", "heavy"),
+        (
+            "infinite",
+            "x,y,w\n1,2,inf\n3,4,1\n5,6,1\n",
+            "line 2",
+            "inf",
+        ),
+        (
+            "text",
+            "x,y,w\n1,2,1\n3,4,heavy\n5,6,1\n",
+            "line 3",
+            "heavy",
+        ),
         ("zero", "x,y,w\n1,2,0\n3,4,0\n5,6,0\n", "every weight", "0"),
     ];
     for (name, text, place, value) in cases {
@@ -289,7 +308,11 @@ fn bad_weights_are_located_errors() {
             let output = cmd.output().unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{name} {command}: {stderr}");
-            assert_eq!(stderr.trim().lines().count(), 1, "{name} {command}: {stderr}");
+            assert_eq!(
+                stderr.trim().lines().count(),
+                1,
+                "{name} {command}: {stderr}"
+            );
             assert!(
                 stderr.contains(&format!("{name}.csv"))
                     && stderr.contains(place)
@@ -302,7 +325,14 @@ fn bad_weights_are_located_errors() {
     let path = dir.path().join("negative.csv");
     for missing in ["weight", "9", "0"] {
         let output = mixplore()
-            .args(["fit", path.to_str().unwrap(), "--k", "1", "--weights", missing])
+            .args([
+                "fit",
+                path.to_str().unwrap(),
+                "--k",
+                "1",
+                "--weights",
+                missing,
+            ])
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -111,11 +111,7 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
         )?;
         if let Some(column) = &table.weights_column {
             // Σw is BIC's n here.
-            write!(
-                out,
-                ", weighted by {column} (Σw = {})",
-                data.total_weight()
-            )?;
+            write!(out, ", weighted by {column} (Σw = {})", data.total_weight())?;
         }
         match best.map(|i| &rows[i]) {
             Some(row) => writeln!(

@@ -1099,10 +1099,12 @@ impl<R: Read> Loader<'_, R> {
         })?;
         let weights_column = match self.weights_index {
             Some(index) => {
-                let column_name = self.by_header.then(|| self.names.get(index).cloned()).flatten();
+                let column_name = self
+                    .by_header
+                    .then(|| self.names.get(index).cloned())
+                    .flatten();
                 let weights: Vec<f64> =
-                    remove_rows(std::mem::take(&mut self.weights).into_iter(), &bad_rows)
-                        .collect();
+                    remove_rows(std::mem::take(&mut self.weights).into_iter(), &bad_rows).collect();
                 // Each cell was checked as it was read; what is left to fail is the sum.
                 let weights = Weights::new(weights).map_err(|error| match error {
                     WeightError::AllZero => LoadError::AllWeightsZero {
@@ -1115,10 +1117,12 @@ impl<R: Read> Loader<'_, R> {
                         source: EmError::Config(format!("--weights: {invalid}")),
                     },
                 })?;
-                data = data.with_weights(weights).map_err(|source| LoadError::Data {
-                    name: name.into(),
-                    source,
-                })?;
+                data = data
+                    .with_weights(weights)
+                    .map_err(|source| LoadError::Data {
+                        name: name.into(),
+                        source,
+                    })?;
                 Some(self.names.get(index).cloned().unwrap_or_default())
             }
             None => None,
@@ -1769,6 +1773,99 @@ mod tests {
 
     fn values(table: &Table) -> Vec<f64> {
         table.data.values().to_vec()
+    }
+
+    fn weighted(column: &str) -> CsvOptions {
+        CsvOptions {
+            weights: Some(column.into()),
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn weights_column_is_read_aside() {
+        // By name: left out of the default columns, one weight per kept row.
+        let table = load_bytes(b"x,w,y\n1,2,3\n4,0,6\n", &weighted("w")).unwrap();
+        assert_eq!(table.columns, ["x", "y"]);
+        assert_eq!(values(&table), [1.0, 3.0, 4.0, 6.0]);
+        assert_eq!(table.data.weights(), Some(&[2.0, 0.0][..]));
+        assert_eq!(table.weights_column.as_deref(), Some("w"));
+        // By index, without a header.
+        let table = load_bytes(b"1,0.5\n2,1.5\n", &weighted("2")).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0]);
+        assert_eq!(table.data.total_weight(), 2.0);
+        // Without --weights every row counts once.
+        assert_eq!(ok("x,w\n1,2\n").data.weights(), None);
+    }
+
+    #[test]
+    fn bad_weights_are_located_or_dropped() {
+        let message = err_with("x,w\n1,1\n2,-0.5\n", &weighted("w"));
+        assert_eq!(
+            message,
+            "data.csv: line 3, column 2 (\"w\"): \"-0.5\" is negative; a weight must be a finite number ≥ 0 (--weights)"
+        );
+        let message = err_with("x,w\n1,nan\n", &weighted("w"));
+        assert!(
+            message.contains("line 2, column 2") && message.contains("not a finite"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,\n", &weighted("w"));
+        assert!(
+            message.contains("line 2, column 2") && message.contains("empty"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,0\n2,0\n", &weighted("w"));
+        assert!(
+            message.contains("every weight in column 2 (\"w\") is 0"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,1\n", &weighted("weight"));
+        assert!(
+            message.starts_with("data.csv: --weights \"weight\": no column named"),
+            "{message}"
+        );
+        let options = CsvOptions {
+            columns: Some(vec!["x".into(), "w".into()]),
+            ..weighted("w")
+        };
+        assert!(err_with("x,w\n1,1\n", &options).contains("both --weights and --columns"));
+        let options = CsvOptions {
+            truth: TruthChoice::Column("w".into()),
+            ..weighted("w")
+        };
+        assert!(err_with("x,w\n1,1\n", &options).contains("both --weights and --truth"));
+        // Dropped rows take their weights with them, whichever cell was bad.
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..weighted("w")
+        };
+        let table = load_bytes(b"x,w\n1,1\n2,-1\nz,3\n4,4\n", &options).unwrap();
+        assert_eq!(values(&table), [1.0, 4.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 4.0][..]));
+        assert_eq!(table.dropped_rows, 2);
+    }
+
+    #[test]
+    fn weights_stay_aligned_with_a_detected_truth() {
+        // A `label` column is detected as the truth; a row whose label cell is empty keeps
+        // weights and labels in step with the data.
+        let table = load_bytes(b"x,label,w\n1,a,1\n2,b,2\n3,a,3\n", &weighted("w")).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0, 3.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 2.0, 3.0][..]));
+        assert_eq!(
+            table.truth.as_ref().map(|t| t.labels.clone()),
+            Some(vec![0, 1, 0])
+        );
+        // An explicit truth with an empty cell drops the row and its weight.
+        let options = CsvOptions {
+            truth: TruthChoice::Column("label".into()),
+            drop_invalid: true,
+            ..weighted("w")
+        };
+        let table = load_bytes(b"x,label,w\n1,a,1\n2,,2\n3,b,3\n", &options).unwrap();
+        assert_eq!(values(&table), [1.0, 3.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 3.0][..]));
     }
 
     #[test]

@@ -341,10 +341,12 @@ mod tests {
             .unwrap()
             .with_weights(Weights::new(vec![1.0, 3.0, 0.0]).unwrap())
             .unwrap();
-        let repeated =
-            Dataset::new(2, vec![0.0, 0.0, 2.0, 4.0, 2.0, 4.0, 2.0, 4.0]).unwrap();
+        let repeated = Dataset::new(2, vec![0.0, 0.0, 2.0, 4.0, 2.0, 4.0, 2.0, 4.0]).unwrap();
         assert_eq!(weighted.total_weight(), 4.0);
         assert_eq!(weighted.weights(), Some(&[1.0, 3.0, 0.0][..]));
-        assert_eq!(weighted.mean_and_covariance(), repeated.mean_and_covariance());
+        assert_eq!(
+            weighted.mean_and_covariance(),
+            repeated.mean_and_covariance()
+        );
     }
 }
