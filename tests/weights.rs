@@ -299,12 +299,14 @@ fn bad_weights_are_located_errors() {
         std::fs::write(&path, text).unwrap();
         for command in ["fit", "select"] {
             let mut cmd = mixplore();
-            cmd.args([command, path.to_str().unwrap(), "--weights", "w"]);
-            if command == "fit" {
-                cmd.args(["--k", "1"]);
-            } else {
-                cmd.args(["--k", "1"]);
-            }
+            cmd.args([
+                command,
+                path.to_str().unwrap(),
+                "--weights",
+                "w",
+                "--k",
+                "1",
+            ]);
             let output = cmd.output().unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{name} {command}: {stderr}");
