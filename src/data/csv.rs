@@ -1112,9 +1112,13 @@ impl<R: Read> Loader<'_, R> {
                         index: index + 1,
                         column_name: column_name.clone(),
                     },
-                    invalid => LoadError::Data {
+                    other => LoadError::Data {
                         name: name.into(),
-                        source: EmError::Config(format!("--weights: {invalid}")),
+                        source: EmError::Config(format!(
+                            "--weights column {}{}: {other}",
+                            index + 1,
+                            column_label(column_name.as_deref())
+                        )),
                     },
                 })?;
                 data = data

@@ -74,10 +74,13 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Counts distinct rows (for error messages only, so the cost is paid only when failing).
+/// Rows of weight 0 do not count: they can never be a centre.
 fn distinct_rows(data: &Dataset) -> usize {
     let mut rows: Vec<Vec<u64>> = data
         .rows()
-        .map(|row| row.iter().map(|v| (v + 0.0).to_bits()).collect())
+        .enumerate()
+        .filter(|(i, _)| data.weights().is_none_or(|weights| weights[*i] > 0.0))
+        .map(|(_, row)| row.iter().map(|v| (v + 0.0).to_bits()).collect())
         .collect();
     rows.sort_unstable();
     rows.dedup();
