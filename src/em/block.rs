@@ -52,6 +52,23 @@ pub(crate) fn portable_chunk_stats(
     centres: Option<&[f64]>,
     layout: Layout,
 ) -> SufficientStats {
+    // Two instantiations, so the unweighted loop is the one it was before weights existed.
+    match weights {
+        None => weighted_chunk_stats::<false>(chunk, &[], prepared, centres, layout),
+        Some(weights) => weighted_chunk_stats::<true>(chunk, weights, prepared, centres, layout),
+    }
+}
+
+/// The body of [`portable_chunk_stats`]; `weights` (one per point of the chunk) are read only
+/// if `WEIGHTED`.
+#[inline(always)]
+fn weighted_chunk_stats<const WEIGHTED: bool>(
+    chunk: &[f64],
+    weights: &[f64],
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
     let (k, d) = (prepared.k(), prepared.dim());
     let centres = centres.unwrap_or(prepared.means());
     let mut accumulator = Accumulator::new(layout, k, d);
@@ -60,7 +77,7 @@ pub(crate) fn portable_chunk_stats(
         let points = block.len() / d;
         let mut log_probs = std::mem::take(&mut scratch.log_probs);
         joint_log_probs(prepared, block, &mut log_probs[..points * k], &mut scratch);
-        let block_weights = weights.map(|w| &w[index * BLOCK..index * BLOCK + points]);
+        let block_weights = WEIGHTED.then(|| &weights[index * BLOCK..index * BLOCK + points]);
         let (log_likelihood, sum_r_log_r) = block_responsibilities(
             &mut log_probs[..points * k],
             k,

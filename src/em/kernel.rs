@@ -36,12 +36,28 @@ pub(crate) fn chunk_stats<const D: usize>(
 
 /// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
 /// the tests, the baseline version to compare them with).
-// Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
-#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 pub(crate) fn portable_chunk_stats<const D: usize>(
     chunk: &[f64],
     weights: Option<&[f64]>,
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
+    // Two instantiations, so the unweighted loop is the one it was before weights existed.
+    match weights {
+        None => weighted_chunk_stats::<D, false>(chunk, &[], prepared, centres),
+        Some(weights) => weighted_chunk_stats::<D, true>(chunk, weights, prepared, centres),
+    }
+}
+
+/// The body of [`portable_chunk_stats`]; `weights` (one per point of the chunk) are read only
+/// if `WEIGHTED`.
+// Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn weighted_chunk_stats<const D: usize, const WEIGHTED: bool>(
+    chunk: &[f64],
+    weights: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
 ) -> SufficientStats {
@@ -87,7 +103,7 @@ pub(crate) fn portable_chunk_stats<const D: usize>(
         }
         let responsibilities = &mut log_probs[..points * k];
         // With weights, the responsibilities come back as w·r: the sums below are weighted.
-        let block_weights = weights.map(|w| &w[index * BLOCK..index * BLOCK + points]);
+        let block_weights = WEIGHTED.then(|| &weights[index * BLOCK..index * BLOCK + points]);
         let (block_log_likelihood, block_sum_r_log_r) =
             block_responsibilities(responsibilities, k, &mut buffers, block_weights);
         log_likelihood += block_log_likelihood;
