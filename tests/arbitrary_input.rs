@@ -54,6 +54,8 @@ proptest! {
                 1 => TruthChoice::Column("2".to_owned()),
                 _ => TruthChoice::Detect,
             },
+            // A weight column too, on a third of the inputs.
+            weights: (selector % 3 == 0).then(|| "3".to_owned()),
         };
         if let Err(error) = read(bytes.as_slice(), "fuzz.csv", &options) {
             let message = error.to_string();

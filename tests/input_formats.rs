@@ -290,3 +290,20 @@ fn select_predict_and_score_read_parquet() {
     };
     assert_eq!(predict(&path), predict(&csv));
 }
+
+#[test]
+fn weights_from_columnar_and_array_files_are_refused_not_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let columns = from_csv("assets/datasets/faithful.csv");
+    let parquet = dir.path().join("faithful.parquet");
+    write_parquet(&parquet, &batch(&columns), Compression::UNCOMPRESSED, 100);
+    let npy = dir.path().join("faithful.npy");
+    write_npy(&npy, &columns, npyz::Order::C);
+    for path in [&parquet, &npy] {
+        let message = fails(&[path.to_str().unwrap(), "--k", "2", "--weights", "waiting"]);
+        assert!(
+            message.contains("--weights is read from CSV files only"),
+            "{message}"
+        );
+    }
+}

@@ -166,6 +166,11 @@ pub struct CsvArgs {
     /// (default: detected, e.g. `component` or `species`; "none": no truth column).
     #[arg(long, value_name = "COLUMN|none")]
     pub truth: Option<String>,
+    /// Sample weights from this column (header name or 1-based index), not fitted: each cell a
+    /// finite number ≥ 0, not all 0. A row of weight w counts as w copies of itself in every
+    /// EM sum (weight 0 drops it); the log-likelihood is Σ w·ln f(x), and the n of BIC is Σ w.
+    #[arg(long, value_name = "COLUMN")]
+    pub weights: Option<String>,
 }
 
 impl CsvArgs {
@@ -181,6 +186,7 @@ impl CsvArgs {
                 Some(none) if none.eq_ignore_ascii_case("none") => TruthChoice::Off,
                 Some(column) => TruthChoice::Column(column.to_owned()),
             },
+            weights: self.weights.clone(),
         }
     }
 }

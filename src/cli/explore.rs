@@ -149,5 +149,8 @@ fn csv_words(csv: &CsvArgs) -> Vec<String> {
     if let Some(truth) = &csv.truth {
         words.push(format!("--truth {}", shell_word(truth)));
     }
+    if let Some(weights) = &csv.weights {
+        words.push(format!("--weights {}", shell_word(weights)));
+    }
     words
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 
 use super::args::{EmArgs, FitArgs};
-use super::output::{FitReport, HistoryEntry, Timing, summary};
+use super::output::{FitReport, HistoryEntry, SampleWeights, Timing, summary};
 use crate::data::csv::{Source, Table, TruthColumn};
 use crate::data::input::load;
 use crate::data::model::{MODEL_FORMAT_VERSION, ModelFile};
@@ -107,6 +107,7 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
         dropped_rows,
         first_dropped: _,
         truth,
+        weights_column,
         warnings,
     } = table;
     let data = Arc::new(data);
@@ -200,6 +201,10 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
             dropped_rows,
             warnings: &result.warnings,
             truth_column: truth.as_ref().map(|truth| truth.name.as_str()),
+            sample_weights: weights_column
+                .as_deref()
+                .zip(result.total_weight)
+                .map(|(column, total)| SampleWeights { column, total }),
             ari,
             timing,
             history: result

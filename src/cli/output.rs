@@ -16,6 +16,15 @@ pub struct Timing {
     pub per_iter_ms: f64,
 }
 
+/// The sample weights of a fit (`--weights`).
+#[derive(Debug, Serialize)]
+pub struct SampleWeights<'a> {
+    /// The weight column's name.
+    pub column: &'a str,
+    /// Σ_i w_i over the rows fitted: BIC's n.
+    pub total: f64,
+}
+
 /// The `--json` object.
 #[derive(Debug, Serialize)]
 pub struct FitReport<'a> {
@@ -54,6 +63,9 @@ pub struct FitReport<'a> {
     pub warnings: &'a [String],
     /// The column of true classes (not fitted), if the data had one.
     pub truth_column: Option<&'a str>,
+    /// The `--weights` column and Σ w (the n of BIC), if the rows were weighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_weights: Option<SampleWeights<'a>>,
     /// Adjusted Rand index of the true classes against the most likely components.
     pub ari: Option<f64>,
     pub timing: Timing,
@@ -136,6 +148,12 @@ pub fn summary(
     if dropped_rows > 0 {
         line(format!(
             "  {dropped_rows} invalid rows dropped (--drop-invalid)"
+        ));
+    }
+    if let Some(total) = result.total_weight {
+        line(format!(
+            "  weighted rows (--weights): Σw = {}, the n of BIC and of the mean per point",
+            number(total)
         ));
     }
     let state = match result.stop_reason {

@@ -130,6 +130,10 @@ pub fn run(args: &SelectArgs) -> anyhow::Result<()> {
             data.len(),
             data.dim()
         )?;
+        if let Some(column) = &table.weights_column {
+            // Σw is BIC's n here.
+            write!(out, ", weighted by {column} (Σw = {})", data.total_weight())?;
+        }
         match (best.map(|i| &rows[i]), best_icl.map(|i| &rows[i])) {
             (Some(row), Some(by_icl)) => writeln!(
                 out,

@@ -398,6 +398,7 @@ impl Plan {
             dropped_rows: dropped,
             first_dropped: None,
             truth: truth_column,
+            weights_column: None,
             warnings,
         })
     }

@@ -11,6 +11,9 @@
 //! - A column of true class labels is taken aside, never fitted: mixplore's own `simulate` and
 //!   `w` write a whole-number `component` column that would otherwise pass for a dimension. See
 //!   [`TruthChoice`] for the rule; [`Table::truth`] holds the labels.
+//! - A column of sample weights ([`CsvOptions::weights`], `--weights`) is read aside like the
+//!   truth column, never fitted: every cell a finite number ≥ 0, not all 0 (see
+//!   [`Table::data`]'s weights).
 //! - Every selected cell must be a finite number and every row must have as many fields as the
 //!   header (or the first row). A violation is one line that leads the user to the cell, e.g.
 //!   `data.csv: line 12, column 2 ("waiting"): "abc" is not a number`. With
@@ -31,7 +34,7 @@ use std::path::PathBuf;
 use csv::{ByteRecord, StringRecord};
 use thiserror::Error;
 
-use crate::em::{Dataset, EmError};
+use crate::em::{Dataset, EmError, WeightError, Weights};
 use crate::text::printable;
 
 /// The parser's read buffer. Large reads keep system calls rare on big files; the csv reader
@@ -160,6 +163,10 @@ pub struct CsvOptions {
     pub keep_rows: bool,
     /// The column of true class labels (`--truth`): detected by default.
     pub truth: TruthChoice,
+    /// The column of sample weights (`--weights`), by name or 1-based index like a `--columns`
+    /// entry; `None` weighs every row 1. The column is not data, and its cells must be finite
+    /// numbers ≥ 0, not all 0.
+    pub weights: Option<String>,
 }
 
 impl Default for CsvOptions {
@@ -170,6 +177,7 @@ impl Default for CsvOptions {
             drop_invalid: false,
             keep_rows: false,
             truth: TruthChoice::Detect,
+            weights: None,
         }
     }
 }
@@ -194,6 +202,8 @@ pub struct Table {
     pub first_dropped: Option<String>,
     /// The column of true class labels, if one was given or detected; it is not in `data`.
     pub truth: Option<TruthColumn>,
+    /// The name of the `--weights` column, if one was given; its values are `data`'s weights.
+    pub weights_column: Option<String>,
     /// What the user should know about the load, one line each without a `warning:` prefix
     /// (dropped rows, a column named like labels but fitted): the loader prints nothing, each
     /// command shows these its own way.
@@ -268,6 +278,9 @@ pub enum CellProblem {
     /// Bytes that are not UTF-8 (shown lossily decoded).
     #[error("{} is not a number (it is not valid UTF-8 text)", quote(.0))]
     NotUtf8(String),
+    /// A cell of the `--weights` column is a number below 0.
+    #[error("{} is negative; a weight must be a finite number ≥ 0 (--weights)", quote(.0))]
+    NegativeWeight(String),
 }
 
 /// Why a CSV source could not be loaded. Every message is one line starting with the source's
@@ -413,6 +426,38 @@ pub enum LoadError {
         /// Its header name, when the file has a header.
         column_name: Option<String>,
     },
+    /// The `--weights` column cannot be found (the message of the lookup, after the name).
+    #[error("{name}: --weights {}: {reason}", quote(.requested))]
+    UnknownWeights {
+        /// The source's display name.
+        name: String,
+        /// The column asked for.
+        requested: String,
+        /// Why it matches no single column.
+        reason: String,
+    },
+    /// The `--weights` column is also named in `--columns` or by `--truth`.
+    #[error("{name}: column {index}{} is named by both --weights and {other}; the weight column is not data", column_label(.column_name.as_deref()))]
+    WeightsSelected {
+        /// The source's display name.
+        name: String,
+        /// 1-based index of the column.
+        index: usize,
+        /// Its header name, when the file has a header.
+        column_name: Option<String>,
+        /// The other option naming it.
+        other: &'static str,
+    },
+    /// Every weight of the kept rows is 0.
+    #[error("{name}: every weight in column {index}{} is 0; at least one row must have a positive weight (--weights)", column_label(.column_name.as_deref()))]
+    AllWeightsZero {
+        /// The source's display name.
+        name: String,
+        /// 1-based index of the column.
+        index: usize,
+        /// Its header name, when the file has a header.
+        column_name: Option<String>,
+    },
     /// Every numeric column is the truth column, so nothing is left to fit.
     #[error("{name}: no column is left to fit: column {index} ({}) holds the true classes; --truth none fits it as data, or --columns picks the columns", quote(.column))]
     OnlyTruth {
@@ -528,6 +573,21 @@ fn read_sized<R: Read>(
         TruthChoice::Column(requested) => Some(find_truth(requested, &names, name)?),
         TruthChoice::Detect | TruthChoice::Off => None,
     };
+    let weights_index = match &options.weights {
+        Some(requested) => Some(find_weights(requested, &names, name)?),
+        None => None,
+    };
+    let has_header = header.is_some();
+    let weights_selected =
+        |index: usize, names: &[String], other: &'static str| LoadError::WeightsSelected {
+            name: name.into(),
+            index: index + 1,
+            column_name: has_header.then(|| names.get(index).cloned()).flatten(),
+            other,
+        };
+    if let Some(index) = weights_index.filter(|index| explicit_truth == Some(*index)) {
+        return Err(weights_selected(index, &names, "--truth"));
+    }
     let mut loader = Loader {
         rows,
         options,
@@ -540,6 +600,8 @@ fn read_sized<R: Read>(
         kept: options.keep_rows.then(Vec::new),
         kept_rows: 0,
         trackers: Vec::new(),
+        weights_index,
+        weights: Vec::new(),
         dropped: 0,
         first_dropped: None,
         kept_bytes: 0,
@@ -557,6 +619,9 @@ fn read_sized<R: Read>(
                         .then(|| loader.names.get(index).cloned())
                         .flatten(),
                 });
+            }
+            if let Some(index) = weights_index.filter(|index| selection.contains(index)) {
+                return Err(weights_selected(index, &loader.names, "--columns"));
             }
             selection
         }
@@ -589,7 +654,10 @@ fn read_sized<R: Read>(
         None if options.truth == TruthChoice::Detect && header.is_some() => {
             for (index, column) in loader.names.iter().enumerate() {
                 let selected = selection.contains(&index);
-                if is_truth_name(column) && (by_default || !selected) {
+                if is_truth_name(column)
+                    && (by_default || !selected)
+                    && weights_index != Some(index)
+                {
                     loader
                         .trackers
                         .push(Tracker::new(index, false, by_default && selected));
@@ -606,6 +674,7 @@ fn read_sized<R: Read>(
                     .trackers
                     .iter()
                     .all(|tracker| tracker.index != *index)
+                    && weights_index != Some(*index)
             })
             .collect()
     } else {
@@ -747,6 +816,9 @@ struct Loader<'a, R> {
     kept_rows: usize,
     /// The truth column, or the columns that may turn out to be one.
     trackers: Vec<Tracker>,
+    /// The 0-based `--weights` column, if any, and the weights of the rows kept so far.
+    weights_index: Option<usize>,
+    weights: Vec<f64>,
     dropped: usize,
     first_dropped: Option<RowProblem>,
     /// Bytes of the original records kept under `keep_rows`, counted against the budget.
@@ -825,6 +897,34 @@ impl<R: Read> Loader<'_, R> {
                 }
             }
         }
+        // A row's weight is checked like a data cell: a bad one makes the row invalid.
+        if let Some(index) = self.weights_index {
+            let cell = record.get(index).unwrap_or_default();
+            let weight = parse_cell(cell).and_then(|value| {
+                // −0 is 0: only a number below 0 is negative.
+                if value < 0.0 {
+                    Err(CellProblem::NegativeWeight(
+                        String::from_utf8_lossy(cell.trim_ascii()).into_owned(),
+                    ))
+                } else {
+                    Ok(value)
+                }
+            });
+            match weight {
+                Ok(weight) => self.weights.push(weight),
+                Err(problem) => {
+                    self.values.truncate(row_start);
+                    let problem = cell_problem(
+                        self.rows.line(),
+                        self.by_header,
+                        &self.names,
+                        index,
+                        problem,
+                    );
+                    return self.reject(problem);
+                }
+            }
+        }
         // A row without its class under --truth cannot be scored; it is invalid like a bad cell.
         if let Some(tracker) = self.trackers.iter().find(|tracker| tracker.explicit)
             && record
@@ -834,6 +934,7 @@ impl<R: Read> Loader<'_, R> {
                 .is_empty()
         {
             self.values.truncate(row_start);
+            self.weights.truncate(self.kept_rows);
             let problem = cell_problem(
                 self.rows.line(),
                 self.by_header,
@@ -992,10 +1093,44 @@ impl<R: Read> Loader<'_, R> {
         let rows = self
             .kept
             .map(|rows| remove_rows(rows.into_iter(), &bad_rows).collect());
-        let data = Dataset::new(selection.len(), values).map_err(|source| LoadError::Data {
+        let mut data = Dataset::new(selection.len(), values).map_err(|source| LoadError::Data {
             name: name.into(),
             source,
         })?;
+        let weights_column = match self.weights_index {
+            Some(index) => {
+                let column_name = self
+                    .by_header
+                    .then(|| self.names.get(index).cloned())
+                    .flatten();
+                let weights: Vec<f64> =
+                    remove_rows(std::mem::take(&mut self.weights).into_iter(), &bad_rows).collect();
+                // Each cell was checked as it was read; what is left to fail is the sum.
+                let weights = Weights::new(weights).map_err(|error| match error {
+                    WeightError::AllZero => LoadError::AllWeightsZero {
+                        name: name.into(),
+                        index: index + 1,
+                        column_name: column_name.clone(),
+                    },
+                    other => LoadError::Data {
+                        name: name.into(),
+                        source: EmError::Config(format!(
+                            "--weights column {}{}: {other}",
+                            index + 1,
+                            column_label(column_name.as_deref())
+                        )),
+                    },
+                })?;
+                data = data
+                    .with_weights(weights)
+                    .map_err(|source| LoadError::Data {
+                        name: name.into(),
+                        source,
+                    })?;
+                Some(self.names.get(index).cloned().unwrap_or_default())
+            }
+            None => None,
+        };
         let columns = selection
             .iter()
             .map(|&index| self.names.get(index).cloned().unwrap_or_default())
@@ -1034,6 +1169,7 @@ impl<R: Read> Loader<'_, R> {
             dropped_rows: self.dropped,
             first_dropped,
             truth,
+            weights_column,
             warnings,
         })
     }
@@ -1170,6 +1306,23 @@ fn find_truth(requested: &str, names: &[String], name: &str) -> Result<usize, Lo
             .unwrap_or(&message)
             .to_owned();
         LoadError::UnknownTruth {
+            name: name.into(),
+            requested: requested.into(),
+            reason,
+        }
+    })
+}
+
+/// Resolves `--weights` like a `--columns` entry, naming `--weights` in the error.
+fn find_weights(requested: &str, names: &[String], name: &str) -> Result<usize, LoadError> {
+    find_column(requested.trim(), names, name).map_err(|error| {
+        let message = error.to_string();
+        let reason = message
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&message)
+            .to_owned();
+        LoadError::UnknownWeights {
             name: name.into(),
             requested: requested.into(),
             reason,
@@ -1624,6 +1777,99 @@ mod tests {
 
     fn values(table: &Table) -> Vec<f64> {
         table.data.values().to_vec()
+    }
+
+    fn weighted(column: &str) -> CsvOptions {
+        CsvOptions {
+            weights: Some(column.into()),
+            ..CsvOptions::default()
+        }
+    }
+
+    #[test]
+    fn weights_column_is_read_aside() {
+        // By name: left out of the default columns, one weight per kept row.
+        let table = load_bytes(b"x,w,y\n1,2,3\n4,0,6\n", &weighted("w")).unwrap();
+        assert_eq!(table.columns, ["x", "y"]);
+        assert_eq!(values(&table), [1.0, 3.0, 4.0, 6.0]);
+        assert_eq!(table.data.weights(), Some(&[2.0, 0.0][..]));
+        assert_eq!(table.weights_column.as_deref(), Some("w"));
+        // By index, without a header.
+        let table = load_bytes(b"1,0.5\n2,1.5\n", &weighted("2")).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0]);
+        assert_eq!(table.data.total_weight(), 2.0);
+        // Without --weights every row counts once.
+        assert_eq!(ok("x,w\n1,2\n").data.weights(), None);
+    }
+
+    #[test]
+    fn bad_weights_are_located_or_dropped() {
+        let message = err_with("x,w\n1,1\n2,-0.5\n", &weighted("w"));
+        assert_eq!(
+            message,
+            "data.csv: line 3, column 2 (\"w\"): \"-0.5\" is negative; a weight must be a finite number ≥ 0 (--weights)"
+        );
+        let message = err_with("x,w\n1,nan\n", &weighted("w"));
+        assert!(
+            message.contains("line 2, column 2") && message.contains("not a finite"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,\n", &weighted("w"));
+        assert!(
+            message.contains("line 2, column 2") && message.contains("empty"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,0\n2,0\n", &weighted("w"));
+        assert!(
+            message.contains("every weight in column 2 (\"w\") is 0"),
+            "{message}"
+        );
+        let message = err_with("x,w\n1,1\n", &weighted("weight"));
+        assert!(
+            message.starts_with("data.csv: --weights \"weight\": no column named"),
+            "{message}"
+        );
+        let options = CsvOptions {
+            columns: Some(vec!["x".into(), "w".into()]),
+            ..weighted("w")
+        };
+        assert!(err_with("x,w\n1,1\n", &options).contains("both --weights and --columns"));
+        let options = CsvOptions {
+            truth: TruthChoice::Column("w".into()),
+            ..weighted("w")
+        };
+        assert!(err_with("x,w\n1,1\n", &options).contains("both --weights and --truth"));
+        // Dropped rows take their weights with them, whichever cell was bad.
+        let options = CsvOptions {
+            drop_invalid: true,
+            ..weighted("w")
+        };
+        let table = load_bytes(b"x,w\n1,1\n2,-1\nz,3\n4,4\n", &options).unwrap();
+        assert_eq!(values(&table), [1.0, 4.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 4.0][..]));
+        assert_eq!(table.dropped_rows, 2);
+    }
+
+    #[test]
+    fn weights_stay_aligned_with_a_detected_truth() {
+        // A `label` column is detected as the truth; a row whose label cell is empty keeps
+        // weights and labels in step with the data.
+        let table = load_bytes(b"x,label,w\n1,a,1\n2,b,2\n3,a,3\n", &weighted("w")).unwrap();
+        assert_eq!(values(&table), [1.0, 2.0, 3.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 2.0, 3.0][..]));
+        assert_eq!(
+            table.truth.as_ref().map(|t| t.labels.clone()),
+            Some(vec![0, 1, 0])
+        );
+        // An explicit truth with an empty cell drops the row and its weight.
+        let options = CsvOptions {
+            truth: TruthChoice::Column("label".into()),
+            drop_invalid: true,
+            ..weighted("w")
+        };
+        let table = load_bytes(b"x,label,w\n1,a,1\n2,,2\n3,b,3\n", &options).unwrap();
+        assert_eq!(values(&table), [1.0, 3.0]);
+        assert_eq!(table.data.weights(), Some(&[1.0, 3.0][..]));
     }
 
     #[test]

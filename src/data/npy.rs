@@ -262,6 +262,7 @@ impl RowReader<'_> {
             dropped_rows: self.dropped,
             first_dropped: None,
             truth,
+            weights_column: None,
             warnings,
         })
     }

@@ -33,11 +33,12 @@ pub(crate) const BLOCK: usize = 128;
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn chunk_stats(
     chunk: &[f64],
+    weights: Option<&[f64]>,
     prepared: &Prepared,
     centres: Option<&[f64]>,
     layout: Layout,
 ) -> SufficientStats {
-    portable_chunk_stats(chunk, prepared, centres, layout)
+    portable_chunk_stats(chunk, weights, prepared, centres, layout)
 }
 
 /// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
@@ -46,6 +47,24 @@ pub(crate) fn chunk_stats(
 #[inline(always)]
 pub(crate) fn portable_chunk_stats(
     chunk: &[f64],
+    weights: Option<&[f64]>,
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+    layout: Layout,
+) -> SufficientStats {
+    // Two instantiations, so the unweighted loop is the one it was before weights existed.
+    match weights {
+        None => weighted_chunk_stats::<false>(chunk, &[], prepared, centres, layout),
+        Some(weights) => weighted_chunk_stats::<true>(chunk, weights, prepared, centres, layout),
+    }
+}
+
+/// The body of [`portable_chunk_stats`]; `weights` (one per point of the chunk) are read only
+/// if `WEIGHTED`.
+#[inline(always)]
+fn weighted_chunk_stats<const WEIGHTED: bool>(
+    chunk: &[f64],
+    weights: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
     layout: Layout,
@@ -54,12 +73,17 @@ pub(crate) fn portable_chunk_stats(
     let centres = centres.unwrap_or(prepared.means());
     let mut accumulator = Accumulator::new(layout, k, d);
     let mut scratch = Scratch::new(k, d);
-    for block in chunk.chunks(BLOCK * d) {
+    for (index, block) in chunk.chunks(BLOCK * d).enumerate() {
         let points = block.len() / d;
         let mut log_probs = std::mem::take(&mut scratch.log_probs);
         joint_log_probs(prepared, block, &mut log_probs[..points * k], &mut scratch);
-        let (log_likelihood, sum_r_log_r) =
-            block_responsibilities(&mut log_probs[..points * k], k, &mut scratch.buffers);
+        let block_weights = WEIGHTED.then(|| &weights[index * BLOCK..index * BLOCK + points]);
+        let (log_likelihood, sum_r_log_r) = block_responsibilities(
+            &mut log_probs[..points * k],
+            k,
+            &mut scratch.buffers,
+            block_weights,
+        );
         accumulator.log_likelihood += log_likelihood;
         accumulator.sum_r_log_r += sum_r_log_r;
         accumulator.add_block(block, &log_probs[..points * k], centres, &mut scratch);
@@ -219,6 +243,12 @@ impl ResponsibilityBuffers {
 /// into responsibilities r_pk in place, and returns the block's log-likelihood Σ_p ln p(x_p)
 /// and Σ_p Σ_k r_pk ln r_pk. Every pass's responsibilities are made here.
 ///
+/// With sample weights w_p (`weights`, one per point of the block) the E-step is the same, but
+/// what is left in place is w_p·r_pk, and the sums are Σ_p w_p ln p(x_p) and
+/// Σ_p w_p Σ_k r_pk ln r_pk: every statistic the callers accumulate from the values is then
+/// weighted, as if point p were there w_p times. Without weights nothing is multiplied (a
+/// separate instantiation, so the unweighted pass is unchanged to the bit and in speed).
+///
 /// The exponentials of s = v − max are taken for the whole block in one loop, which
 /// vectorises; with the shifted s kept, ln r = s − ln Σ e^s needs no logarithm per value, so
 /// Σ_k r ln r = Σ_k r s − ln Σ e^s (the r sum to one). An s so negative that e^s is 0
@@ -229,6 +259,22 @@ pub(crate) fn block_responsibilities(
     values: &mut [f64],
     k: usize,
     buffers: &mut ResponsibilityBuffers,
+    weights: Option<&[f64]>,
+) -> (f64, f64) {
+    match weights {
+        None => responsibilities_scaled::<false>(values, k, buffers, &[]),
+        Some(weights) => responsibilities_scaled::<true>(values, k, buffers, weights),
+    }
+}
+
+/// [`block_responsibilities`], with every point's results multiplied by its weight if
+/// `WEIGHTED` (a constant, so the unweighted version has no multiplication at all).
+#[inline(always)]
+fn responsibilities_scaled<const WEIGHTED: bool>(
+    values: &mut [f64],
+    k: usize,
+    buffers: &mut ResponsibilityBuffers,
+    weights: &[f64],
 ) -> (f64, f64) {
     let points = values.len() / k;
     let maxima = &mut buffers.maxima[..points];
@@ -241,22 +287,34 @@ pub(crate) fn block_responsibilities(
         *out = exp_nonpositive(*value);
     }
     let (mut log_likelihood, mut sum_r_log_r) = (0.0, 0.0);
-    for ((row, shares), max) in values
+    for (p, ((row, shares), max)) in values
         .chunks_exact_mut(k)
         .zip(exps.chunks_exact(k))
         .zip(maxima.iter())
+        .enumerate()
     {
         let sum: f64 = shares.iter().sum();
         let ln_sum = sum.ln();
-        log_likelihood += max + ln_sum;
         let inverse = 1.0 / sum;
         let mut r_times_s = 0.0;
-        for (value, share) in row.iter_mut().zip(shares) {
-            let r = share * inverse;
-            r_times_s += r * value.max(-1000.0);
-            *value = r;
+        if WEIGHTED {
+            let weight = weights[p];
+            log_likelihood += weight * (max + ln_sum);
+            for (value, share) in row.iter_mut().zip(shares) {
+                let r = share * inverse;
+                r_times_s += r * value.max(-1000.0);
+                *value = weight * r;
+            }
+            sum_r_log_r += weight * (r_times_s - ln_sum);
+        } else {
+            log_likelihood += max + ln_sum;
+            for (value, share) in row.iter_mut().zip(shares) {
+                let r = share * inverse;
+                r_times_s += r * value.max(-1000.0);
+                *value = r;
+            }
+            sum_r_log_r += r_times_s - ln_sum;
         }
-        sum_r_log_r += r_times_s - ln_sum;
     }
     (log_likelihood, sum_r_log_r)
 }

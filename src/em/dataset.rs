@@ -1,5 +1,8 @@
 //! A data matrix stored contiguously, row by row: one buffer of n·D values, not a Vec per point,
 //! so that the EM passes stream through memory and split into chunks without copying.
+//!
+//! Optional per-point sample weights ([`Weights`]) are checked once, when made, so a dataset
+//! that holds them holds valid ones: every pass may scale by them without checking again.
 
 use super::error::EmError;
 
@@ -13,6 +16,66 @@ const MIN_MAGNITUDE: f64 = 1e-150;
 pub struct Dataset {
     dim: usize,
     values: Vec<f64>,
+    /// Sample weights, one per point, or `None` (every point counts once).
+    weights: Option<Weights>,
+}
+
+/// Per-point sample weights: every one finite and ≥ 0, and not all zero (so Σ w > 0). A point
+/// of weight w counts as w copies of itself in every sum EM takes; weight 0 drops it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    values: Vec<f64>,
+    total: f64,
+}
+
+/// Why a list of sample weights is not valid.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WeightError {
+    /// A weight is NaN, infinite or negative.
+    #[error("weight {value} is not a finite number ≥ 0")]
+    Invalid {
+        /// 0-based index of the point.
+        index: usize,
+        /// The offending weight.
+        value: f64,
+    },
+    /// The weights are finite but their sum is not.
+    #[error("the weights sum to more than the largest double; divide them by a constant")]
+    TooLarge,
+    /// Every weight is 0 (or there are none).
+    #[error("every weight is 0: at least one point must count")]
+    AllZero,
+}
+
+impl Weights {
+    /// Checks `values`: each finite and ≥ 0, their sum positive and finite.
+    pub fn new(values: Vec<f64>) -> Result<Self, WeightError> {
+        if let Some(index) = values.iter().position(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(WeightError::Invalid {
+                index,
+                value: values[index],
+            });
+        }
+        let total: f64 = values.iter().sum();
+        if total.is_infinite() {
+            // Finite weights whose sum overflows: no sum EM takes could be trusted.
+            return Err(WeightError::TooLarge);
+        }
+        if total <= 0.0 {
+            return Err(WeightError::AllZero);
+        }
+        Ok(Self { values, total })
+    }
+
+    /// The weights, one per point.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Σ_i w_i (> 0).
+    pub fn total(&self) -> f64 {
+        self.total
+    }
 }
 
 impl Dataset {
@@ -37,7 +100,39 @@ impl Dataset {
                 values[position]
             )));
         }
-        Ok(Self { dim, values })
+        Ok(Self {
+            dim,
+            values,
+            weights: None,
+        })
+    }
+
+    /// The same points with sample weights. Fails if there is not one weight per point.
+    pub fn with_weights(self, weights: Weights) -> Result<Self, EmError> {
+        if weights.values.len() != self.len() {
+            return Err(EmError::Config(format!(
+                "{} weights for {} points",
+                weights.values.len(),
+                self.len()
+            )));
+        }
+        Ok(Self {
+            weights: Some(weights),
+            ..self
+        })
+    }
+
+    /// The sample weights, if the points have them.
+    pub fn weights(&self) -> Option<&[f64]> {
+        self.weights.as_ref().map(Weights::values)
+    }
+
+    /// The effective sample size: Σ_i w_i with weights, else n. It is the n of BIC, the mass
+    /// the mixing proportions divide, and what the per-point convergence test divides by.
+    pub fn total_weight(&self) -> f64 {
+        self.weights
+            .as_ref()
+            .map_or(self.len() as f64, Weights::total)
     }
 
     /// Fails if the values are so large, or all so small, that their squares (variances,
@@ -81,8 +176,12 @@ impl Dataset {
         self.values.chunks_exact(self.dim)
     }
 
-    /// The column means and the covariance of the data (divided by n), row-major D×D.
+    /// The column means and the covariance of the data (divided by n), row-major D×D; with
+    /// weights, the weighted mean and covariance (divided by Σ w).
     pub fn mean_and_covariance(&self) -> (Vec<f64>, Vec<f64>) {
+        if let Some(weights) = &self.weights {
+            return self.weighted_mean_and_covariance(weights);
+        }
         let d = self.dim;
         let n = self.len().max(1) as f64;
         let mut mean = vec![0.0; d];
@@ -104,6 +203,37 @@ impl Dataset {
         for a in 0..d {
             for b in 0..=a {
                 let v = cov[a * d + b] / n;
+                cov[a * d + b] = v;
+                cov[b * d + a] = v;
+            }
+        }
+        (mean, cov)
+    }
+}
+
+impl Dataset {
+    fn weighted_mean_and_covariance(&self, weights: &Weights) -> (Vec<f64>, Vec<f64>) {
+        let d = self.dim;
+        let total = weights.total;
+        let mut mean = vec![0.0; d];
+        for (row, w) in self.rows().zip(&weights.values) {
+            for (m, x) in mean.iter_mut().zip(row) {
+                *m += w * x;
+            }
+        }
+        mean.iter_mut().for_each(|m| *m /= total);
+        let mut cov = vec![0.0; d * d];
+        for (row, w) in self.rows().zip(&weights.values) {
+            for a in 0..d {
+                let da = w * (row[a] - mean[a]);
+                for b in 0..=a {
+                    cov[a * d + b] += da * (row[b] - mean[b]);
+                }
+            }
+        }
+        for a in 0..d {
+            for b in 0..=a {
+                let v = cov[a * d + b] / total;
                 cov[a * d + b] = v;
                 cov[b * d + a] = v;
             }
@@ -168,5 +298,54 @@ mod tests {
         let (mean, cov) = data.mean_and_covariance();
         assert_eq!(mean, vec![1.0, 2.0]);
         assert_eq!(cov, vec![1.0, 2.0, 2.0, 4.0]);
+    }
+
+    #[test]
+    fn weights_are_checked_once() {
+        assert_eq!(
+            Weights::new(vec![1.0, -0.5]).unwrap_err(),
+            WeightError::Invalid {
+                index: 1,
+                value: -0.5
+            }
+        );
+        assert!(matches!(
+            Weights::new(vec![f64::NAN]),
+            Err(WeightError::Invalid { index: 0, .. })
+        ));
+        assert!(matches!(
+            Weights::new(vec![0.0, f64::INFINITY]),
+            Err(WeightError::Invalid { index: 1, .. })
+        ));
+        assert_eq!(
+            Weights::new(vec![1e308, 1e308]).unwrap_err(),
+            WeightError::TooLarge
+        );
+        assert_eq!(
+            Weights::new(vec![0.0, 0.0]).unwrap_err(),
+            WeightError::AllZero
+        );
+        assert_eq!(Weights::new(vec![]).unwrap_err(), WeightError::AllZero);
+        let weights = Weights::new(vec![0.0, 2.5, 1.0]).unwrap();
+        assert_eq!(weights.total(), 3.5);
+        let data = Dataset::new(1, vec![1.0, 2.0]).unwrap();
+        assert!(data.clone().with_weights(weights).is_err());
+        assert_eq!(data.total_weight(), 2.0);
+        assert_eq!(data.weights(), None);
+    }
+
+    #[test]
+    fn weighted_moments_are_those_of_repeated_rows() {
+        let weighted = Dataset::new(2, vec![0.0, 0.0, 2.0, 4.0, 7.0, 7.0])
+            .unwrap()
+            .with_weights(Weights::new(vec![1.0, 3.0, 0.0]).unwrap())
+            .unwrap();
+        let repeated = Dataset::new(2, vec![0.0, 0.0, 2.0, 4.0, 2.0, 4.0, 2.0, 4.0]).unwrap();
+        assert_eq!(weighted.total_weight(), 4.0);
+        assert_eq!(weighted.weights(), Some(&[1.0, 3.0, 0.0][..]));
+        assert_eq!(
+            weighted.mean_and_covariance(),
+            repeated.mean_and_covariance()
+        );
     }
 }

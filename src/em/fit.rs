@@ -64,6 +64,9 @@ pub struct FitResult {
     pub total_iterations: usize,
     /// Number of data points.
     pub n: usize,
+    /// Σ_i w_i when the data have sample weights (`None` without): the n of BIC and of the
+    /// mean log-likelihood.
+    pub total_weight: Option<f64>,
     /// Things the user should know (did not converge, runs that failed, ...).
     pub warnings: Vec<String>,
     /// The covariance structure fitted.
@@ -112,9 +115,16 @@ impl FitResult {
         self.trace[self.trace.len() - 1]
     }
 
-    /// The log-likelihood divided by n.
+    /// The sample size of BIC and of the mean log-likelihood: Σ_i w_i with sample weights (a
+    /// point of weight w counts as w points, so integer weights give the BIC of the data with
+    /// rows repeated), else n.
+    pub fn sample_size(&self) -> f64 {
+        self.total_weight.unwrap_or(self.n as f64)
+    }
+
+    /// The log-likelihood divided by n (by Σ w with sample weights).
     pub fn mean_log_likelihood(&self) -> f64 {
-        self.log_likelihood() / self.n as f64
+        self.log_likelihood() / self.sample_size()
     }
 
     /// The number of free parameters of the fitted model (depends on the covariance type).
@@ -123,9 +133,10 @@ impl FitResult {
             .free_parameters(self.mixture.k(), self.mixture.dim())
     }
 
-    /// Bayesian information criterion −2·LL + p·ln n (lower is better).
+    /// Bayesian information criterion −2·LL + p·ln n (lower is better), n = Σ w with sample
+    /// weights ([`FitResult::sample_size`]).
     pub fn bic(&self) -> f64 {
-        -2.0 * self.log_likelihood() + self.free_parameters() as f64 * (self.n as f64).ln()
+        -2.0 * self.log_likelihood() + self.free_parameters() as f64 * self.sample_size().ln()
     }
 
     /// Akaike information criterion −2·LL + 2p (lower is better).
@@ -300,7 +311,7 @@ fn fit_recording(
         let last_change = match trace {
             [.., before, last] => format!(
                 " (last change per point {:.3e})",
-                (last - before) / data.len() as f64
+                (last - before) / data.total_weight()
             ),
             _ => String::new(),
         };
@@ -332,6 +343,7 @@ fn fit_recording(
         runs: options.n_init,
         total_iterations,
         n: data.len(),
+        total_weight: data.weights().map(|_| data.total_weight()),
         warnings,
         covariance: config.covariance,
         history,
@@ -345,6 +357,8 @@ fn data_warnings(data: &Dataset, mixture: &Mixture, reg_covar: f64) -> Vec<Strin
     let d = data.dim();
     let n = data.len() as f64;
     let mut warnings = Vec::new();
+    // A component holds λ·Σw points' worth of weight.
+    let sample_size = data.total_weight();
     for column in 0..d {
         let mut values = data.rows().map(|row| row[column]);
         if let Some(first) = values.next()
@@ -374,7 +388,7 @@ fn data_warnings(data: &Dataset, mixture: &Mixture, reg_covar: f64) -> Vec<Strin
         }
     }
     for (k, weight) in mixture.weights().iter().enumerate() {
-        let points = weight * n;
+        let points = weight * sample_size;
         if points < (d + 1) as f64 {
             warnings.push(format!(
                 "component {} holds about {points:.1} points, fewer than D + 1 = {}: its covariance rests on --reg-covar (an outlier, or too many components?)",

@@ -1,5 +1,12 @@
 //! Initialisation: the starting parameters θ(0) of a fit, all drawn from a seeded generator so
 //! that the same seed gives bit-identical parameters on the same machine.
+//!
+//! With sample weights every method treats a point of weight w as w copies of it, and a point
+//! of weight 0 as absent: k-means++ draws the first centre with probability ∝ w_i and the next
+//! ones ∝ w_i·d_i² (so a point of weight 0 is never a centre), and its Lloyd means are weighted;
+//! random-from-data draws K distinct points without replacement with probability ∝ w_i
+//! (Efraimidis–Spirakis keys); random draws the responsibilities as before and weights them in
+//! the M-step. Without weights the draws are exactly those of an unweighted fit.
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -67,10 +74,13 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Counts distinct rows (for error messages only, so the cost is paid only when failing).
+/// Rows of weight 0 do not count: they can never be a centre.
 fn distinct_rows(data: &Dataset) -> usize {
     let mut rows: Vec<Vec<u64>> = data
         .rows()
-        .map(|row| row.iter().map(|v| (v + 0.0).to_bits()).collect())
+        .enumerate()
+        .filter(|(i, _)| data.weights().is_none_or(|weights| weights[*i] > 0.0))
+        .map(|(_, row)| row.iter().map(|v| (v + 0.0).to_bits()).collect())
         .collect();
     rows.sort_unstable();
     rows.dedup();
@@ -86,32 +96,33 @@ fn kmeans(
     rng: &mut StdRng,
 ) -> Result<Mixture, EmError> {
     let (n, d) = (data.len(), data.dim());
+    // Unweighted points count 1, which multiplies without changing a bit.
+    let weight = |i: usize| data.weights().map_or(1.0, |weights| weights[i]);
     let mut centres = Vec::with_capacity(k * d);
-    centres.extend_from_slice(data.row(rng.random_range(0..n)));
+    let first = match data.weights() {
+        None => rng.random_range(0..n),
+        // Σ w > 0 (checked when the weights were made), so a point of positive weight exists.
+        Some(weights) => draw_proportional(weights, rng).unwrap_or(0),
+    };
+    centres.extend_from_slice(data.row(first));
     let mut nearest: Vec<f64> = data
         .rows()
         .map(|x| squared_distance(x, &centres[..d]))
         .collect();
     for _ in 1..k {
-        let total: f64 = nearest.iter().sum();
-        if total.is_nan() || total <= 0.0 {
+        let drawn = match data.weights() {
+            None => draw_proportional(&nearest, rng),
+            Some(weights) => {
+                let scores: Vec<f64> = nearest.iter().zip(weights).map(|(d, w)| d * w).collect();
+                draw_proportional(&scores, rng)
+            }
+        };
+        let Some(chosen) = drawn else {
             return Err(EmError::TooFewDistinctPoints {
                 distinct: distinct_rows(data),
                 k,
             });
-        }
-        let target = rng.random::<f64>() * total;
-        let mut cumulative = 0.0;
-        // Falls back to the last point with any distance, in case rounding leaves the target
-        // just past the cumulative sum.
-        let mut chosen = nearest.iter().rposition(|&w| w > 0.0).unwrap_or(0);
-        for (i, &w) in nearest.iter().enumerate() {
-            cumulative += w;
-            if w > 0.0 && cumulative >= target {
-                chosen = i;
-                break;
-            }
-        }
+        };
         let start = centres.len();
         centres.extend_from_slice(data.row(chosen));
         for (dist, x) in nearest.iter_mut().zip(data.rows()) {
@@ -123,17 +134,21 @@ fn kmeans(
     for _ in 0..LLOYD_ITERATIONS {
         let changed = assign(data, &centres, &mut labels, &mut nearest);
         let mut sums = vec![0.0; k * d];
-        let mut counts = vec![0usize; k];
-        for (x, &label) in data.rows().zip(&labels) {
-            counts[label] += 1;
+        // Counts are sums of weights (whole numbers, exact, without weights).
+        let mut counts = vec![0.0; k];
+        for (i, (x, &label)) in data.rows().zip(&labels).enumerate() {
+            let w = weight(i);
+            counts[label] += w;
             for (s, v) in sums[label * d..(label + 1) * d].iter_mut().zip(x) {
-                *s += v;
+                *s += w * v;
             }
         }
         for cluster in 0..k {
-            if counts[cluster] == 0 {
-                // An empty cluster takes the point farthest from its centre, which then moves.
+            if counts[cluster] == 0.0 {
+                // An empty cluster takes the point (of positive weight) farthest from its
+                // centre, which then moves.
                 let far = (0..n)
+                    .filter(|&i| weight(i) > 0.0)
                     .max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]))
                     .unwrap_or(0);
                 centres[cluster * d..(cluster + 1) * d].copy_from_slice(data.row(far));
@@ -144,7 +159,7 @@ fn kmeans(
                 .iter_mut()
                 .zip(&sums[cluster * d..(cluster + 1) * d])
             {
-                *c = s / counts[cluster] as f64;
+                *c = s / counts[cluster];
             }
         }
         if !changed {
@@ -154,7 +169,7 @@ fn kmeans(
     assign(data, &centres, &mut labels, &mut nearest);
     let mut stats = SufficientStats::zeros(k, d, centres.clone());
     let mut diff = vec![0.0; d];
-    for (x, &label) in data.rows().zip(&labels) {
+    for (i, (x, &label)) in data.rows().zip(&labels).enumerate() {
         for ((out, v), c) in diff
             .iter_mut()
             .zip(x)
@@ -162,11 +177,33 @@ fn kmeans(
         {
             *out = v - c;
         }
-        stats.add(label, 1.0, &diff);
+        stats.add(label, weight(i), &diff);
     }
     // The starts are the same for soft and hard EM (hard only changes later M-steps' weights
     // by rounding), so that the two compare from one θ(0).
-    m_step(&stats, n, &soft(config), 0)
+    m_step(&stats, data, &soft(config), 0)
+}
+
+/// An index drawn with probability ∝ `scores` (≥ 0), or `None` if they sum to 0 (or NaN).
+/// A score of 0 is never drawn.
+fn draw_proportional(scores: &[f64], rng: &mut StdRng) -> Option<usize> {
+    let total: f64 = scores.iter().sum();
+    if total.is_nan() || total <= 0.0 {
+        return None;
+    }
+    let target = rng.random::<f64>() * total;
+    let mut cumulative = 0.0;
+    // Falls back to the last index with a positive score, in case rounding leaves the target
+    // just past the cumulative sum.
+    let mut chosen = scores.iter().rposition(|&w| w > 0.0).unwrap_or(0);
+    for (i, &w) in scores.iter().enumerate() {
+        cumulative += w;
+        if w > 0.0 && cumulative >= target {
+            chosen = i;
+            break;
+        }
+    }
+    Some(chosen)
 }
 
 /// Assigns each point to its nearest centre; returns whether any label changed.
@@ -197,18 +234,41 @@ fn random_from_data(
     rng: &mut StdRng,
 ) -> Result<Mixture, EmError> {
     let (n, d) = (data.len(), data.dim());
-    // A partial Fisher–Yates shuffle visits points in random order until K distinct ones are found.
-    let mut order: Vec<usize> = (0..n).collect();
     let mut means: Vec<f64> = Vec::with_capacity(k * d);
-    for i in 0..n {
-        if means.len() == k * d {
-            break;
+    if let Some(weights) = data.weights() {
+        // Sampling without replacement ∝ w: each point of positive weight gets the key
+        // ln(u)/w (u uniform in (0, 1]), and the points are taken by decreasing key
+        // (Efraimidis and Spirakis 2006); weight 0 never enters.
+        let mut keyed: Vec<(f64, usize)> = weights
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(i, w)| ((1.0 - rng.random::<f64>()).ln() / w, i))
+            .collect();
+        keyed.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        for (_, i) in keyed {
+            if means.len() == k * d {
+                break;
+            }
+            let candidate = data.row(i);
+            if means.chunks_exact(d).all(|m| m != candidate) {
+                means.extend_from_slice(candidate);
+            }
         }
-        let j = rng.random_range(i..n);
-        order.swap(i, j);
-        let candidate = data.row(order[i]);
-        if means.chunks_exact(d).all(|m| m != candidate) {
-            means.extend_from_slice(candidate);
+    } else {
+        // A partial Fisher–Yates shuffle visits points in random order until K distinct ones
+        // are found.
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in 0..n {
+            if means.len() == k * d {
+                break;
+            }
+            let j = rng.random_range(i..n);
+            order.swap(i, j);
+            let candidate = data.row(order[i]);
+            if means.chunks_exact(d).all(|m| m != candidate) {
+                means.extend_from_slice(candidate);
+            }
         }
     }
     if means.len() < k * d {
@@ -237,17 +297,19 @@ fn random_responsibilities(
     let mut stats = SufficientStats::zeros(k, d, centre.repeat(k));
     let mut diff = vec![0.0; d];
     let mut draws = vec![0.0; k];
-    for x in data.rows() {
+    for (i, x) in data.rows().enumerate() {
+        // Unweighted points count 1, which multiplies without changing a bit.
+        let weight = data.weights().map_or(1.0, |weights| weights[i]);
         draws.iter_mut().for_each(|r| *r = rng.random::<f64>());
         let total: f64 = draws.iter().sum();
         for ((out, v), c) in diff.iter_mut().zip(x).zip(&centre) {
             *out = v - c;
         }
         for (component, r) in draws.iter().enumerate() {
-            stats.add(component, r / total, &diff);
+            stats.add(component, weight * (r / total), &diff);
         }
     }
-    m_step(&stats, data.len(), &soft(config), 0)
+    m_step(&stats, data, &soft(config), 0)
 }
 
 /// `config` as soft EM: starts do not depend on [`EmConfig::hard`].

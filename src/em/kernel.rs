@@ -27,19 +27,37 @@ const BLOCK: usize = 64;
 #[multiversion(targets("x86_64+avx512f+avx512vl+avx512dq+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn chunk_stats<const D: usize>(
     chunk: &[f64],
+    weights: Option<&[f64]>,
     prepared: &Prepared,
     centres: Option<&[f64]>,
 ) -> SufficientStats {
-    portable_chunk_stats::<D>(chunk, prepared, centres)
+    portable_chunk_stats::<D>(chunk, weights, prepared, centres)
 }
 
 /// The body of [`chunk_stats`], inlined into each instruction-set version (and, called from
 /// the tests, the baseline version to compare them with).
-// Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
-#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 pub(crate) fn portable_chunk_stats<const D: usize>(
     chunk: &[f64],
+    weights: Option<&[f64]>,
+    prepared: &Prepared,
+    centres: Option<&[f64]>,
+) -> SufficientStats {
+    // Two instantiations, so the unweighted loop is the one it was before weights existed.
+    match weights {
+        None => weighted_chunk_stats::<D, false>(chunk, &[], prepared, centres),
+        Some(weights) => weighted_chunk_stats::<D, true>(chunk, weights, prepared, centres),
+    }
+}
+
+/// The body of [`portable_chunk_stats`]; `weights` (one per point of the chunk) are read only
+/// if `WEIGHTED`.
+// Index loops mirror the formulas (triangles by row and column) and unroll at fixed D.
+#[allow(clippy::needless_range_loop)]
+#[inline(always)]
+fn weighted_chunk_stats<const D: usize, const WEIGHTED: bool>(
+    chunk: &[f64],
+    weights: &[f64],
     prepared: &Prepared,
     centres: Option<&[f64]>,
 ) -> SufficientStats {
@@ -65,7 +83,7 @@ pub(crate) fn portable_chunk_stats<const D: usize>(
     let mut log_probs = vec![0.0; BLOCK * k];
     let mut buffers = ResponsibilityBuffers::new(BLOCK, k);
 
-    for block in chunk.chunks(BLOCK * D) {
+    for (index, block) in chunk.chunks(BLOCK * D).enumerate() {
         let points = block.len() / D;
         // Joint log probabilities ln(λ_c φ_c(x)) of every point and component.
         for p in 0..points {
@@ -84,8 +102,10 @@ pub(crate) fn portable_chunk_stats<const D: usize>(
             }
         }
         let responsibilities = &mut log_probs[..points * k];
+        // With weights, the responsibilities come back as w·r: the sums below are weighted.
+        let block_weights = WEIGHTED.then(|| &weights[index * BLOCK..index * BLOCK + points]);
         let (block_log_likelihood, block_sum_r_log_r) =
-            block_responsibilities(responsibilities, k, &mut buffers);
+            block_responsibilities(responsibilities, k, &mut buffers, block_weights);
         log_likelihood += block_log_likelihood;
         sum_r_log_r += block_sum_r_log_r;
         // The responsibility-weighted sums, the one place this kernel accumulates r.

@@ -28,7 +28,7 @@ mod saddle;
 mod stepper;
 
 pub use config::{CovarianceType, DEFAULT_MAX_ITER, DEFAULT_REG_COVAR, DEFAULT_TOL, EmConfig};
-pub use dataset::Dataset;
+pub use dataset::{Dataset, WeightError, Weights};
 pub use error::{EmError, ParamError};
 pub use evaluate::{RowScores, icl, map_log_responsibility, score_rows};
 pub use fit::{

@@ -616,7 +616,9 @@ pub(crate) fn e_step_stats_about(
     layout: Layout,
 ) -> SufficientStats {
     let (k, d) = (prepared.k, prepared.dim);
-    let chunk_stats = map_chunks(data, |chunk| chunk_stats(chunk, prepared, centres, layout));
+    let chunk_stats = map_chunks(data, |chunk, weights| {
+        chunk_stats(chunk, weights, prepared, centres, layout)
+    });
     let centres = centres.map_or_else(|| prepared.means.clone(), <[f64]>::to_vec);
     let mut total = SufficientStats::zeros_in(layout, k, d, centres);
     if let Some(sum) = pairwise_sum(chunk_stats) {
@@ -652,12 +654,31 @@ const SERIAL_POINTS: usize = 2 * CHUNK_POINTS;
 
 /// `per_chunk` of every fixed chunk of the data, in order: in parallel, or on this thread for
 /// small data (the chunks and so the results do not change).
-fn map_chunks<T: Send>(data: &Dataset, per_chunk: impl Fn(&[f64]) -> T + Sync + Send) -> Vec<T> {
+/// Each chunk comes with its points' sample weights, if the data have them.
+fn map_chunks<T: Send>(
+    data: &Dataset,
+    per_chunk: impl Fn(&[f64], Option<&[f64]>) -> T + Sync + Send,
+) -> Vec<T> {
     let chunk_len = CHUNK_POINTS * data.dim();
+    let with_weights = |(index, chunk): (usize, &[f64])| {
+        let weights = data.weights().map(|weights| {
+            let start = index * CHUNK_POINTS;
+            &weights[start..start + chunk.len() / data.dim()]
+        });
+        per_chunk(chunk, weights)
+    };
     if data.len() < SERIAL_POINTS {
-        data.values().chunks(chunk_len).map(per_chunk).collect()
+        data.values()
+            .chunks(chunk_len)
+            .enumerate()
+            .map(with_weights)
+            .collect()
     } else {
-        data.values().par_chunks(chunk_len).map(per_chunk).collect()
+        data.values()
+            .par_chunks(chunk_len)
+            .enumerate()
+            .map(with_weights)
+            .collect()
     }
 }
 
@@ -670,8 +691,10 @@ const FIXED_MAX_DIM: usize = 10;
 
 /// The fused pass over one chunk: for full statistics the kernel compiled for this D, else the
 /// blocked kernels, which also serve diagonal statistics and diagonal or shared factors.
+/// `weights` are the chunk's points' sample weights, if any.
 fn chunk_stats(
     chunk: &[f64],
+    weights: Option<&[f64]>,
     prepared: &Prepared,
     centres: Option<&[f64]>,
     layout: Layout,
@@ -679,15 +702,15 @@ fn chunk_stats(
     macro_rules! by_dimension {
         ($($d:literal)*) => {
             match prepared.dim {
-                $($d => kernel::chunk_stats::<$d>(chunk, prepared, centres),)*
-                _ => block::chunk_stats(chunk, prepared, centres, layout),
+                $($d => kernel::chunk_stats::<$d>(chunk, weights, prepared, centres),)*
+                _ => block::chunk_stats(chunk, weights, prepared, centres, layout),
             }
         };
     }
     if layout == Layout::Full && prepared.dim <= FIXED_MAX_DIM {
         by_dimension!(1 2 3 4 5 6 7 8 9 10)
     } else {
-        block::chunk_stats(chunk, prepared, centres, layout)
+        block::chunk_stats(chunk, weights, prepared, centres, layout)
     }
 }
 
@@ -750,7 +773,9 @@ pub(crate) fn hard_stats_about(
     centres: Option<&[f64]>,
 ) -> (SufficientStats, Vec<u32>) {
     let (k, d) = (prepared.k, prepared.dim);
-    let chunks = map_chunks(data, |chunk| hard_chunk_stats(chunk, prepared, centres));
+    let chunks = map_chunks(data, |chunk, weights| {
+        hard_chunk_stats(chunk, weights, prepared, centres)
+    });
     let mut assignments = Vec::with_capacity(data.len());
     let mut parts = Vec::with_capacity(chunks.len());
     for (stats, chunk_assignments) in chunks {
@@ -768,6 +793,7 @@ pub(crate) fn hard_stats_about(
 /// The hard pass over one chunk.
 fn hard_chunk_stats(
     chunk: &[f64],
+    weights: Option<&[f64]>,
     prepared: &Prepared,
     centres: Option<&[f64]>,
 ) -> (SufficientStats, Vec<u32>) {
@@ -776,7 +802,9 @@ fn hard_chunk_stats(
     let mut assignments = Vec::with_capacity(chunk.len() / d);
     let mut diffs = vec![0.0; k * d];
     let mut log_probs = vec![0.0; k];
-    for point in chunk.chunks_exact(d) {
+    for (index, point) in chunk.chunks_exact(d).enumerate() {
+        // Unweighted points count 1, which multiplies without changing a bit.
+        let weight = weights.map_or(1.0, |weights| weights[index]);
         prepared.joint_log_probs(point, &mut diffs, &mut log_probs);
         // The same rule as `most_likely`: the first strict maximum wins.
         let best = log_probs
@@ -787,14 +815,14 @@ fn hard_chunk_stats(
             })
             .0;
         // A NaN or −∞ here makes the total non-finite, which the caller reports.
-        stats.log_likelihood += normalise_log_probs(&mut log_probs);
+        stats.log_likelihood += weight * normalise_log_probs(&mut log_probs);
         let diff = &mut diffs[best * d..(best + 1) * d];
         if let Some(centres) = centres {
             for ((out, x), c) in diff.iter_mut().zip(point).zip(&centres[best * d..]) {
                 *out = x - c;
             }
         }
-        stats.add(best, 1.0, diff);
+        stats.add(best, weight, diff);
         // K is limited far below u32::MAX (limits::check_components).
         assignments.push(best as u32);
     }
@@ -974,7 +1002,7 @@ mod tests {
                     for centre in [None, Some(centres.as_slice())] {
                         let what = format!("d {d}, {shape} factors, {layout:?} statistics");
                         let reference = general_chunk_stats(&values, &prepared, centre, layout);
-                        let fast = chunk_stats(&values, &prepared, centre, layout);
+                        let fast = chunk_stats(&values, None, &prepared, centre, layout);
                         let close = |a: &[f64], b: &[f64]| {
                             a.len() == b.len()
                                 && a.iter()
@@ -1023,16 +1051,17 @@ mod tests {
                 let prepared = Prepared::new(&mixture);
                 for layout in [Layout::Full, Layout::Diagonal] {
                     let what = format!("d {d}, {shape} factors, {layout:?} statistics");
-                    let dispatched = block::chunk_stats(&values, &prepared, None, layout);
-                    let baseline = block::portable_chunk_stats(&values, &prepared, None, layout);
+                    let dispatched = block::chunk_stats(&values, None, &prepared, None, layout);
+                    let baseline =
+                        block::portable_chunk_stats(&values, None, &prepared, None, layout);
                     assert_eq!(dispatched, baseline, "blocked, {what}");
                 }
                 macro_rules! compiled {
                     ($($dim:literal)*) => {
                         match d {
                             $($dim => (
-                                kernel::chunk_stats::<$dim>(&values, &prepared, None),
-                                kernel::portable_chunk_stats::<$dim>(&values, &prepared, None),
+                                kernel::chunk_stats::<$dim>(&values, None, &prepared, None),
+                                kernel::portable_chunk_stats::<$dim>(&values, None, &prepared, None),
                             ),)*
                             _ => continue,
                         }

@@ -107,7 +107,8 @@ pub fn splits_better(
     let Some(split) = split_pair(params, pair) else {
         return false;
     };
-    let n = data.len();
+    // The effective sample size: the log-likelihood gain is a weighted sum.
+    let n = data.total_weight();
     let soft_pass = |mixture: &Mixture| {
         let prepared = Prepared::new(mixture);
         e_step_stats(
@@ -118,7 +119,7 @@ pub fn splits_better(
     };
     let mut stats = soft_pass(&split);
     for iteration in 1..=PROBE_ITERATIONS {
-        let Ok(next) = m_step(&stats, n, config, iteration) else {
+        let Ok(next) = m_step(&stats, data, config, iteration) else {
             return false;
         };
         stats = soft_pass(&next);
@@ -130,7 +131,7 @@ pub fn splits_better(
     let d = params.dim();
     let component_parameters = (1 + d + d * (d + 1) / 2) as f64;
     let per_point = (PROBE_ITERATIONS as f64 * config.tol).max(PROBE_GAIN);
-    let floor = (per_point * n as f64).max(component_parameters);
+    let floor = (per_point * n).max(component_parameters);
     gain.is_finite() && gain > floor
 }
 

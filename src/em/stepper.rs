@@ -148,7 +148,7 @@ impl Em {
         } else {
             &self.stats
         };
-        let params = m_step(stats, self.data.len(), &self.config, iteration)?;
+        let params = m_step(stats, &self.data, &self.config, iteration)?;
         let q_next = stats.q_of(&params);
         Ok((params, q_next))
     }
@@ -171,7 +171,7 @@ impl Em {
         let (stats, assignments) = pass(&self.data, &params, &self.config, iteration)?;
         let log_likelihood = stats.log_likelihood;
         let previous = self.log_likelihood();
-        let change_per_point = (log_likelihood - previous) / self.data.len() as f64;
+        let change_per_point = (log_likelihood - previous) / self.data.total_weight();
         // tol = 0 means "run max_iter iterations": a last-bit decrease must not stop it.
         let tol_met = self.config.tol > 0.0 && change_per_point < self.config.tol;
         // Hard EM: the same assignments give the same statistics, so θ(t+1) would be θ(t) (up
@@ -374,14 +374,17 @@ fn pass(
 /// component (the documented choice: no silent re-seeding, so what EM did stays visible).
 pub(crate) fn m_step(
     stats: &SufficientStats,
-    n: usize,
+    data: &Dataset,
     config: &EmConfig,
     iteration: usize,
 ) -> Result<Mixture, EmError> {
     let reg_covar = config.reg_covar;
     let k = stats.mass.len();
     let d = stats.dim;
-    let threshold = 10.0 * f64::EPSILON * n as f64;
+    let n = data.len();
+    // Σ w with sample weights (the masses sum to it), n without.
+    let total_weight = data.total_weight();
+    let threshold = 10.0 * f64::EPSILON * total_weight;
     let mut means = Vec::with_capacity(k * d);
     let mut covariances = Vec::with_capacity(k);
     for (component, &mass) in stats.mass.iter().enumerate() {
@@ -418,7 +421,7 @@ pub(crate) fn m_step(
     let weights = if config.hard {
         stats.mass.clone()
     } else {
-        stats.mass.iter().map(|m| m / n as f64).collect()
+        stats.mass.iter().map(|m| m / total_weight).collect()
     };
     Mixture::from_flat(d, weights, means, covariances).map_err(|error| match error {
         ParamError::NotPositiveDefinite { component }

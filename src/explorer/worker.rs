@@ -19,8 +19,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::em::{
-    Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, adjusted_rand_index, assignments,
-    log_likelihood_of, starting_parameters,
+    Dataset, Em, EmConfig, EmError, Init, Mixture, StopReason, Weights, adjusted_rand_index,
+    assignments, log_likelihood_of, starting_parameters,
 };
 
 /// The component labels of the drawn sample, one small integer per point.
@@ -525,10 +525,16 @@ impl<F: FnMut(WorkerEvent) -> bool> WorkerLoop<F> {
             let next = Em::new(Arc::clone(&data), from.clone(), config)?.next_params()?;
             let (sample, sampled) = if drawn.len() < data.len() {
                 let values: Vec<f64> = drawn.iter().flat_map(|&i| data.row(i)).copied().collect();
-                (
-                    Arc::new(Dataset::new(data.dim(), values)?),
-                    Some(drawn.len()),
-                )
+                let mut sample = Dataset::new(data.dim(), values)?;
+                // Weighted data: the sample keeps its points' weights, so its curves are the
+                // same weighted sums as on all the data.
+                if let Some(weights) = data.weights() {
+                    let drawn_weights = drawn.iter().map(|&i| weights[i]).collect();
+                    let weights = Weights::new(drawn_weights)
+                        .map_err(|error| EmError::Config(format!("the drawn sample: {error}")))?;
+                    sample = sample.with_weights(weights)?;
+                }
+                (Arc::new(sample), Some(drawn.len()))
             } else {
                 (data, None)
             };

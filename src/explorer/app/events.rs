@@ -95,7 +95,8 @@ impl App {
             self.mode = Mode::Paused;
             // As `mixplore fit` warns: a component with fewer than D + 1 points has a
             // covariance resting on reg_covar.
-            let (n, d) = (self.source.data.len() as f64, self.source.data.dim());
+            // With sample weights a component holds λ·Σw points' worth.
+            let (n, d) = (self.source.data.total_weight(), self.source.data.dim());
             for (k, weight) in snapshot.params.weights().iter().enumerate() {
                 let points = weight * n;
                 if points < (d + 1) as f64 {
@@ -212,6 +213,11 @@ impl App {
                 .map(|(sample, truth)| (sample.labels.as_slice(), truth.classes.len())),
             derivation_points,
             n: self.source.data.len(),
+            total_weight: self
+                .source
+                .data
+                .weights()
+                .map(|_| self.source.data.total_weight()),
         });
         effects
     }

@@ -54,6 +54,8 @@ pub struct DerivationView {
     pub t: usize,
     /// Number of data points n.
     pub n: usize,
+    /// Σ_i w_i when the points have sample weights (then N_k = Σ_i w_i r_ik, λ_k = N_k / Σ w).
+    pub total_weight: Option<f64>,
     /// θ(t).
     pub current: Arc<Mixture>,
     /// θ(t+1), once computed and kept.
@@ -149,6 +151,8 @@ pub struct Inputs<'a> {
     pub derivation_points: Option<Vec<(usize, &'a [f64])>>,
     /// Number of data points.
     pub n: usize,
+    /// Σ_i w_i when the points have sample weights.
+    pub total_weight: Option<f64>,
 }
 
 impl View {
@@ -247,6 +251,7 @@ impl View {
                 DerivationView {
                     t: c,
                     n: inputs.n,
+                    total_weight: inputs.total_weight,
                     current: Arc::clone(&full.params),
                     next: timeline.full(c + 1).map(|f| Arc::clone(&f.params)),
                     points: points
@@ -427,6 +432,7 @@ mod tests {
             truth_labels: None,
             derivation_points: None,
             n: 4,
+            total_weight: None,
         });
         assert_eq!(view.uncertain, vec![1, 2]);
         assert_eq!(view.outlines.len(), 2);

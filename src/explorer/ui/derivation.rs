@@ -162,9 +162,14 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
         };
         lines.push(Line::from(text));
     }
-    lines.push(dim(
-        "N_k = Σ_i r_ik (the expected number of points of k)".into()
-    ));
+    lines.push(dim(match derivation.total_weight {
+        None => "N_k = Σ_i r_ik (the expected number of points of k)".into(),
+        Some(_) => "N_k = Σ_i w_i r_ik (the expected weight of k)".into(),
+    }));
+    // With sample weights the masses sum to Σ w, which stands where n does.
+    let total = derivation
+        .total_weight
+        .map_or_else(|| derivation.n.to_string(), |w| format::fixed(w, 2));
     match &derivation.totals {
         Some(totals) => {
             let mut spans = vec![Span::raw(" ")];
@@ -172,10 +177,11 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
                 spans.push(tag(c));
                 spans.push(Span::raw(format!(" N {}  ", format::fixed(*total, 2))));
             }
-            spans.push(Span::styled(
-                format!("(Σ = n = {})", derivation.n),
-                theme.dim(),
-            ));
+            let sum = match derivation.total_weight {
+                None => format!("(Σ = n = {total})"),
+                Some(_) => format!("(Σ = Σw = {total})"),
+            };
+            spans.push(Span::styled(sum, theme.dim()));
             lines.push(Line::from(spans));
         }
         None => lines.push(Line::from(" N_k: not known for this iteration")),
@@ -185,8 +191,11 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
         "M-step to θ({}): maximise Q(θ | θ({t}))",
         t + 1
     )));
-    lines.push(dim("∂Q/∂λ = 0: λ_k = N_k / n".into()));
-    let n = derivation.n as f64;
+    lines.push(dim(match derivation.total_weight {
+        None => "∂Q/∂λ = 0: λ_k = N_k / n".into(),
+        Some(_) => "∂Q/∂λ = 0: λ_k = N_k / Σ_i w_i".into(),
+    }));
+    let n = derivation.total_weight.unwrap_or(derivation.n as f64);
     for c in 0..k {
         let from_totals = derivation
             .totals
@@ -201,7 +210,7 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
             Span::raw(format!(
                 " λ = {} / {} = {}{}",
                 nk.map_or_else(|| "?".into(), |nk| format::fixed(nk, 2)),
-                derivation.n,
+                total,
                 value(from_totals),
                 match shown {
                     Some(shown) => format!("  (θ({}) has λ {})", t + 1, format::fixed(shown, 4)),
@@ -210,10 +219,16 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
             )),
         ]));
     }
-    lines.push(dim("∂Q/∂μ = 0: μ_k = Σ_i r_ik x_i / N_k".into()));
-    lines.push(dim(
-        "Σ_k = Σ_i r_ik (x_i − μ_k)(x_i − μ_k)ᵀ / N_k + reg_covar·I".into(),
-    ));
+    // With sample weights every sum over the points is weighted: w_i r_ik stands for r_ik.
+    let r = if derivation.total_weight.is_some() {
+        "w_i r_ik"
+    } else {
+        "r_ik"
+    };
+    lines.push(dim(format!("∂Q/∂μ = 0: μ_k = Σ_i {r} x_i / N_k")));
+    lines.push(dim(format!(
+        "Σ_k = Σ_i {r} (x_i − μ_k)(x_i − μ_k)ᵀ / N_k + reg_covar·I"
+    )));
     match &derivation.next {
         Some(next) => {
             for c in 0..k {
@@ -235,9 +250,9 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     }
 
     lines.push(head("Why log L rises"));
-    lines.push(dim(
-        "Q(θ|θ(t)) = Σ_i Σ_k r_ik [log λ_k + log φ_k(x_i)], H(t) = −Σ_i Σ_k r_ik log r_ik".into(),
-    ));
+    lines.push(dim(format!(
+        "Q(θ|θ(t)) = Σ_i Σ_k {r} [log λ_k + log φ_k(x_i)], H(t) = −Σ_i Σ_k {r} log r_ik"
+    )));
     let (l, q, h) = (derivation.log_likelihood, derivation.q, derivation.entropy);
     lines.push(Line::from(format!(
         " log L(θ({t})) = Q(θ({t})|θ({t})) + H({t}):  {} = {} + {}",

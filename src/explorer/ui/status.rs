@@ -52,10 +52,15 @@ fn run_facts(app: &App) -> String {
     // Covariance type and reg_covar show only when changed from their defaults. All of it
     // describes the run being fitted, not the settings of the next one.
     format!(
-        "/{newest} │ {} │ {} │ n {} D {} K {}{} │ {}{} seed {}{}",
+        "/{newest} │ {} │ {} │ n {}{} D {} K {}{} │ {}{} seed {}{}",
         state(app),
         app.speed_label(),
         app.source().data.len(),
+        // Weighted data: the sum of the weights, which is BIC's n.
+        match app.source().data.weights() {
+            Some(_) => format!(" (Σw {})", weight_total(app.source().data.total_weight())),
+            None => String::new(),
+        },
         spec.dim,
         spec.k,
         match spec.config.covariance {
@@ -71,6 +76,15 @@ fn run_facts(app: &App) -> String {
             format!(" reg {}", format::param(spec.config.reg_covar))
         },
     )
+}
+
+/// Σw as counted: whole (integer weights, the usual case) without decimals, else as a parameter.
+fn weight_total(total: f64) -> String {
+    if total.fract() == 0.0 && total < 1e15 {
+        format!("{total:.0}")
+    } else {
+        format::param(total)
+    }
 }
 
 /// The display mode when not the default: glyphs and colours, the point marker, a filled
