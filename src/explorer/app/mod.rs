@@ -236,7 +236,8 @@ pub struct Display {
     pub fill: bool,
 }
 
-/// Iterations per second over about the last second, from arrival times.
+/// Iterations per second over about the last second (or the last three iterations, when
+/// slower), from arrival times.
 #[derive(Debug, Default)]
 struct RateMeter {
     arrivals: std::collections::VecDeque<std::time::Instant>,
@@ -248,10 +249,13 @@ impl RateMeter {
 
     fn record(&mut self, at: std::time::Instant) {
         self.arrivals.push_back(at);
-        while self
-            .arrivals
-            .front()
-            .is_some_and(|first| at.duration_since(*first) > Self::WINDOW)
+        // The last three arrivals stay whatever their age, so that a slow run (under one
+        // iteration per second, as at 10⁸ points) still shows its rate.
+        while self.arrivals.len() > 3
+            && self
+                .arrivals
+                .front()
+                .is_some_and(|first| at.duration_since(*first) > Self::WINDOW)
         {
             self.arrivals.pop_front();
         }
@@ -501,6 +505,7 @@ impl App {
                 .per_second()
                 .filter(|_| self.mode == Mode::Running)
             {
+                Some(measured) if measured < 10.0 => format!("max {measured:.1} it/s"),
                 Some(measured) => format!("max {measured:.0} it/s"),
                 None => "max speed".into(),
             },

@@ -1026,6 +1026,12 @@ fn the_rate_at_max_speed_is_measured_over_the_last_second() {
     assert!(meter.arrivals.len() <= 201);
     meter.clear();
     assert_eq!(meter.per_second(), None);
+    // Slower than one a second (10⁸ points): the last three still give the rate.
+    for i in 0..5 {
+        meter.record(start + Duration::from_millis(1500 * i));
+    }
+    let rate = meter.per_second().unwrap();
+    assert!((rate - 1.0 / 1.5).abs() < 1e-9, "{rate}");
 }
 
 #[test]
