@@ -883,18 +883,7 @@ impl<R: Read> Loader<'_, R> {
             let cell = record.get(index).unwrap_or_default();
             match parse_cell(cell) {
                 Ok(value) => self.values.push(value),
-                Err(problem) => {
-                    // A dropped row must leave no half-row behind in the matrix.
-                    self.values.truncate(row_start);
-                    let problem = cell_problem(
-                        self.rows.line(),
-                        self.by_header,
-                        &self.names,
-                        index,
-                        problem,
-                    );
-                    return self.reject(problem);
-                }
+                Err(problem) => return self.reject_cell(row_start, index, problem),
             }
         }
         // A row's weight is checked like a data cell: a bad one makes the row invalid.
@@ -912,17 +901,7 @@ impl<R: Read> Loader<'_, R> {
             });
             match weight {
                 Ok(weight) => self.weights.push(weight),
-                Err(problem) => {
-                    self.values.truncate(row_start);
-                    let problem = cell_problem(
-                        self.rows.line(),
-                        self.by_header,
-                        &self.names,
-                        index,
-                        problem,
-                    );
-                    return self.reject(problem);
-                }
+                Err(problem) => return self.reject_cell(row_start, index, problem),
             }
         }
         // A row without its class under --truth cannot be scored; it is invalid like a bad cell.
@@ -979,6 +958,25 @@ impl<R: Read> Loader<'_, R> {
     }
 
     /// Counts a bad row under `drop_invalid`, or fails with it.
+    /// Rejects the current row for its cell in column `index` (a data or weight cell), first
+    /// removing the row's values already pushed: a dropped row must leave no half-row behind.
+    fn reject_cell(
+        &mut self,
+        row_start: usize,
+        index: usize,
+        problem: CellProblem,
+    ) -> Result<(), LoadError> {
+        self.values.truncate(row_start);
+        let problem = cell_problem(
+            self.rows.line(),
+            self.by_header,
+            &self.names,
+            index,
+            problem,
+        );
+        self.reject(problem)
+    }
+
     fn reject(&mut self, problem: RowProblem) -> Result<(), LoadError> {
         if !self.options.drop_invalid {
             return Err(LoadError::Row {
