@@ -204,17 +204,22 @@ pub struct Derivation {
     /// Q(θ(t+1) | θ(t)) for the θ(t+1) the next M-step will make (from the same statistics,
     /// before the pass at θ(t+1) is run).
     pub q_next: Option<f64>,
+    /// θ(t+1), the M-step's result from the same statistics, so the derivation can show the
+    /// M-step's values at the newest iteration before the pass at θ(t+1) is run.
+    pub next: Option<Arc<Mixture>>,
 }
 
 impl Derivation {
     /// The quantities of `em` at its current θ(t).
     pub fn of(em: &Em) -> Self {
+        let next = em.next_params().ok();
         Self {
             q: em.q(),
             entropy: em.entropy(),
             totals: em.responsibility_totals().into(),
             q_from_previous: em.last_step().map(|step| step.q_next),
-            q_next: em.next_params().ok().and_then(|next| em.q_of(&next).ok()),
+            q_next: next.as_ref().and_then(|next| em.q_of(next).ok()),
+            next: next.map(Arc::new),
         }
     }
 }

@@ -963,6 +963,27 @@ fn the_derivation_shows_lambda_as_n_k_over_n_and_the_em_identities() {
 }
 
 #[test]
+fn the_derivation_at_the_newest_iteration_shows_the_m_step_it_will_take() {
+    let (mut app, mut worker) = started(simulated(), RunSettings::new(2));
+    keys(&mut app, &mut worker, "nnd");
+    let derivation = app.view().derivation.clone().unwrap();
+    assert_eq!(derivation.t, 2);
+    assert_eq!(app.timeline().len(), 3);
+    // θ(3) comes from the pass at θ(2) before any pass at it has run.
+    assert!(derivation.next_beyond);
+    assert!(derivation.next_log_likelihood.is_none());
+    let promised = derivation.next.clone().unwrap();
+    // n makes θ(3): exactly the parameters the panel showed.
+    keys(&mut app, &mut worker, "n");
+    assert_eq!(**app.view().params.as_ref().unwrap(), *promised);
+    keys(&mut app, &mut worker, "p");
+    let derivation = app.view().derivation.clone().unwrap();
+    assert_eq!(derivation.t, 2);
+    assert!(!derivation.next_beyond);
+    assert_eq!(*derivation.next.unwrap(), *promised);
+}
+
+#[test]
 fn the_bound_view_asks_for_the_shown_iteration_once() {
     let (mut app, mut worker) = started(source(), RunSettings::new(2));
     keys(&mut app, &mut worker, "nn");

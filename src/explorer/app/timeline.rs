@@ -107,6 +107,9 @@ pub struct Timeline {
     shown: usize,
     phase: Phase,
     follow: bool,
+    /// θ(t+1) of the newest t, made by the M-step from the newest pass's statistics but not yet
+    /// an iteration of its own (no pass at it, so no log-likelihood).
+    newest_next: Option<Arc<Mixture>>,
 }
 
 impl Default for Timeline {
@@ -126,6 +129,7 @@ impl Timeline {
             shown: 0,
             phase: Phase::AfterEStep,
             follow: true,
+            newest_next: None,
         }
     }
 
@@ -172,6 +176,16 @@ impl Timeline {
     /// The kept parameters of iteration `t`, if kept.
     pub fn full(&self, t: usize) -> Option<&Full> {
         self.full.get(&t)
+    }
+
+    /// θ(t + 1), if kept as an iteration, or as the M-step's result beyond the newest one; the
+    /// flag says which (true: beyond the newest, no pass at it yet).
+    pub fn next_params(&self, t: usize) -> Option<(&Arc<Mixture>, bool)> {
+        match self.full.get(&(t + 1)) {
+            Some(full) => Some((&full.params, false)),
+            None if t + 1 == self.entries.len() => self.newest_next.as_ref().map(|m| (m, true)),
+            None => None,
+        }
     }
 
     /// θ(t − 1) of the shown t, if kept; never an older iteration.
@@ -225,6 +239,7 @@ impl Timeline {
             agreement: snapshot.agreement,
         });
         self.insert_full(t, Full::of(snapshot));
+        self.newest_next = snapshot.derivation.as_ref().and_then(|d| d.next.clone());
         if self.follow {
             self.shown = t;
             self.phase = phase;

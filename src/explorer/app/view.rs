@@ -60,6 +60,11 @@ pub struct DerivationView {
     pub current: Arc<Mixture>,
     /// θ(t+1), once computed and kept.
     pub next: Option<Arc<Mixture>>,
+    /// Whether θ(t+1) is the M-step's result beyond the newest iteration: no pass at it yet,
+    /// so no log-likelihood (and, when the run has stopped, never one).
+    pub next_beyond: bool,
+    /// Whether the run stopped at t (converged, a saddle, the iteration cap).
+    pub stopped: bool,
     /// Some points (data row, their responsibilities r_ik under θ(t)).
     pub points: Vec<(usize, Vec<f64>)>,
     /// N_k = Σ_i r_ik at θ(t).
@@ -253,7 +258,9 @@ impl View {
                     n: inputs.n,
                     total_weight: inputs.total_weight,
                     current: Arc::clone(&full.params),
-                    next: timeline.full(c + 1).map(|f| Arc::clone(&f.params)),
+                    next: timeline.next_params(c).map(|(m, _)| Arc::clone(m)),
+                    next_beyond: timeline.next_params(c).is_some_and(|(_, beyond)| beyond),
+                    stopped: entry.is_some_and(|e| e.done),
                     points: points
                         .into_iter()
                         .map(|(row, point)| {

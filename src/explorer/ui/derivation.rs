@@ -244,9 +244,21 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
             }
         }
         None => lines.push(Line::from(format!(
-            " θ({}) is not shown yet: n makes it (and its log L)",
+            " θ({}) is not known yet: n makes it (and its log L)",
             t + 1
         ))),
+    }
+    if derivation.next.is_some() && derivation.next_beyond {
+        lines.push(dim(if derivation.stopped {
+            format!(
+                " (the run stopped at θ({t}): this is the M-step it would take next, never run)"
+            )
+        } else {
+            format!(
+                " (from these sums; θ({}) has no pass yet: n runs it and gives its log L)",
+                t + 1
+            )
+        }));
     }
 
     lines.push(head("Why log L rises"));
