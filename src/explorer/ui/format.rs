@@ -85,6 +85,18 @@ fn scientific(value: f64, digits: i32) -> String {
 }
 
 /// A parameter: see the module documentation.
+/// The first of `candidates` (longest first) that fits in `width` characters, else the last:
+/// notes shorten themselves before the terminal cuts them.
+pub fn first_fitting(candidates: Vec<String>, width: usize) -> String {
+    let last = candidates.len().saturating_sub(1);
+    candidates
+        .into_iter()
+        .enumerate()
+        .find(|(i, note)| *i == last || note.chars().count() <= width)
+        .map(|(_, note)| note)
+        .unwrap_or_default()
+}
+
 pub fn param(value: f64) -> String {
     if value == 0.0 {
         "0".into()

@@ -169,17 +169,14 @@ fn trace_chart(
             } else {
                 " · true ↓ off axis"
             };
-            let candidates = [
-                long,
-                format!("fit {best} > true {truth}: the MLE fits the sample better{below}"),
-                format!("fit {best} > true {truth}: MLE fits the sample better{off_axis}"),
-            ];
-            let width = usize::from(area.width);
-            candidates
-                .iter()
-                .find(|note| note.chars().count() <= width)
-                .or(candidates.last())
-                .cloned()
+            Some(format::first_fitting(
+                vec![
+                    long,
+                    format!("fit {best} > true {truth}: the MLE fits the sample better{below}"),
+                    format!("fit {best} > true {truth}: MLE fits the sample better{off_axis}"),
+                ],
+                usize::from(area.width),
+            ))
         }
         Some(truth) if truth > high => Some(format!(
             "true LL {} ↑ above the axis",
@@ -256,16 +253,26 @@ fn convergence_chart(frame: &mut Frame, area: Rect, trace: &[(f64, f64)], t: usi
         .map(|&(i, v)| (i, (best - v).log10()))
         .collect();
     let rate = convergence_rate(trace, t);
-    let note = match rate {
-        Some(rate) => format!(
-            "log10(L* − L(t)), L* {} best · rate ΔL(t)/ΔL(t−1) {rate:.3} · straight: linear",
-            format::score(best, None)
-        ),
-        None => format!(
-            "log10(L* − L(t)), L* {} best · straight: linear convergence",
-            format::score(best, None)
-        ),
-    };
+    let best_text = format::score(best, None);
+    let rate_text = rate.map(|rate| format!(" · rate ΔL(t)/ΔL(t−1) {rate:.3}"));
+    let short_rate = rate.map(|rate| format!(" · rate {rate:.3}"));
+    let note = format::first_fitting(
+        vec![
+            format!(
+                "log10(L* − L(t)), L* {best_text} best{} · a straight line: linear convergence",
+                rate_text.clone().unwrap_or_default()
+            ),
+            format!(
+                "log10(L* − L(t)), L* {best_text}{} · straight: linear",
+                rate_text.unwrap_or_default()
+            ),
+            format!(
+                "log10(L* − L(t)), L* {best_text}{}",
+                short_rate.unwrap_or_default()
+            ),
+        ],
+        usize::from(area.width),
+    );
     let [note_area, chart_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     frame.render_widget(Paragraph::new(note).style(theme.dim()), note_area);
@@ -333,9 +340,18 @@ fn bound_chart(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(m) => format!(" · on the drawn sample of {m}"),
         None => String::new(),
     };
-    let note = format!(
-        "s: θ({t}) at 0 → θ({}) at 1 · log L (line) ≥ Q(θ(s)|θ({t})) + H({t}) (dots), equal at 0{sample}",
-        t + 1
+    let next = t + 1;
+    let note = format::first_fitting(
+        vec![
+            format!(
+                "s: θ({t}) at 0 → θ({next}) at 1 · log L (line) ≥ Q(θ(s)|θ({t})) + H({t}) (dots), equal at 0{sample}"
+            ),
+            format!(
+                "θ({t}) at s=0 → θ({next}) at 1 · log L (line) ≥ Q(θ(s)|θ({t}))+H({t}) (dots){sample}"
+            ),
+            format!("θ({t})→θ({next}) · log L (line) ≥ Q+H (dots), equal at s=0{sample}"),
+        ],
+        usize::from(area.width),
     );
     let note = theme.spell(&note);
     let [note_area, chart_area] =
