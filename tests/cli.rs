@@ -149,6 +149,13 @@ fn usage_errors_are_one_line() {
         line.contains("speed") && line.contains("eruptions"),
         "{line}"
     );
+    // A spec given as data says what it is and what to run instead.
+    let spec = asset("assets/specs/default.toml");
+    let line = fails(mixplore().arg("fit").arg(&spec).args(["--k", "2"]));
+    assert!(
+        line.contains("simulation spec") && line.contains("mixplore simulate --spec"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -44,7 +44,16 @@ pub fn run(args: &ExploreArgs) -> anyhow::Result<()> {
             "--n-init applies to fit and select; the explorer runs one start at a time (r for another)"
         );
     }
-    let (source, default_k) = match (&args.file, &args.spec) {
+    // A spec given where the data go (`explore my.toml`) is what the user means by it.
+    let spec_in_file = match (&args.file, &args.spec) {
+        (Some(file), None) if crate::data::input::is_spec_path(std::path::Path::new(file)) => {
+            Some(std::path::PathBuf::from(file))
+        }
+        _ => None,
+    };
+    let file = args.file.as_ref().filter(|_| spec_in_file.is_none());
+    let spec_path = spec_in_file.as_ref().or(args.spec.as_ref());
+    let (source, default_k) = match (file, spec_path) {
         (Some(file), _) => {
             let table = load(&CsvSource::from_arg(file), &args.csv.options(false))?;
             let mut source = Source::loaded(

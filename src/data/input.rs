@@ -41,6 +41,13 @@ impl Kind {
     }
 }
 
+/// Whether `path` names a simulation spec (`.toml`) rather than data.
+pub fn is_spec_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+}
+
 /// Loads the data matrix from `source` by its kind. Errors are one line naming the source.
 pub fn load(source: &Source, options: &CsvOptions) -> anyhow::Result<Table> {
     let name = source.to_string();
@@ -48,6 +55,13 @@ pub fn load(source: &Source, options: &CsvOptions) -> anyhow::Result<Table> {
         Source::Path(path) => path.clone(),
         Source::Stdin => Path::new("-").to_path_buf(),
     };
+    if let Source::Path(path) = source
+        && is_spec_path(path)
+    {
+        anyhow::bail!(
+            "{name}: this is a simulation spec, not data: draw data from it with `mixplore simulate --spec {name} --out data.csv`, or explore it with `mixplore explore {name}`"
+        );
+    }
     let kind = Kind::of(source);
     if options.weights.is_some() && kind != Kind::Csv {
         // Not built yet for the columnar and array readers: refused rather than ignored.

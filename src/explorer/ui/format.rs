@@ -84,7 +84,6 @@ fn scientific(value: f64, digits: i32) -> String {
     }
 }
 
-/// A parameter: see the module documentation.
 /// The first of `candidates` (longest first) that fits in `width` characters, else the last:
 /// notes shorten themselves before the terminal cuts them.
 pub fn first_fitting(candidates: Vec<String>, width: usize) -> String {
@@ -97,6 +96,7 @@ pub fn first_fitting(candidates: Vec<String>, width: usize) -> String {
         .unwrap_or_default()
 }
 
+/// A parameter: see the module documentation.
 pub fn param(value: f64) -> String {
     if value == 0.0 {
         "0".into()
@@ -182,6 +182,10 @@ pub fn fixed(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
         return format!("{value}");
     }
+    // Fixed decimals of a huge value would print every digit of it (150 for 1e149).
+    if value.abs() >= 1e9 {
+        return format!("{value:.3e}");
+    }
     let text = format!("{value:.decimals$}");
     // "-0.00" says nothing a plain zero does not.
     if text
@@ -266,6 +270,13 @@ pub fn nice_bounds(low: f64, high: f64, count: usize) -> (f64, f64, f64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fixed_decimals_of_a_huge_value_switch_to_an_exponent() {
+        assert_eq!(super::fixed(4.355e149, 3), "4.355e149");
+        assert_eq!(super::fixed(-2.5e9, 2), "-2.500e9");
+        assert_eq!(super::fixed(123_456.789, 2), "123456.79");
+    }
+
     use super::*;
 
     #[test]
