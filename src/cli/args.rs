@@ -230,8 +230,8 @@ pub struct FitArgs {
 /// `mixplore explore`.
 #[derive(Debug, Clone, Args)]
 pub struct ExploreArgs {
-    /// The data file to explore: CSV, .parquet, .arrow/.feather or .npy (omit it with --spec, or
-    /// for the default simulation).
+    /// The data file to explore: CSV, .parquet, .arrow/.feather or .npy; a .toml file is
+    /// simulated from as a spec, like --spec (omit it for the default simulation).
     #[arg(value_name = "FILE", conflicts_with = "spec")]
     pub file: Option<String>,
     /// Simulate the data from this spec (TOML or JSON) instead.
