@@ -17,10 +17,17 @@ pub const EXIT_FAILURE: u8 = 2;
 
 /// mixplore: explore the EM algorithm on Gaussian mixture models.
 #[derive(Debug, Parser)]
-#[command(name = "mixplore", version, about, long_about = None)]
+#[command(
+    name = "mixplore",
+    version,
+    about,
+    long_about = None,
+    override_usage = "mixplore [OPTIONS] [COMMAND]\n       mixplore FILE [explore options]   (the same as mixplore explore FILE)"
+)]
 pub struct Cli {
     /// What to do; without a command, mixplore opens the explorer on the built-in default
-    /// simulation (assets/specs/default.toml) with K = 2.
+    /// simulation (assets/specs/default.toml) with K = 2; `mixplore FILE …` is
+    /// `mixplore explore FILE …`.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Glyphs and theme of the explorer opened without a command.

@@ -59,6 +59,45 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// The command names, which a first positional argument is taken as before a file.
+const COMMANDS: [&str; 8] = [
+    "explore", "fit", "simulate", "select", "predict", "score", "plot", "help",
+];
+
+/// Extensions of the files `mixplore FILE` opens (data, or a spec) even when FILE does not exist
+/// yet, so that the error is about the file rather than an unknown command.
+const FILE_EXTENSIONS: [&str; 11] = [
+    "csv", "tsv", "txt", "parquet", "pq", "arrow", "feather", "ipc", "arrows", "npy", "toml",
+];
+
+/// `mixplore FILE …` is `mixplore explore FILE …`: a first positional argument that is not a
+/// command but names an existing file, or a file by a data or spec extension, gets `explore`
+/// put before the arguments (the terminal flags are explore's too).
+fn explore_shorthand(mut args: Vec<OsString>) -> Vec<OsString> {
+    let mut index = 1;
+    while let Some(arg) = args.get(index) {
+        let text = arg.to_string_lossy();
+        if text == "--theme" {
+            index += 2;
+            continue;
+        }
+        if text.starts_with('-') {
+            index += 1;
+            continue;
+        }
+        let path = std::path::Path::new(arg);
+        let by_extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| FILE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        if !COMMANDS.contains(&text.as_ref()) && (by_extension || path.is_file()) {
+            args.insert(1, OsString::from("explore"));
+        }
+        break;
+    }
+    args
+}
+
 /// Parses the arguments, runs the command and returns the process's exit status.
 pub fn main_with_args<I, T>(args: I) -> ExitCode
 where
@@ -66,7 +105,9 @@ where
     T: Into<OsString> + Clone,
 {
     let stdout_closed = stdout_was_closed();
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(explore_shorthand(
+        args.into_iter().map(Into::into).collect(),
+    )) {
         Ok(cli) => cli,
         Err(error) if stdout_closed && !error.use_stderr() => return stdout_is_closed(),
         Err(error) => return usage_error(&error),
@@ -195,4 +236,36 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     say(&format!("mixplore: error: {message} (see mixplore --help)"));
     ExitCode::from(EXIT_FAILURE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explore_shorthand;
+    use std::ffi::OsString;
+
+    fn words(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_file_first_opens_the_explorer_on_it() {
+        let shorthand = |args: &[&str]| explore_shorthand(words(args));
+        assert_eq!(
+            shorthand(&["mixplore", "data.csv", "--k", "3"]),
+            words(&["mixplore", "explore", "data.csv", "--k", "3"])
+        );
+        assert_eq!(
+            shorthand(&["mixplore", "--theme", "light", "spec.TOML"]),
+            words(&["mixplore", "explore", "--theme", "light", "spec.TOML"])
+        );
+        // Commands, flags alone and unknown words are left to clap.
+        for args in [
+            &["mixplore", "fit", "data.csv", "--k", "2"][..],
+            &["mixplore", "--ascii"],
+            &["mixplore"],
+            &["mixplore", "fti"],
+        ] {
+            assert_eq!(shorthand(args), words(args));
+        }
+    }
 }
