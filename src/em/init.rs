@@ -8,6 +8,8 @@
 //! (Efraimidis–Spirakis keys); random draws the responsibilities as before and weights them in
 //! the M-step. Without weights the draws are exactly those of an unweighted fit.
 
+use std::collections::HashMap;
+
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -311,15 +313,22 @@ fn random_from_data(
         }
     } else {
         // A partial Fisher–Yates shuffle visits points in random order until K distinct ones
-        // are found.
-        let mut order: Vec<usize> = (0..n).collect();
+        // are found. Only the positions it has swapped are stored (position → point), not the
+        // whole order of n indices: the same draws without 8·n bytes beside the data.
+        let mut moved: HashMap<usize, usize> = HashMap::new();
         for i in 0..n {
             if means.len() == k * d {
                 break;
             }
             let j = rng.random_range(i..n);
-            order.swap(i, j);
-            let candidate = data.row(order[i]);
+            // Position i is never visited again, so only position j keeps what was at i.
+            let at_i = moved.remove(&i).unwrap_or(i);
+            let at_j = if j == i {
+                at_i
+            } else {
+                moved.insert(j, at_i).unwrap_or(j)
+            };
+            let candidate = data.row(at_j);
             if means.chunks_exact(d).all(|m| m != candidate) {
                 means.extend_from_slice(candidate);
             }
