@@ -257,17 +257,52 @@ fn draw_proportional(n: usize, score: impl Fn(usize) -> f64, rng: &mut StdRng) -
 
 /// Assigns each point to its nearest centre (the first on a tie) and hands `visit` the point's
 /// index, values and new label, in point order; returns whether any label changed.
+///
+/// The start at 10⁸ points is mostly these passes, so D = 1, 2 and 3 get a copy whose loops
+/// over the coordinates have a fixed length and unroll; the arithmetic and its order are the
+/// same, so are the bits.
 fn assign(
     data: &Dataset,
     centres: &[f64],
     labels: &mut [Label],
+    visit: impl FnMut(usize, &[f64], usize),
+) -> bool {
+    match data.dim() {
+        1 => assign_fixed::<1>(data, centres, labels, visit),
+        2 => assign_fixed::<2>(data, centres, labels, visit),
+        3 => assign_fixed::<3>(data, centres, labels, visit),
+        d => assign_rows(data.rows(), centres.chunks_exact(d), labels, visit),
+    }
+}
+
+/// [`assign`] for points of dimension `D`.
+fn assign_fixed<const D: usize>(
+    data: &Dataset,
+    centres: &[f64],
+    labels: &mut [Label],
+    visit: impl FnMut(usize, &[f64], usize),
+) -> bool {
+    let (rows, _) = data.values().as_chunks::<D>();
+    let (centres, _) = centres.as_chunks::<D>();
+    assign_rows(
+        rows.iter().map(|x| x.as_slice()),
+        centres.iter().map(|c| c.as_slice()),
+        labels,
+        visit,
+    )
+}
+
+/// The loop of [`assign`] over `rows`, the points, and `centres`, each a D-vector.
+fn assign_rows<'a>(
+    rows: impl Iterator<Item = &'a [f64]>,
+    centres: impl Iterator<Item = &'a [f64]> + Clone,
+    labels: &mut [Label],
     mut visit: impl FnMut(usize, &[f64], usize),
 ) -> bool {
-    let d = data.dim();
     let mut changed = false;
-    for (i, (x, label)) in data.rows().zip(labels.iter_mut()).enumerate() {
+    for (i, (x, label)) in rows.zip(labels.iter_mut()).enumerate() {
         let (best, _) = centres
-            .chunks_exact(d)
+            .clone()
             .map(|c| squared_distance(x, c))
             .enumerate()
             .fold(
