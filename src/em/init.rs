@@ -467,6 +467,20 @@ mod tests {
     }
 
     #[test]
+    fn empty_clusters_take_the_farthest_points_in_turn() {
+        // Everything assigned to centre 0 (at 0); clusters 1 and 2 are empty. Cluster 1 takes
+        // the farthest point (9), cluster 2 the farthest left (the last of the two at 5).
+        let data = Dataset::new(1, vec![0.0, 5.0, 9.0, 5.0, 1.0]).unwrap();
+        let mut centres = vec![0.0, 100.0, 200.0];
+        refill_empty(&data, &mut centres, &[0; 5], &[5.0, 0.0, 0.0]);
+        assert_eq!(centres, vec![0.0, 9.0, 5.0]);
+        // Each point counts its distance to its own assigned centre (point 9 is 1 from 8).
+        let mut centres = vec![0.0, 8.0, 200.0];
+        refill_empty(&data, &mut centres, &[0, 0, 1, 0, 0], &[4.0, 1.0, 0.0]);
+        assert_eq!(centres, vec![0.0, 8.0, 5.0]);
+    }
+
+    #[test]
     fn too_few_distinct_points_is_an_error() {
         let data = Dataset::new(1, vec![1.0, 1.0, 2.0, 2.0, 2.0]).unwrap();
         for method in [InitMethod::KMeansPlusPlus, InitMethod::RandomFromData] {
