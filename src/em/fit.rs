@@ -423,6 +423,29 @@ pub fn most_likely_components(data: &Dataset, indices: &[usize], mixture: &Mixtu
     prepared.most_likely(indices.iter().map(|&i| data.row(i)))
 }
 
+/// The adjusted Rand index of `labels` (one per point of `data`) against each point's most
+/// likely component under `mixture`: [`super::adjusted_rand_index`] of the two, the same bits,
+/// but the points are classified a block at a time into the contingency table, so no n-long
+/// vector of components (nor of indices) is held beside the data.
+pub fn agreement_with_labels(data: &Dataset, labels: &[usize], mixture: &Mixture) -> f64 {
+    const BLOCK: usize = 1 << 16;
+    let n = data.len().min(labels.len());
+    let rows = labels[..n].iter().max().map_or(0, |m| m + 1);
+    let cols = mixture.k();
+    let prepared = Prepared::new(mixture);
+    let mut table = vec![0u64; rows * cols];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let predicted = prepared.most_likely((start..end).map(|i| data.row(i)));
+        for (&truth, &component) in labels[start..end].iter().zip(&predicted) {
+            if let Some(count) = table.get_mut(truth * cols + component) {
+                *count += 1;
+            }
+        }
+    }
+    super::adjusted_rand_index_of_table(&table, cols, n)
+}
+
 /// For each of the points `indices` of `data` under `mixture`: its most likely component
 /// (0-based, as [`most_likely_components`]) and that component's responsibility, the largest
 /// r_ik (1 for a sure assignment, 1/K for a point no component claims more than another).
