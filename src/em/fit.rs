@@ -485,6 +485,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn agreement_in_blocks_is_the_adjusted_rand_index_of_all_points() {
+        // More points than one block, so the contingency table is filled in two.
+        let n = 70_000;
+        let values: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let t = i as f64;
+                [(i % 3) as f64 * 2.0 + (t * 0.37).sin(), (t * 0.11).cos()]
+            })
+            .collect();
+        let data = Dataset::new(2, values).unwrap();
+        let labels: Vec<usize> = (0..n).map(|i| (i % 3 + i % 7 / 6) % 3).collect();
+        let mixture = Mixture::from_flat(
+            2,
+            vec![0.5, 0.5],
+            vec![0.5, 0.0, 3.5, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.5, 0.1, 0.1, 1.0],
+        )
+        .unwrap();
+        let all: Vec<usize> = (0..n).collect();
+        let expected = super::super::adjusted_rand_index(
+            &labels,
+            &most_likely_components(&data, &all, &mixture),
+        );
+        let blocked = agreement_with_labels(&data, &labels, &mixture);
+        assert_eq!(
+            blocked.to_bits(),
+            expected.to_bits(),
+            "{blocked} {expected}"
+        );
+        assert!(blocked > 0.1 && blocked < 1.0, "{blocked}");
+    }
+
+    #[test]
     fn assignments_agree_with_the_responsibilities() {
         let values: Vec<f64> = (0..120)
             .map(|i| (i % 3) as f64 * 2.5 + (i as f64 * 0.71).sin())
