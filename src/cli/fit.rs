@@ -13,8 +13,8 @@ use crate::data::csv::{Source, Table, TruthColumn};
 use crate::data::input::load;
 use crate::data::model::{MODEL_FORMAT_VERSION, ModelFile};
 use crate::em::{
-    Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, adjusted_rand_index,
-    fit, fit_with_history, limits, most_likely_components, responsibilities_of,
+    Dataset, EmConfig, FitOptions, FitResult, Init, Mixture, MixtureParams, agreement_with_labels,
+    fit, fit_with_history, limits, responsibilities_of,
 };
 use crate::output::{check_distinct, write_output};
 
@@ -114,13 +114,9 @@ pub fn run(args: &FitArgs) -> anyhow::Result<()> {
     let (mut result, fit_ms) = timed_fit(&name, Arc::clone(&data), &options, args.history)?;
     // The load's warnings (dropped rows first) come before the fit's.
     result.warnings.splice(0..0, warnings);
-    let ari = truth.as_ref().map(|truth| {
-        let all: Vec<usize> = (0..data.len()).collect();
-        adjusted_rand_index(
-            &truth.labels,
-            &most_likely_components(&data, &all, &result.mixture),
-        )
-    });
+    let ari = truth
+        .as_ref()
+        .map(|truth| agreement_with_labels(&data, &truth.labels, &result.mixture));
     let timing = Timing {
         load_ms,
         fit_ms,

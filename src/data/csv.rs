@@ -1015,7 +1015,7 @@ impl<R: Read> Loader<'_, R> {
         let mut warnings = Vec::new();
         let mut truth: Option<Tracker> = None;
         let mut demoted: Vec<Tracker> = Vec::new();
-        for tracker in std::mem::take(&mut self.trackers) {
+        for mut tracker in std::mem::take(&mut self.trackers) {
             let column = format!(
                 "column {} ({})",
                 tracker.index + 1,
@@ -1031,6 +1031,9 @@ impl<R: Read> Loader<'_, R> {
                         "{column} is named like true classes but {reason}, so it is fitted as data; --truth {} takes it as the classes",
                         tracker.index + 1
                     ));
+                    if !(tracker.overflow || tracker.empty) {
+                        tracker.values = tracker.values_from_labels();
+                    }
                     demoted.push(tracker);
                 }
                 // Text that is not labels stays skipped, as without detection.
@@ -1134,8 +1137,11 @@ impl<R: Read> Loader<'_, R> {
             .map(|&index| self.names.get(index).cloned().unwrap_or_default())
             .collect();
         let truth = truth.map(|tracker| {
-            let labels = remove_rows(tracker.labels.into_iter(), &bad_rows);
-            let (classes, labels) = renumber(&tracker.classes, labels);
+            let mut labels = tracker.labels;
+            if !bad_rows.is_empty() {
+                labels = remove_rows(labels.into_iter(), &bad_rows).collect();
+            }
+            let classes = renumber(&tracker.classes, &mut labels);
             let classes: Vec<String> = classes.iter().map(|class| printable(class)).collect();
             TruthColumn {
                 name: self.names.get(tracker.index).cloned().unwrap_or_default(),
@@ -1195,7 +1201,9 @@ struct Tracker {
     numbers: bool,
     /// Every number so far whole.
     whole: bool,
-    /// The values as data, for `fallback` (0 in place of a bad cell).
+    /// The values as data, for `fallback` (0 in place of a bad cell), once the labels are given
+    /// up: while the column may be labels they are its classes' values, and holding both would
+    /// add 8 bytes a row to the peak of every load of a file with a `component` column.
     values: Vec<f64>,
     /// For `fallback`: the kept rows (0-based) whose cell is not a number, and why.
     bad: Vec<(usize, RowProblem)>,
@@ -1226,22 +1234,25 @@ impl Tracker {
             Ok(value) => self.whole &= value.fract() == 0.0,
             Err(_) => self.numbers = false,
         }
-        if self.fallback {
-            match parsed {
-                Ok(value) => self.values.push(value),
-                Err(cell_problem) => {
-                    self.values.push(0.0);
+        let value = match parsed {
+            Ok(value) => value,
+            Err(cell_problem) => {
+                if self.fallback {
                     self.bad.push((row, problem(cell_problem)));
                 }
+                0.0
             }
-        }
+        };
         if self.overflow || self.empty {
+            if self.fallback {
+                self.values.push(value);
+            }
             return;
         }
         let trimmed = cell.trim_ascii();
         if trimmed.is_empty() {
             self.empty = true;
-            self.labels = Vec::new();
+            self.give_up_labels(value);
             return;
         }
         let label = match self.ids.get(trimmed) {
@@ -1249,7 +1260,7 @@ impl Tracker {
             None => {
                 if !self.explicit && self.classes.len() >= MAX_TRUTH_CLASSES {
                     self.overflow = true;
-                    self.labels = Vec::new();
+                    self.give_up_labels(value);
                     self.ids = HashMap::new();
                     return;
                 }
@@ -1261,6 +1272,30 @@ impl Tracker {
             }
         };
         self.labels.push(label);
+    }
+
+    /// Drops the labels of a column that cannot be labels; a fallback column gets its values back
+    /// from them, then `value`, the current row's.
+    fn give_up_labels(&mut self, value: f64) {
+        if self.fallback {
+            self.values = self.values_from_labels();
+            self.values.push(value);
+        }
+        self.labels = Vec::new();
+    }
+
+    /// The values of the rows so far, from their labels: each class's text parsed as its cells
+    /// were (the same trimmed text, so the same bits; 0 for one that is not a number).
+    fn values_from_labels(&self) -> Vec<f64> {
+        let by_class: Vec<f64> = self
+            .classes
+            .iter()
+            .map(|class| parse_cell(class.as_bytes()).unwrap_or(0.0))
+            .collect();
+        self.labels
+            .iter()
+            .map(|&label| by_class.get(label).copied().unwrap_or(0.0))
+            .collect()
     }
 
     /// Why a column detected by name is not the truth after all, or None if it is.
@@ -1386,24 +1421,21 @@ fn remove_rows<'a, T: 'a>(
         .map(|(_, item)| item)
 }
 
-/// Class indices renumbered by first appearance in `labels`, dropping classes no row has left.
-fn renumber(classes: &[String], labels: impl Iterator<Item = usize>) -> (Vec<String>, Vec<usize>) {
+/// Class indices renumbered in place by first appearance in `labels`; returns the classes some
+/// row has left, in that order. In place, so that no second n-long vector is held.
+fn renumber(classes: &[String], labels: &mut [usize]) -> Vec<String> {
     let mut new_index: Vec<Option<usize>> = vec![None; classes.len()];
     let mut kept_classes = Vec::new();
-    let labels = labels
-        .map(|label| {
-            *new_index
-                .get_mut(label)
-                .map(|slot| {
-                    slot.get_or_insert_with(|| {
-                        kept_classes.push(classes.get(label).cloned().unwrap_or_default());
-                        kept_classes.len() - 1
-                    })
-                })
-                .unwrap_or(&mut 0)
-        })
-        .collect();
-    (kept_classes, labels)
+    for label in labels.iter_mut() {
+        let old = *label;
+        *label = new_index.get_mut(old).map_or(0, |slot| {
+            *slot.get_or_insert_with(|| {
+                kept_classes.push(classes.get(old).cloned().unwrap_or_default());
+                kept_classes.len() - 1
+            })
+        });
+    }
+    kept_classes
 }
 
 /// A line holding nothing but whitespace. The csv crate skips truly empty lines but hands these

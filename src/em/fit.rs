@@ -423,6 +423,29 @@ pub fn most_likely_components(data: &Dataset, indices: &[usize], mixture: &Mixtu
     prepared.most_likely(indices.iter().map(|&i| data.row(i)))
 }
 
+/// The adjusted Rand index of `labels` (one per point of `data`) against each point's most
+/// likely component under `mixture`: [`super::adjusted_rand_index`] of the two, the same bits,
+/// but the points are classified a block at a time into the contingency table, so no n-long
+/// vector of components (nor of indices) is held beside the data.
+pub fn agreement_with_labels(data: &Dataset, labels: &[usize], mixture: &Mixture) -> f64 {
+    const BLOCK: usize = 1 << 16;
+    let n = data.len().min(labels.len());
+    let rows = labels[..n].iter().max().map_or(0, |m| m + 1);
+    let cols = mixture.k();
+    let prepared = Prepared::new(mixture);
+    let mut table = vec![0u64; rows * cols];
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let predicted = prepared.most_likely((start..end).map(|i| data.row(i)));
+        for (&truth, &component) in labels[start..end].iter().zip(&predicted) {
+            if let Some(count) = table.get_mut(truth * cols + component) {
+                *count += 1;
+            }
+        }
+    }
+    super::adjusted_rand_index_of_table(&table, cols, n)
+}
+
 /// For each of the points `indices` of `data` under `mixture`: its most likely component
 /// (0-based, as [`most_likely_components`]) and that component's responsibility, the largest
 /// r_ik (1 for a sure assignment, 1/K for a point no component claims more than another).
@@ -460,6 +483,39 @@ pub fn component_log_densities(mixture: &Mixture, point: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_in_blocks_is_the_adjusted_rand_index_of_all_points() {
+        // More points than one block, so the contingency table is filled in two.
+        let n = 70_000;
+        let values: Vec<f64> = (0..n)
+            .flat_map(|i| {
+                let t = i as f64;
+                [(i % 3) as f64 * 2.0 + (t * 0.37).sin(), (t * 0.11).cos()]
+            })
+            .collect();
+        let data = Dataset::new(2, values).unwrap();
+        let labels: Vec<usize> = (0..n).map(|i| (i % 3 + i % 7 / 6) % 3).collect();
+        let mixture = Mixture::from_flat(
+            2,
+            vec![0.5, 0.5],
+            vec![0.5, 0.0, 3.5, 0.0],
+            vec![1.0, 0.0, 0.0, 1.0, 1.5, 0.1, 0.1, 1.0],
+        )
+        .unwrap();
+        let all: Vec<usize> = (0..n).collect();
+        let expected = super::super::adjusted_rand_index(
+            &labels,
+            &most_likely_components(&data, &all, &mixture),
+        );
+        let blocked = agreement_with_labels(&data, &labels, &mixture);
+        assert_eq!(
+            blocked.to_bits(),
+            expected.to_bits(),
+            "{blocked} {expected}"
+        );
+        assert!(blocked > 0.1 && blocked < 1.0, "{blocked}");
+    }
 
     #[test]
     fn assignments_agree_with_the_responsibilities() {

@@ -8,6 +8,8 @@
 //! (Efraimidis–Spirakis keys); random draws the responsibilities as before and weights them in
 //! the M-step. Without weights the draws are exactly those of an unweighted fit.
 
+use std::collections::HashMap;
+
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -87,14 +89,27 @@ fn distinct_rows(data: &Dataset) -> usize {
     rows.len()
 }
 
+/// The index of a point's nearest centre. K is at most [`super::limits::MAX_COMPONENTS`], so two
+/// bytes per point: at 10⁷ two-dimensional points that is 20 MB beside 160 MB of data, where a
+/// `usize` label and an `f64` distance per point took 160 MB more and put the peak memory of a
+/// default fit at twice the data.
+type Label = u16;
+
 /// k-means++ seeding (each next centre drawn with probability ∝ squared distance to the nearest
 /// chosen one), Lloyd iterations, then the M-step of the hard assignments.
+///
+/// Only each point's nearest centre is stored, never its distance: the distance is recomputed
+/// from the centre when it is needed, and gives the same bits (a minimum of squared distances is
+/// exact), so the draws and centres are those of keeping every distance.
 fn kmeans(
     data: &Dataset,
     k: usize,
     config: &EmConfig,
     rng: &mut StdRng,
 ) -> Result<Mixture, EmError> {
+    if Label::try_from(k - 1).is_err() {
+        super::limits::check_components(k)?;
+    }
     let (n, d) = (data.len(), data.dim());
     // Unweighted points count 1, which multiplies without changing a bit.
     let weight = |i: usize| data.weights().map_or(1.0, |weights| weights[i]);
@@ -102,20 +117,16 @@ fn kmeans(
     let first = match data.weights() {
         None => rng.random_range(0..n),
         // Σ w > 0 (checked when the weights were made), so a point of positive weight exists.
-        Some(weights) => draw_proportional(weights, rng).unwrap_or(0),
+        Some(weights) => draw_proportional(n, |i| weights[i], rng).unwrap_or(0),
     };
     centres.extend_from_slice(data.row(first));
-    let mut nearest: Vec<f64> = data
-        .rows()
-        .map(|x| squared_distance(x, &centres[..d]))
-        .collect();
+    // Every point's nearest chosen centre so far; ties keep the earlier centre.
+    let mut labels: Vec<Label> = vec![0; n];
     for _ in 1..k {
+        let nearest = |i: usize| distance_to(data.row(i), &centres, labels[i], d);
         let drawn = match data.weights() {
-            None => draw_proportional(&nearest, rng),
-            Some(weights) => {
-                let scores: Vec<f64> = nearest.iter().zip(weights).map(|(d, w)| d * w).collect();
-                draw_proportional(&scores, rng)
-            }
+            None => draw_proportional(n, nearest, rng),
+            Some(weights) => draw_proportional(n, |i| nearest(i) * weights[i], rng),
         };
         let Some(chosen) = drawn else {
             return Err(EmError::TooFewDistinctPoints {
@@ -124,35 +135,35 @@ fn kmeans(
             });
         };
         let start = centres.len();
+        let new_label = label_of(start / d);
         centres.extend_from_slice(data.row(chosen));
-        for (dist, x) in nearest.iter_mut().zip(data.rows()) {
-            *dist = dist.min(squared_distance(x, &centres[start..start + d]));
+        for (label, x) in labels.iter_mut().zip(data.rows()) {
+            if squared_distance(x, &centres[start..start + d]) < distance_to(x, &centres, *label, d)
+            {
+                *label = new_label;
+            }
         }
     }
 
-    let mut labels = vec![usize::MAX; n];
-    for _ in 0..LLOYD_ITERATIONS {
-        let changed = assign(data, &centres, &mut labels, &mut nearest);
+    for iteration in 0..LLOYD_ITERATIONS {
+        // The sums are taken in the same pass as the assignment, in point order as before.
         let mut sums = vec![0.0; k * d];
         // Counts are sums of weights (whole numbers, exact, without weights).
         let mut counts = vec![0.0; k];
-        for (i, (x, &label)) in data.rows().zip(&labels).enumerate() {
+        let reassigned = assign(data, &centres, &mut labels, |i, x, label| {
             let w = weight(i);
             counts[label] += w;
             for (s, v) in sums[label * d..(label + 1) * d].iter_mut().zip(x) {
                 *s += w * v;
             }
+        });
+        // The first pass counts as a change whatever it finds, as from no labels at all.
+        let changed = reassigned || iteration == 0;
+        if counts.contains(&0.0) {
+            refill_empty(data, &mut centres, &labels, &counts);
         }
         for cluster in 0..k {
             if counts[cluster] == 0.0 {
-                // An empty cluster takes the point (of positive weight) farthest from its
-                // centre, which then moves.
-                let far = (0..n)
-                    .filter(|&i| weight(i) > 0.0)
-                    .max_by(|&a, &b| nearest[a].total_cmp(&nearest[b]))
-                    .unwrap_or(0);
-                centres[cluster * d..(cluster + 1) * d].copy_from_slice(data.row(far));
-                nearest[far] = 0.0;
                 continue;
             }
             for (c, s) in centres[cluster * d..(cluster + 1) * d]
@@ -166,10 +177,9 @@ fn kmeans(
             break;
         }
     }
-    assign(data, &centres, &mut labels, &mut nearest);
     let mut stats = SufficientStats::zeros(k, d, centres.clone());
     let mut diff = vec![0.0; d];
-    for (i, (x, &label)) in data.rows().zip(&labels).enumerate() {
+    assign(data, &centres, &mut labels, |i, x, label| {
         for ((out, v), c) in diff
             .iter_mut()
             .zip(x)
@@ -178,16 +188,54 @@ fn kmeans(
             *out = v - c;
         }
         stats.add(label, weight(i), &diff);
-    }
+    });
     // The starts are the same for soft and hard EM (hard only changes later M-steps' weights
     // by rounding), so that the two compare from one θ(0).
     m_step(&stats, data, &soft(config), 0)
 }
 
-/// An index drawn with probability ∝ `scores` (≥ 0), or `None` if they sum to 0 (or NaN).
-/// A score of 0 is never drawn.
-fn draw_proportional(scores: &[f64], rng: &mut StdRng) -> Option<usize> {
-    let total: f64 = scores.iter().sum();
+/// Moves the centre of each empty cluster (count 0), in cluster order, onto the point (of
+/// positive weight) farthest from its nearest centre as `labels` assigned it, the last such
+/// point on a tie; a point taken counts as distance 0 for the clusters after it.
+fn refill_empty(data: &Dataset, centres: &mut [f64], labels: &[Label], counts: &[f64]) {
+    let d = data.dim();
+    // The distances are to the centres as assigned, before any of them moves.
+    let assigned = centres.to_vec();
+    let mut taken: Vec<usize> = Vec::new();
+    for (cluster, _) in counts.iter().enumerate().filter(|(_, c)| **c == 0.0) {
+        let far = (0..data.len())
+            .filter(|&i| data.weights().is_none_or(|weights| weights[i] > 0.0))
+            .map(|i| {
+                let distance = if taken.contains(&i) {
+                    0.0
+                } else {
+                    distance_to(data.row(i), &assigned, labels[i], d)
+                };
+                (i, distance)
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(0, |(i, _)| i);
+        centres[cluster * d..(cluster + 1) * d].copy_from_slice(data.row(far));
+        taken.push(far);
+    }
+}
+
+/// The squared distance from `x` to centre `label` of the flat `centres` (D values each).
+fn distance_to(x: &[f64], centres: &[f64], label: Label, d: usize) -> f64 {
+    let start = usize::from(label) * d;
+    squared_distance(x, &centres[start..start + d])
+}
+
+/// Centre index `index` as a [`Label`]; [`kmeans`] has checked that K fits.
+fn label_of(index: usize) -> Label {
+    Label::try_from(index).unwrap_or(Label::MAX)
+}
+
+/// An index below `n` drawn with probability ∝ `score(i)` (≥ 0), or `None` if the scores sum
+/// to 0 (or NaN). A score of 0 is never drawn. The scores are computed on demand, in index order
+/// for the sum and again for the walk, so no per-point array is held.
+fn draw_proportional(n: usize, score: impl Fn(usize) -> f64, rng: &mut StdRng) -> Option<usize> {
+    let total: f64 = (0..n).map(&score).sum();
     if total.is_nan() || total <= 0.0 {
         return None;
     }
@@ -195,8 +243,9 @@ fn draw_proportional(scores: &[f64], rng: &mut StdRng) -> Option<usize> {
     let mut cumulative = 0.0;
     // Falls back to the last index with a positive score, in case rounding leaves the target
     // just past the cumulative sum.
-    let mut chosen = scores.iter().rposition(|&w| w > 0.0).unwrap_or(0);
-    for (i, &w) in scores.iter().enumerate() {
+    let mut chosen = (0..n).rposition(|i| score(i) > 0.0).unwrap_or(0);
+    for i in 0..n {
+        let w = score(i);
         cumulative += w;
         if w > 0.0 && cumulative >= target {
             chosen = i;
@@ -206,22 +255,64 @@ fn draw_proportional(scores: &[f64], rng: &mut StdRng) -> Option<usize> {
     Some(chosen)
 }
 
-/// Assigns each point to its nearest centre; returns whether any label changed.
-fn assign(data: &Dataset, centres: &[f64], labels: &mut [usize], nearest: &mut [f64]) -> bool {
-    let d = data.dim();
+/// Assigns each point to its nearest centre (the first on a tie) and hands `visit` the point's
+/// index, values and new label, in point order; returns whether any label changed.
+///
+/// The start at 10⁸ points is mostly these passes, so D = 1, 2 and 3 get a copy whose loops
+/// over the coordinates have a fixed length and unroll; the arithmetic and its order are the
+/// same, so are the bits.
+fn assign(
+    data: &Dataset,
+    centres: &[f64],
+    labels: &mut [Label],
+    visit: impl FnMut(usize, &[f64], usize),
+) -> bool {
+    match data.dim() {
+        1 => assign_fixed::<1>(data, centres, labels, visit),
+        2 => assign_fixed::<2>(data, centres, labels, visit),
+        3 => assign_fixed::<3>(data, centres, labels, visit),
+        d => assign_rows(data.rows(), centres.chunks_exact(d), labels, visit),
+    }
+}
+
+/// [`assign`] for points of dimension `D`.
+fn assign_fixed<const D: usize>(
+    data: &Dataset,
+    centres: &[f64],
+    labels: &mut [Label],
+    visit: impl FnMut(usize, &[f64], usize),
+) -> bool {
+    let (rows, _) = data.values().as_chunks::<D>();
+    let (centres, _) = centres.as_chunks::<D>();
+    assign_rows(
+        rows.iter().map(|x| x.as_slice()),
+        centres.iter().map(|c| c.as_slice()),
+        labels,
+        visit,
+    )
+}
+
+/// The loop of [`assign`] over `rows`, the points, and `centres`, each a D-vector.
+fn assign_rows<'a>(
+    rows: impl Iterator<Item = &'a [f64]>,
+    centres: impl Iterator<Item = &'a [f64]> + Clone,
+    labels: &mut [Label],
+    mut visit: impl FnMut(usize, &[f64], usize),
+) -> bool {
     let mut changed = false;
-    for ((x, label), dist) in data.rows().zip(labels.iter_mut()).zip(nearest.iter_mut()) {
-        let (best, best_distance) = centres
-            .chunks_exact(d)
+    for (i, (x, label)) in rows.zip(labels.iter_mut()).enumerate() {
+        let (best, _) = centres
+            .clone()
             .map(|c| squared_distance(x, c))
             .enumerate()
             .fold(
                 (0, f64::INFINITY),
                 |acc, (i, dd)| if dd < acc.1 { (i, dd) } else { acc },
             );
-        changed |= *label != best;
-        *label = best;
-        *dist = best_distance;
+        let new_label = label_of(best);
+        changed |= *label != new_label;
+        *label = new_label;
+        visit(i, x, best);
     }
     changed
 }
@@ -257,15 +348,22 @@ fn random_from_data(
         }
     } else {
         // A partial Fisher–Yates shuffle visits points in random order until K distinct ones
-        // are found.
-        let mut order: Vec<usize> = (0..n).collect();
+        // are found. Only the positions it has swapped are stored (position → point), not the
+        // whole order of n indices: the same draws without 8·n bytes beside the data.
+        let mut moved: HashMap<usize, usize> = HashMap::new();
         for i in 0..n {
             if means.len() == k * d {
                 break;
             }
             let j = rng.random_range(i..n);
-            order.swap(i, j);
-            let candidate = data.row(order[i]);
+            // Position i is never visited again, so only position j keeps what was at i.
+            let at_i = moved.remove(&i).unwrap_or(i);
+            let at_j = if j == i {
+                at_i
+            } else {
+                moved.insert(j, at_i).unwrap_or(j)
+            };
+            let candidate = data.row(at_j);
             if means.chunks_exact(d).all(|m| m != candidate) {
                 means.extend_from_slice(candidate);
             }
@@ -366,6 +464,20 @@ mod tests {
             "{firsts:?}"
         );
         assert!((m.weights()[0] - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn empty_clusters_take_the_farthest_points_in_turn() {
+        // Everything assigned to centre 0 (at 0); clusters 1 and 2 are empty. Cluster 1 takes
+        // the farthest point (9), cluster 2 the farthest left (the last of the two at 5).
+        let data = Dataset::new(1, vec![0.0, 5.0, 9.0, 5.0, 1.0]).unwrap();
+        let mut centres = vec![0.0, 100.0, 200.0];
+        refill_empty(&data, &mut centres, &[0; 5], &[5.0, 0.0, 0.0]);
+        assert_eq!(centres, vec![0.0, 9.0, 5.0]);
+        // Each point counts its distance to its own assigned centre (point 9 is 1 from 8).
+        let mut centres = vec![0.0, 8.0, 200.0];
+        refill_empty(&data, &mut centres, &[0, 0, 1, 0, 0], &[4.0, 1.0, 0.0]);
+        assert_eq!(centres, vec![0.0, 8.0, 5.0]);
     }
 
     #[test]

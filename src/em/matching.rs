@@ -162,6 +162,17 @@ pub fn adjusted_rand_index(first: &[usize], second: &[usize]) -> f64 {
     for (&a, &b) in first.iter().zip(second) {
         table[a * cols + b] += 1;
     }
+    adjusted_rand_index_of_table(&table, cols, n)
+}
+
+/// [`adjusted_rand_index`] from the contingency table of the two labelings of `n` points:
+/// row-major, `cols` columns, entry (r, c) the number of points labelled r by the first and c
+/// by the second. Columns (or rows) of zeros change nothing, not even a bit.
+pub fn adjusted_rand_index_of_table(table: &[u64], cols: usize, n: usize) -> f64 {
+    if n < 2 || cols == 0 {
+        return 1.0;
+    }
+    let rows = table.len() / cols;
     let pairs = |count: u64| (count * count.saturating_sub(1)) as f64 / 2.0;
     let index: f64 = table.iter().map(|&c| pairs(c)).sum();
     let row_sums: f64 = (0..rows)

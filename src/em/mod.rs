@@ -32,12 +32,12 @@ pub use dataset::{Dataset, WeightError, Weights};
 pub use error::{EmError, ParamError};
 pub use evaluate::{RowScores, icl, map_log_responsibility, score_rows};
 pub use fit::{
-    FitOptions, FitResult, Init, IterationRecord, assignments, component_log_densities, fit,
-    fit_cancellable, fit_with_history, log_likelihood_of, most_likely_components,
-    responsibilities_of, run_seed, starting_parameters,
+    FitOptions, FitResult, Init, IterationRecord, agreement_with_labels, assignments,
+    component_log_densities, fit, fit_cancellable, fit_with_history, log_likelihood_of,
+    most_likely_components, responsibilities_of, run_seed, starting_parameters,
 };
 pub use init::{InitMethod, initialise};
-pub use matching::{adjusted_rand_index, assign, match_components};
+pub use matching::{adjusted_rand_index, adjusted_rand_index_of_table, assign, match_components};
 pub use model::{Mixture, MixtureParams};
 pub use saddle::{SADDLE_DISTANCE, bhattacharyya_distance, identical_pair, splits_better};
 pub use stepper::{Em, StepStats, StopReason};

@@ -358,6 +358,9 @@ impl App {
         app.prepare_source();
         let mut effects = vec![Effect::Worker(Command::SetSpeed(app.speed_setting()))];
         effects.extend(app.restart());
+        // The data are drawn (uncoloured) from the first frame, not only once θ(0) arrives:
+        // at 10⁷ points the start takes longer than the loading.
+        effects.extend(app.rebuild_view());
         (app, effects)
     }
 

@@ -91,6 +91,16 @@ fn keys(app: &mut App, worker: &mut FakeWorker, text: &str) {
 }
 
 #[test]
+fn the_data_are_in_view_before_the_start_arrives() {
+    // No worker answers: this is the screen while θ(0) is still being computed.
+    let (app, _effects) = App::new(source(), RunSettings::new(2));
+    assert!(app.view().params.is_none());
+    // The points' x values run from −1 to 6 (sin and 5 + sin): the axes span them.
+    let (low, high) = app.view().x_range;
+    assert!(low < -0.9 && high > 5.9, "{low} {high}");
+}
+
+#[test]
 fn stepping_forward_and_back_through_history() {
     let (mut app, mut worker) = started(source(), RunSettings::new(2));
     assert_eq!((app.timeline().len(), app.timeline().shown()), (1, 0));
