@@ -724,9 +724,11 @@ fn map_chunks<T: Send>(
 /// through the blocked matrix kernels (`block.rs`). Measured at 100 000 points, K = 5, one
 /// thread (ms per iteration, compiled / blocked, two rounds on a loaded machine): D = 4
 /// 36 / 72, 33 / 57; D = 8 42 / 32, 34 / 38; D = 10 48 / 52, 52 / 50; D = 12 77 / 66, 69 / 56;
-/// D = 16 198 / 88, 161 / 63. Those compiled figures are of the point-by-point kernels; the
-/// lane kernels that replaced them run 100 000 × 10 × 5 about 2.3× faster (the blocked ones
-/// 1.25× faster at D = 50), so the crossover has likely moved above 10: not re-measured yet.
+/// D = 16 198 / 88, 161 / 63. Again with the lane kernels (`kernel.rs`) and the banded blocked
+/// ones, 100 000 points, K = 5, one thread, 10 iterations, min of 3 rounds, compiled / blocked:
+/// D = 4 17.4 / 24.9, D = 6 8.3 / 21.5, D = 8 12.3 / 19.8, D = 10 17.1 / 31.2, D = 12
+/// 84 / 33, D = 16 89 / 42 (compiled for the test only: past D = 10 the compiler no longer
+/// keeps a group's values in vector registers).
 const FIXED_MAX_DIM: usize = 10;
 
 /// The fused pass over one chunk: for full statistics the kernel compiled for this D, else the
