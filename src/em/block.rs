@@ -7,11 +7,11 @@
 //!    ones element-wise (O(K·D)), a shared factor as one product U·(X − c) for every component
 //!    (O(D² + K·D));
 //! 2. the responsibilities, log-likelihood and Σ r ln r of the block
-//!    ([`block_responsibilities`], the one place where r_ik is made, shared with the compiled
-//!    small-D kernels);
+//!    ([`block_responsibilities`], the one place here where r_ik is made; the compiled small-D
+//!    kernels of `kernel.rs` do the same per lane);
 //! 3. the sums N_k, S1_k and S2_k ([`Accumulator::add_block`], the one place here where r_ik
-//!    is accumulated): full second moments as the product (X − c_k)·diag(r_k)·(X − c_k)ᵀ, or
-//!    only their diagonal.
+//!    is accumulated): full second moments as the product (X − c_k)·diag(r_k)·(X − c_k)ᵀ (its
+//!    lower triangle, by bands of rows), or only their diagonal.
 //!
 //! The data are row-major n×D, which is a column-major D×n matrix: a block is a D×B matrix
 //! view of the data with no copy, each column a point.
@@ -19,7 +19,9 @@
 use multiversion::multiversion;
 use nalgebra::{DMatrixView, DMatrixViewMut};
 
-use super::pass::{FactorShape, Layout, Prepared, SufficientStats, exp_nonpositive, packed};
+use super::pass::{
+    FactorShape, Layout, Prepared, SufficientStats, exp_nonpositive, ln_at_least_one, packed,
+};
 
 /// Points handled together. Measured at 100 000 × 50 × 5: 64, 128 and 256 within 5 % of each
 /// other; 128 keeps a block's D×B scratch matrices in L2 up to D ≈ 100.
@@ -212,15 +214,54 @@ fn subtract_from_each(block: &[f64], shift: &[f64], out: &mut [f64]) {
 /// products = U·diffs for the column-major lower-triangular D×D factor U and the D×B matrix of
 /// differences (each column a point).
 ///
-/// Every matrix here is a contiguous column-major view: nalgebra 0.35's fallback product for
-/// small sizes (any dimension ≤ 5) writes out of bounds with row-strided views (seen under
-/// valgrind at D = 4), so no strided view is ever made.
+/// U is lower-triangular, so the product goes by bands of rows ([`bands`]): the rows of band
+/// [a, b) need only the first b columns of U and rows of the differences, which skips most of
+/// the zeros above the diagonal (a quarter of the work with two bands, 3/8 with four).
+///
+/// Every view here has unit row stride (a contiguous column-major matrix or a band of rows of
+/// one): nalgebra 0.35's fallback product for small sizes (used when any dimension is ≤ 5)
+/// writes out of bounds with row-strided views (seen under valgrind at D = 4), so none is ever
+/// made, and a band is only cut when every dimension of its product is above 5.
 fn whiten(factor: &[f64], d: usize, diffs: &[f64], products: &mut [f64]) {
     let points = diffs.len() / d;
     let factor = DMatrixView::from_slice(factor, d, d);
     let diffs = DMatrixView::from_slice(diffs, d, points);
     let mut products = DMatrixViewMut::from_slice(products, d, points);
-    products.gemm(1.0, &factor, &diffs, 0.0);
+    let bands = bands(d, points);
+    for band in 0..bands {
+        let (start, end) = band_rows(d, bands, band);
+        let mut rows = products.rows_mut(start, end - start);
+        rows.gemm(
+            1.0,
+            &factor.view((start, 0), (end - start, end)),
+            &diffs.rows(0, end),
+            0.0,
+        );
+    }
+}
+
+/// Rows of a band of [`whiten`] and of the second moments: at least this many, so that every
+/// product stays on matrixmultiply's kernels (nalgebra takes them above 5 rows) and keeps a
+/// useful size. Measured at 100 000 × 50 × 5 full, one thread, ms per iteration (min / median
+/// of 5 interleaved rounds, loaded machine): four bands 162 / 173, two 164 / 179, one 167 / 178.
+/// The bands skip a third of the flops, but matrixmultiply packs both operands of every
+/// product, and that packing (a fifth of the time at D = 50) grows with the number of bands.
+const BAND_ROWS: usize = 12;
+
+/// How many bands of rows the triangular products of a block of `points` points at dimension
+/// `d` are cut into: one (the whole square product) for small D or a block of 5 points or
+/// fewer, else up to four bands of at least [`BAND_ROWS`] rows.
+fn bands(d: usize, points: usize) -> usize {
+    if points <= 5 {
+        1
+    } else {
+        (d / BAND_ROWS).clamp(1, 4)
+    }
+}
+
+/// Rows [start, end) of band `band` of `bands` over `d` rows.
+fn band_rows(d: usize, bands: usize, band: usize) -> (usize, usize) {
+    (band * d / bands, (band + 1) * d / bands)
 }
 
 /// Buffers of [`block_responsibilities`], sized for a block.
@@ -241,7 +282,7 @@ impl ResponsibilityBuffers {
 
 /// Turns a block's joint log probabilities v_pk = ln(λ_k φ_k(x_p)) (point-major, K per point)
 /// into responsibilities r_pk in place, and returns the block's log-likelihood Σ_p ln p(x_p)
-/// and Σ_p Σ_k r_pk ln r_pk. Every pass's responsibilities are made here.
+/// and Σ_p Σ_k r_pk ln r_pk. Every blocked pass's responsibilities are made here.
 ///
 /// With sample weights w_p (`weights`, one per point of the block) the E-step is the same, but
 /// what is left in place is w_p·r_pk, and the sums are Σ_p w_p ln p(x_p) and
@@ -294,7 +335,7 @@ fn responsibilities_scaled<const WEIGHTED: bool>(
         .enumerate()
     {
         let sum: f64 = shares.iter().sum();
-        let ln_sum = sum.ln();
+        let ln_sum = ln_at_least_one(sum);
         let inverse = 1.0 / sum;
         let mut r_times_s = 0.0;
         if WEIGHTED {
@@ -367,32 +408,54 @@ impl Accumulator {
             Layout::Full => {
                 let diffs = &mut scratch.diffs[..points * d];
                 let weighted = &mut scratch.products[..points * d];
+                let bands = bands(d, points);
                 for c in 0..k {
                     subtract_from_each(block, &centres[c * d..(c + 1) * d], diffs);
                     let first = &mut self.first[c * d..(c + 1) * d];
-                    // `weighted` is B×D column-major (coordinate by coordinate), so that it is
-                    // the right operand of the product as a contiguous view.
-                    for (p, (diff, r)) in diffs
+                    // `weighted` has the layout of `diffs` (D×B column-major), written in order.
+                    for ((diff, out), r) in diffs
                         .chunks_exact(d)
+                        .zip(weighted.chunks_exact_mut(d))
                         .zip(responsibilities.iter().skip(c).step_by(k))
-                        .enumerate()
                     {
                         self.mass[c] += r;
-                        for (j, (v, s)) in diff.iter().zip(first.iter_mut()).enumerate() {
-                            let w = r * v;
-                            weighted[j * points + p] = w;
-                            *s += w;
+                        for ((v, w), s) in diff.iter().zip(out.iter_mut()).zip(first.iter_mut()) {
+                            *w = r * v;
+                            *s += *w;
                         }
                     }
-                    // S2_k += (X − c_k)·(r ∘ (X − c_k))ᵀ, a D×B by B×D product.
+                    let second = &mut self.second[c * d * d..(c + 1) * d * d];
+                    if points <= 5 || d <= 5 {
+                        // A last block of a few points, or D ≤ 5 (only the tests send those
+                        // here): nalgebra would take its small-size product, which must not see
+                        // the strided view below (see `whiten`), so the outer products go by hand.
+                        for (diff, w) in diffs.chunks_exact(d).zip(weighted.chunks_exact(d)) {
+                            for (col, &w_col) in w.iter().enumerate() {
+                                for (row, &v) in diff.iter().enumerate().skip(col) {
+                                    second[col * d + row] += v * w_col;
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    // S2_k += (X − c_k)·(r ∘ (X − c_k))ᵀ, a D×B by B×D product, by bands of
+                    // rows (only the lower triangle is read, so band [a, b) needs the first b
+                    // columns). The right operand is `weighted` read transposed: row stride
+                    // D, column stride 1, which matrixmultiply packs like any other; every
+                    // dimension of these products is above 5 (points > 5, bands ≥ 6 rows).
                     let diffs = DMatrixView::from_slice(diffs, d, points);
-                    let weighted_t = DMatrixView::from_slice(weighted, points, d);
-                    let mut second = DMatrixViewMut::from_slice(
-                        &mut self.second[c * d * d..(c + 1) * d * d],
-                        d,
-                        d,
-                    );
-                    second.gemm(1.0, &diffs, &weighted_t, 1.0);
+                    let weighted_t =
+                        DMatrixView::from_slice_with_strides(weighted, points, d, d, 1);
+                    let mut second = DMatrixViewMut::from_slice(second, d, d);
+                    for band in 0..bands {
+                        let (start, end) = band_rows(d, bands, band);
+                        second.view_mut((start, 0), (end - start, end)).gemm(
+                            1.0,
+                            &diffs.rows(start, end - start),
+                            &weighted_t.columns(0, end),
+                            1.0,
+                        );
+                    }
                 }
             }
             Layout::Diagonal => {
