@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use csv::{ByteRecord, StringRecord};
 use thiserror::Error;
@@ -521,7 +521,7 @@ pub fn load(source: &Source, options: &CsvOptions) -> Result<Table, LoadError> {
                     "it is a directory",
                 )));
             }
-            read_sized(file, &name, options, Some(metadata.len()))
+            read_sized(file, &name, options, Some(metadata.len()), Some(path))
         }
     }
 }
@@ -533,7 +533,7 @@ pub fn load(source: &Source, options: &CsvOptions) -> Result<Table, LoadError> {
 /// When reading fails, the input is empty or has no data rows, the columns cannot be selected,
 /// or a row is invalid (unless rows are being dropped, and then when every row is).
 pub fn read<R: Read>(reader: R, name: &str, options: &CsvOptions) -> Result<Table, LoadError> {
-    read_sized(reader, name, options, None)
+    read_sized(reader, name, options, None, None)
 }
 
 /// [`read`] of an input of `size` bytes, if known: the matrix is then allocated once from an
@@ -543,6 +543,7 @@ fn read_sized<R: Read>(
     name: &str,
     options: &CsvOptions,
     size: Option<u64>,
+    path: Option<&Path>,
 ) -> Result<Table, LoadError> {
     let parser = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -690,11 +691,36 @@ fn read_sized<R: Read>(
         });
     }
 
-    loop {
+    let mut more = true;
+    // A regular file whose rows need no bookkeeping beyond their values: the rest after this
+    // row is read by the parallel fast path, unless it finds anything it does not read exactly
+    // like the record path (then the record path goes on from the next row, as it would have).
+    if let Some(path) = path.filter(|path| {
+        loader.trackers.is_empty()
+            && loader.weights_index.is_none()
+            && loader.kept.is_none()
+            && !selection.is_empty()
+            && std::fs::metadata(path).is_ok_and(|meta| meta.is_file())
+    }) {
         loader.take(&selection)?;
-        if !loader.rows.advance()? {
-            break;
+        let shape = super::plain_csv::Shape {
+            delimiter: options.delimiter,
+            width: expected,
+            selection: &selection,
+            budget: crate::em::limits::memory_budget(),
+        };
+        let offset = loader.rows.parser.position().byte();
+        match super::plain_csv::read_rest(path, offset, &shape, &mut loader.values) {
+            Some(rows) => {
+                loader.kept_rows += rows;
+                more = false;
+            }
+            None => more = loader.rows.advance()?,
         }
+    }
+    while more {
+        loader.take(&selection)?;
+        more = loader.rows.advance()?;
     }
     loader.finish(header, &selection)
 }
@@ -1460,7 +1486,8 @@ fn parses_as_number(trimmed: &[u8]) -> bool {
     std::str::from_utf8(trimmed).is_ok_and(|text| text.parse::<f64>().is_ok())
 }
 
-fn parse_cell(cell: &[u8]) -> Result<f64, CellProblem> {
+/// One cell as a finite number, or what is wrong with it (shared with [`super::plain_csv`]).
+pub(crate) fn parse_cell(cell: &[u8]) -> Result<f64, CellProblem> {
     let trimmed = cell.trim_ascii();
     if trimmed.is_empty() {
         return Err(CellProblem::Empty);

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod input;
 pub mod model;
 pub mod npy;
+mod plain_csv;
 pub mod save;
 pub mod simulate;
 pub mod spec;
