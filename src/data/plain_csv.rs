@@ -91,8 +91,15 @@ fn read_segments(
     let mut file = File::open(path).ok()?;
     let size = file.metadata().ok()?.len();
     file.seek(SeekFrom::Start(offset)).ok()?;
-    let mut current = vec![0u8; segment_bytes()];
-    let mut next = vec![0u8; segment_bytes()];
+    // Smaller segments for smaller files keep the two buffers a small part of the memory; a
+    // line longer than a segment makes the path give up, so they never go below 1 MiB.
+    let segment = usize::try_from(size.saturating_sub(offset) / 8)
+        .unwrap_or(usize::MAX)
+        .clamp(1 << 20, segment_bytes().max(1 << 20));
+    #[cfg(test)]
+    let segment = segment.min(segment_bytes());
+    let mut current = vec![0u8; segment];
+    let mut next = vec![0u8; segment];
     let mut filled = fill(&mut file, &mut current, 0)?;
     let mut progress = Progress {
         consumed: 0,
