@@ -127,6 +127,21 @@ fn hints(app: &App) -> Vec<String> {
         Some(Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Derivation { .. }) => {
             hints.extend(["↑↓ scroll", "Esc closes"].map(String::from));
         }
+        Some(Overlay::Start(_)) => {
+            // The start editor takes every key: the run's keys do nothing until it closes.
+            return [
+                "Enter runs from here",
+                "Esc closes",
+                "Tab component",
+                "arrows move",
+                "+/- scale",
+                "</> turn",
+                "[/] λ",
+                "w saves",
+            ]
+            .map(String::from)
+            .to_vec();
+        }
         _ => {}
     }
     hints.extend(["space run", "n/p step"].map(String::from));
