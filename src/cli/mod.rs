@@ -59,17 +59,6 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
-/// The command names, which a first positional argument is taken as before a file.
-const COMMANDS: [&str; 8] = [
-    "explore", "fit", "simulate", "select", "predict", "score", "plot", "help",
-];
-
-/// Extensions of the files `mixplore FILE` opens (data, or a spec) even when FILE does not exist
-/// yet, so that the error is about the file rather than an unknown command.
-const FILE_EXTENSIONS: [&str; 11] = [
-    "csv", "tsv", "txt", "parquet", "pq", "arrow", "feather", "ipc", "arrows", "npy", "toml",
-];
-
 /// `mixplore FILE …` is `mixplore explore FILE …`: a first positional argument that is not a
 /// command but names an existing file, or a file by a data or spec extension, gets `explore`
 /// put before the arguments (the terminal flags are explore's too).
@@ -86,11 +75,13 @@ fn explore_shorthand(mut args: Vec<OsString>) -> Vec<OsString> {
             continue;
         }
         let path = std::path::Path::new(arg);
-        let by_extension = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| FILE_EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)));
-        if !COMMANDS.contains(&text.as_ref()) && (by_extension || path.is_file()) {
+        let by_extension = crate::data::input::Kind::named(path).is_some()
+            || crate::data::input::is_spec_path(path);
+        let command = text == "help"
+            || <Cli as clap::CommandFactory>::command()
+                .get_subcommands()
+                .any(|command| command.get_name() == text);
+        if !command && (by_extension || path.is_file()) {
             args.insert(1, OsString::from("explore"));
         }
         break;

@@ -25,18 +25,25 @@ pub enum Kind {
 impl Kind {
     /// The kind of `source`, by its extension (case ignored).
     pub fn of(source: &Source) -> Self {
-        let Source::Path(path) = source else {
-            return Self::Csv;
-        };
+        match source {
+            Source::Path(path) => Self::named(path).unwrap_or(Self::Csv),
+            Source::Stdin => Self::Csv,
+        }
+    }
+
+    /// The kind a file's extension names (case ignored), if it names one: `.csv`, `.tsv` and
+    /// `.txt` are CSV; files with other extensions are read as CSV too, but say nothing here.
+    pub fn named(path: &Path) -> Option<Self> {
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
         match extension.as_deref() {
-            Some("parquet" | "pq") => Self::Parquet,
-            Some("arrow" | "feather" | "ipc" | "arrows") => Self::ArrowIpc,
-            Some("npy") => Self::Npy,
-            _ => Self::Csv,
+            Some("csv" | "tsv" | "txt") => Some(Self::Csv),
+            Some("parquet" | "pq") => Some(Self::Parquet),
+            Some("arrow" | "feather" | "ipc" | "arrows") => Some(Self::ArrowIpc),
+            Some("npy") => Some(Self::Npy),
+            _ => None,
         }
     }
 }

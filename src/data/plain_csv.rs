@@ -30,9 +30,12 @@ const SEGMENT_BYTES: usize = 16 << 20;
 pub(crate) static SEGMENT_OVERRIDE: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
-/// Files read to the end by the fast path (tests check that it runs).
 #[cfg(test)]
-static FAST_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+thread_local! {
+    /// Files this thread read to the end by the fast path (tests check that it runs; per
+    /// thread, so that tests running beside it do not count).
+    static FAST_READS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 /// The segment size in use.
 fn segment_bytes() -> usize {
@@ -77,7 +80,7 @@ pub(crate) fn read_rest(
     }
     #[cfg(test)]
     if result.is_some() {
-        FAST_READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        FAST_READS.with(|reads| reads.set(reads.get() + 1));
     }
     result
 }
@@ -406,10 +409,10 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("plain.csv");
             std::fs::write(&path, &text).unwrap();
-            let before = FAST_READS.load(std::sync::atomic::Ordering::Relaxed);
+            let before = FAST_READS.with(std::cell::Cell::get);
             let options = CsvOptions::default();
             let fast = load(&Source::Path(path.clone()), &options).unwrap();
-            assert!(FAST_READS.load(std::sync::atomic::Ordering::Relaxed) > before);
+            assert_eq!(FAST_READS.with(std::cell::Cell::get), before + 1);
             let slow = read(text.as_bytes(), &path.display().to_string(), &options).unwrap();
             assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
             assert_eq!(fast.data.len(), 389);

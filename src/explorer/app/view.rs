@@ -253,13 +253,14 @@ impl View {
                 let entries = timeline.entries();
                 let entry = entries.get(c);
                 let after = entries.get(c + 1);
+                let next = timeline.next_params(c);
                 DerivationView {
                     t: c,
                     n: inputs.n,
                     total_weight: inputs.total_weight,
                     current: Arc::clone(&full.params),
-                    next: timeline.next_params(c).map(|(m, _)| Arc::clone(m)),
-                    next_beyond: timeline.next_params(c).is_some_and(|(_, beyond)| beyond),
+                    next: next.map(|(m, _)| Arc::clone(m)),
+                    next_beyond: next.is_some_and(|(_, beyond)| beyond),
                     stopped: entry.is_some_and(|e| e.done),
                     points: points
                         .into_iter()

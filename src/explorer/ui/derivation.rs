@@ -250,14 +250,9 @@ fn lines(derivation: &DerivationView, app: &App, theme: &Theme) -> Vec<Line<'sta
     }
     if derivation.next.is_some() && derivation.next_beyond {
         lines.push(dim(if derivation.stopped {
-            format!(
-                " (the run stopped at θ({t}): this is the M-step it would take next, never run)"
-            )
+            format!(" (the run stopped at θ({t}): the M-step it would take next)")
         } else {
-            format!(
-                " (from these sums; θ({}) has no pass yet: n runs it and gives its log L)",
-                t + 1
-            )
+            format!(" (from these sums; no pass at θ({}) yet: n runs it)", t + 1)
         }));
     }
 
