@@ -2,19 +2,22 @@
 //! a block of [`BLOCK`] points at a time, in three steps:
 //!
 //! 1. the joint log probabilities ln(λ_k φ_k(x)) of the block, by the structure of the
-//!    precision factors ([`FactorShape`]): full factors as one matrix product U_k·(X − μ_k) per
-//!    component (O(K·D²) per point, in matrixmultiply's kernels through nalgebra), diagonal
-//!    ones element-wise (O(K·D)), a shared factor as one product U·(X − c) for every component
-//!    (O(D² + K·D));
+//!    precision factors ([`FactorShape`]): full factors by [`mahalanobis_lanes`] (the points
+//!    side by side in vector lanes, the triangle of U_k·(x − μ_k) a few rows at a time, its
+//!    squares summed as they come: O(K·D²/2) per point, no packing), diagonal ones
+//!    element-wise (O(K·D)), a shared factor as one matrix product U·(X − c) for every
+//!    component (O(D² + K·D), matrixmultiply's kernels through nalgebra);
 //! 2. the responsibilities, log-likelihood and Σ r ln r of the block
 //!    ([`block_responsibilities`], the one place here where r_ik is made; the compiled small-D
 //!    kernels of `kernel.rs` do the same per lane);
 //! 3. the sums N_k, S1_k and S2_k ([`Accumulator::add_block`], the one place here where r_ik
-//!    is accumulated): full second moments as the product (X − c_k)·diag(r_k)·(X − c_k)ᵀ (its
-//!    lower triangle, by bands of rows), or only their diagonal.
+//!    is accumulated): full second moments by [`add_second_moments`] (the lower triangle of
+//!    (X − c_k)·diag(r_k)·(X − c_k)ᵀ in tiles held in registers), or only their diagonal.
 //!
 //! The data are row-major n×D, which is a column-major D×n matrix: a block is a D×B matrix
-//! view of the data with no copy, each column a point.
+//! view of the data with no copy, each column a point. Only the shared factor's product goes
+//! through matrixmultiply; the rest is our own arithmetic with no fused multiply-add, so it
+//! gives the same bits on every instruction set.
 
 use multiversion::multiversion;
 use nalgebra::{DMatrixView, DMatrixViewMut};
@@ -98,10 +101,18 @@ fn weighted_chunk_stats<const WEIGHTED: bool>(
 struct Scratch {
     /// B×K log probabilities, then responsibilities, point-major.
     log_probs: Vec<f64>,
-    /// D×B: differences from a mean or a centre.
+    /// Differences from a mean or a centre: D×B for the shared factor's product, or B points
+    /// of [`padded`]`(D)` values (zeros past D) for the full statistics.
     diffs: Vec<f64>,
-    /// D×B: whitened differences, or responsibility-weighted ones.
+    /// The shared factor's whitened differences (D×B), or the responsibility-weighted
+    /// differences of the full statistics (as `diffs`).
     products: Vec<f64>,
+    /// The block transposed: coordinate j of point p at j·B + p (full factors).
+    transposed: Vec<f64>,
+    /// `transposed` less one component's mean.
+    lane_diffs: Vec<f64>,
+    /// (x − μ_k)ᵀ Σ_k⁻¹ (x − μ_k) of each point of the block for one component.
+    mahalanobis: Vec<f64>,
     buffers: ResponsibilityBuffers,
 }
 
@@ -109,11 +120,21 @@ impl Scratch {
     fn new(k: usize, d: usize) -> Self {
         Self {
             log_probs: vec![0.0; BLOCK * k],
-            diffs: vec![0.0; BLOCK * d],
-            products: vec![0.0; BLOCK * d],
+            diffs: vec![0.0; BLOCK * padded(d)],
+            products: vec![0.0; BLOCK * padded(d)],
+            transposed: vec![0.0; BLOCK * d],
+            lane_diffs: vec![0.0; BLOCK * d],
+            mahalanobis: vec![0.0; BLOCK],
             buffers: ResponsibilityBuffers::new(BLOCK, k),
         }
     }
+}
+
+/// D rounded up to whole [`LANES`]: the stride of a point in the full statistics' buffers
+/// and of a column of their D×D sums, so that every row block of [`add_second_moments`] is
+/// whole vectors (the values past D are zeros and their sums are never read).
+fn padded(d: usize) -> usize {
+    d.next_multiple_of(LANES)
 }
 
 /// Writes ln(λ_k φ_k(x_p)) of every point p of `block` and component k into `log_probs`
@@ -128,20 +149,46 @@ fn joint_log_probs(
     let (k, d) = (prepared.k(), prepared.dim());
     let points = block.len() / d;
     let log_normalisers = prepared.log_normalisers();
-    let diffs = &mut scratch.diffs[..points * d];
-    let products = &mut scratch.products[..points * d];
     match prepared.shape() {
         FactorShape::Full => {
+            // Whole pairs of lane groups, so that every group of `mahalanobis_lanes` is full;
+            // the lanes past the block's points hold −μ and their results are not read.
+            let width = points.next_multiple_of(LANES * POINT_GROUPS);
+            let transposed = &mut scratch.transposed;
+            for (p, x) in block.chunks_exact(d).enumerate() {
+                for (j, &value) in x.iter().enumerate() {
+                    transposed[j * BLOCK + p] = value;
+                }
+            }
+            for row in transposed.chunks_exact_mut(BLOCK) {
+                row[points..width].fill(0.0);
+            }
             for (c, &log_normaliser) in log_normalisers.iter().enumerate() {
-                subtract_from_each(block, prepared.mean(c), diffs);
-                whiten(prepared.precision_factor_columns(c), d, diffs, products);
-                for (p, y) in products.chunks_exact(d).enumerate() {
-                    let mahalanobis = lane_sum(y.len(), |j| y[j] * y[j]);
-                    log_probs[p * k + c] = log_normaliser - 0.5 * mahalanobis;
+                for ((out, row), mean) in scratch
+                    .lane_diffs
+                    .chunks_exact_mut(BLOCK)
+                    .zip(transposed.chunks_exact(BLOCK))
+                    .zip(prepared.mean(c))
+                {
+                    for (out, value) in out[..width].iter_mut().zip(&row[..width]) {
+                        *out = value - mean;
+                    }
+                }
+                let mahalanobis = &mut scratch.mahalanobis[..width];
+                mahalanobis_lanes(
+                    prepared.precision_factor_columns(c),
+                    d,
+                    &scratch.lane_diffs,
+                    mahalanobis,
+                );
+                for (p, distance) in mahalanobis[..points].iter().enumerate() {
+                    log_probs[p * k + c] = log_normaliser - 0.5 * distance;
                 }
             }
         }
         FactorShape::Shared { centre, offsets } => {
+            let diffs = &mut scratch.diffs[..points * d];
+            let products = &mut scratch.products[..points * d];
             subtract_from_each(block, centre, diffs);
             whiten(prepared.precision_factor_columns(0), d, diffs, products);
             for (y, out) in products.chunks_exact(d).zip(log_probs.chunks_exact_mut(k)) {
@@ -198,6 +245,132 @@ fn lane_sum(len: usize, term: impl Fn(usize) -> f64) -> f64 {
     ((a + b) + (c + d)) + ((e + f) + (g + h))
 }
 
+/// One value per lane: [`LANES`] points side by side (in `mahalanobis_lanes`) or
+/// [`LANES`] rows of a column (in `add_second_moments`).
+type Lanes = [f64; LANES];
+
+/// Rows of U·(x − μ) that [`mahalanobis_lanes`] forms together, each for
+/// [`POINT_GROUPS`]·[`LANES`] points. Measured at D = 50 (µs per 128 points, one thread,
+/// microbenchmark): rows × groups 4 × 2: 9.7; 4 × 1: 11.8; 6 × 2: 10.4; 8 × 1: 16.5; against
+/// 14.5–17 for matrixmultiply's banded product plus the sum of squares it needs after; with
+/// AVX2 only, 4 × 2: 12.9 against 15.6.
+const WHITEN_ROWS: usize = 4;
+
+/// Groups of [`LANES`] points that [`mahalanobis_lanes`] takes together (see
+/// [`WHITEN_ROWS`]); [`BLOCK`] is a multiple of their points.
+const POINT_GROUPS: usize = 2;
+
+/// The [`LANES`] values at `values[at..]`.
+#[inline(always)]
+fn load(values: &[f64], at: usize) -> Lanes {
+    let mut lanes = [0.0; LANES];
+    lanes.copy_from_slice(&values[at..at + LANES]);
+    lanes
+}
+
+/// sum + scale·values, lane by lane (a multiply and an add, never fused, so every
+/// instruction set gives the same bits).
+#[inline(always)]
+fn add_scaled(sum: Lanes, scale: f64, values: Lanes) -> Lanes {
+    let mut out = [0.0; LANES];
+    for ((out, sum), value) in out.iter_mut().zip(sum).zip(values) {
+        *out = sum + scale * value;
+    }
+    out
+}
+
+/// (x_p − μ)ᵀ Σ⁻¹ (x_p − μ) = ‖U (x_p − μ)‖² for every point p of `out` (a whole number of
+/// [`POINT_GROUPS`]·[`LANES`] points), from the lower-triangular precision factor U
+/// (column-major D×D, zeros above the diagonal) and the differences `diffs` (coordinate j of
+/// point p at j·[`BLOCK`] + p).
+///
+/// The points go side by side in lanes, [`WHITEN_ROWS`] rows of U·(x − μ) at a time: each
+/// row needs the columns of U up to its own index only (the triangle, with no packing of
+/// either operand), and its squares are added to the point's sum at once, so the whitened
+/// differences are never stored. Every lane's sum runs over the rows in order.
+#[inline(always)]
+fn mahalanobis_lanes(factor: &[f64], d: usize, diffs: &[f64], out: &mut [f64]) {
+    for (group, out) in out.chunks_exact_mut(LANES * POINT_GROUPS).enumerate() {
+        let base = group * LANES * POINT_GROUPS;
+        let mut sums = [[0.0; LANES]; POINT_GROUPS];
+        for first_row in (0..d).step_by(WHITEN_ROWS) {
+            let rows = WHITEN_ROWS.min(d - first_row);
+            let mut whitened = [[[0.0; LANES]; POINT_GROUPS]; WHITEN_ROWS];
+            for j in 0..first_row + rows {
+                let mut values = [[0.0; LANES]; POINT_GROUPS];
+                for (h, values) in values.iter_mut().enumerate() {
+                    *values = load(diffs, j * BLOCK + base + h * LANES);
+                }
+                let column = &factor[j * d + first_row..j * d + first_row + rows];
+                // Indexed over constant bounds (rows past D count as zeros): the form the
+                // compiler keeps in registers.
+                #[allow(clippy::needless_range_loop)]
+                for row in 0..WHITEN_ROWS {
+                    let entry = if row < rows { column[row] } else { 0.0 };
+                    for h in 0..POINT_GROUPS {
+                        whitened[row][h] = add_scaled(whitened[row][h], entry, values[h]);
+                    }
+                }
+            }
+            for whitened in &whitened[..rows] {
+                for (sum, whitened) in sums.iter_mut().zip(whitened) {
+                    for (sum, value) in sum.iter_mut().zip(whitened) {
+                        *sum += value * value;
+                    }
+                }
+            }
+        }
+        for (out, sum) in out.chunks_exact_mut(LANES).zip(&sums) {
+            out.copy_from_slice(sum);
+        }
+    }
+}
+
+/// Columns of a tile of [`add_second_moments`]. Measured at D = 50 (µs per 128 points, one
+/// thread, microbenchmark): 8: 12.9; 6: 14.0; 4: 13.8; against 15.7 for matrixmultiply's
+/// banded product (and 13.1 for faer's triangular one, not a dependency here).
+const MOMENT_COLUMNS: usize = LANES;
+
+/// second += Σ_p diffs_p · weighted_pᵀ, the lower triangle by blocks of [`LANES`] rows, for
+/// `points` points of `stride` values each (zeros past D, `stride` a multiple of [`LANES`])
+/// into the column-major `stride`×`stride` sums (entries above the diagonal of a row block
+/// are summed too and never read).
+///
+/// A tile is [`LANES`] rows of [`MOMENT_COLUMNS`] columns, held in registers over all the
+/// points: per point one load of the rows and a scalar per column, no packing. Each entry's
+/// sum runs over the points in order, then is added to `second`.
+#[inline(always)]
+fn add_second_moments(
+    diffs: &[f64],
+    weighted: &[f64],
+    stride: usize,
+    d: usize,
+    second: &mut [f64],
+) {
+    let points = diffs.len() / stride;
+    for first_row in (0..d).step_by(LANES) {
+        let columns = (first_row + LANES).min(d);
+        for first_column in (0..columns).step_by(MOMENT_COLUMNS) {
+            let mut tile = [[0.0; LANES]; MOMENT_COLUMNS];
+            for p in 0..points {
+                let rows = load(diffs, p * stride + first_row);
+                let scales = load(weighted, p * stride + first_column);
+                // Indexed over constant bounds: the form the compiler keeps in registers.
+                #[allow(clippy::needless_range_loop)]
+                for column in 0..MOMENT_COLUMNS {
+                    tile[column] = add_scaled(tile[column], scales[column], rows);
+                }
+            }
+            for (column, sums) in tile.iter().enumerate() {
+                let at = (first_column + column) * stride + first_row;
+                for (out, sum) in second[at..at + LANES].iter_mut().zip(sums) {
+                    *out += sum;
+                }
+            }
+        }
+    }
+}
+
 /// out_p = x_p − shift for every point p (D values each).
 #[inline(always)]
 fn subtract_from_each(block: &[f64], shift: &[f64], out: &mut [f64]) {
@@ -240,12 +413,12 @@ fn whiten(factor: &[f64], d: usize, diffs: &[f64], products: &mut [f64]) {
     }
 }
 
-/// Rows of a band of [`whiten`] and of the second moments: at least this many, so that every
-/// product stays on matrixmultiply's kernels (nalgebra takes them above 5 rows) and keeps a
-/// useful size. Measured at 100 000 × 50 × 5 full, one thread, ms per iteration (min / median
-/// of 5 interleaved rounds, loaded machine): four bands 162 / 173, two 164 / 179, one 167 / 178.
-/// The bands skip a third of the flops, but matrixmultiply packs both operands of every
-/// product, and that packing (a fifth of the time at D = 50) grows with the number of bands.
+/// Rows of a band of [`whiten`]: at least this many, so that every product stays on
+/// matrixmultiply's kernels (nalgebra takes them above 5 rows) and keeps a useful size.
+/// Measured at 100 000 × 50 × 5 when the full factors went this way too, one thread, ms per
+/// iteration (min / median of 5 interleaved rounds, loaded machine): four bands 162 / 173,
+/// two 164 / 179, one 167 / 178. The bands skip a third of the flops, but matrixmultiply packs
+/// both operands of every product, and that packing grows with the number of bands.
 const BAND_ROWS: usize = 12;
 
 /// How many bands of rows the triangular products of a block of `points` points at dimension
@@ -376,7 +549,7 @@ struct Accumulator {
 impl Accumulator {
     fn new(layout: Layout, k: usize, d: usize) -> Self {
         let second = match layout {
-            Layout::Full => k * d * d,
+            Layout::Full => k * padded(d) * padded(d),
             Layout::Diagonal => k * d,
         };
         Self {
@@ -406,56 +579,40 @@ impl Accumulator {
         let points = block.len() / d;
         match self.layout {
             Layout::Full => {
-                let diffs = &mut scratch.diffs[..points * d];
-                let weighted = &mut scratch.products[..points * d];
-                let bands = bands(d, points);
+                let stride = padded(d);
+                // Only the first D values of each point are written: the rest stay zero.
+                let diffs = &mut scratch.diffs[..points * stride];
+                let weighted = &mut scratch.products[..points * stride];
                 for c in 0..k {
-                    subtract_from_each(block, &centres[c * d..(c + 1) * d], diffs);
+                    let centre = &centres[c * d..(c + 1) * d];
                     let first = &mut self.first[c * d..(c + 1) * d];
-                    // `weighted` has the layout of `diffs` (D×B column-major), written in order.
-                    for ((diff, out), r) in diffs
+                    for (((x, diff), out), r) in block
                         .chunks_exact(d)
-                        .zip(weighted.chunks_exact_mut(d))
+                        .zip(diffs.chunks_exact_mut(stride))
+                        .zip(weighted.chunks_exact_mut(stride))
                         .zip(responsibilities.iter().skip(c).step_by(k))
                     {
                         self.mass[c] += r;
-                        for ((v, w), s) in diff.iter().zip(out.iter_mut()).zip(first.iter_mut()) {
-                            *w = r * v;
+                        for ((((x, m), v), w), s) in x
+                            .iter()
+                            .zip(centre)
+                            .zip(diff.iter_mut())
+                            .zip(out)
+                            .zip(&mut *first)
+                        {
+                            *v = x - m;
+                            *w = r * *v;
                             *s += *w;
                         }
                     }
-                    let second = &mut self.second[c * d * d..(c + 1) * d * d];
-                    if points <= 5 || d <= 5 {
-                        // A last block of a few points, or D ≤ 5 (only the tests send those
-                        // here): nalgebra would take its small-size product, which must not see
-                        // the strided view below (see `whiten`), so the outer products go by hand.
-                        for (diff, w) in diffs.chunks_exact(d).zip(weighted.chunks_exact(d)) {
-                            for (col, &w_col) in w.iter().enumerate() {
-                                for (row, &v) in diff.iter().enumerate().skip(col) {
-                                    second[col * d + row] += v * w_col;
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    // S2_k += (X − c_k)·(r ∘ (X − c_k))ᵀ, a D×B by B×D product, by bands of
-                    // rows (only the lower triangle is read, so band [a, b) needs the first b
-                    // columns). The right operand is `weighted` read transposed: row stride
-                    // D, column stride 1, which matrixmultiply packs like any other; every
-                    // dimension of these products is above 5 (points > 5, bands ≥ 6 rows).
-                    let diffs = DMatrixView::from_slice(diffs, d, points);
-                    let weighted_t =
-                        DMatrixView::from_slice_with_strides(weighted, points, d, d, 1);
-                    let mut second = DMatrixViewMut::from_slice(second, d, d);
-                    for band in 0..bands {
-                        let (start, end) = band_rows(d, bands, band);
-                        second.view_mut((start, 0), (end - start, end)).gemm(
-                            1.0,
-                            &diffs.rows(start, end - start),
-                            &weighted_t.columns(0, end),
-                            1.0,
-                        );
-                    }
+                    let size = stride * stride;
+                    add_second_moments(
+                        diffs,
+                        weighted,
+                        stride,
+                        d,
+                        &mut self.second[c * size..(c + 1) * size],
+                    );
                 }
             }
             Layout::Diagonal => {
@@ -488,12 +645,13 @@ impl Accumulator {
         match self.layout {
             Layout::Full => {
                 let tri = d * (d + 1) / 2;
+                let stride = padded(d);
                 for c in 0..k {
-                    // Column-major: entry (row, col) at col·D + row.
-                    let square = &self.second[c * d * d..(c + 1) * d * d];
+                    // Column-major: entry (row, col) at col·stride + row.
+                    let square = &self.second[c * stride * stride..(c + 1) * stride * stride];
                     for row in 0..d {
                         for col in 0..=row {
-                            stats.second[c * tri + packed(row, col)] = square[col * d + row];
+                            stats.second[c * tri + packed(row, col)] = square[col * stride + row];
                         }
                     }
                 }

@@ -9,17 +9,18 @@
 //! through the same chunks on the calling thread.
 //!
 //! Kernels: per chunk, the compiled small-D kernels of `kernel.rs` (full statistics, D ≤ 10)
-//! or the blocked kernels of `block.rs` (everything else: matrix products for full and shared
-//! factors, element-wise work for diagonal ones and diagonal statistics). Both are compiled for
-//! AVX-512, AVX2 + FMA and the baseline, chosen at run time by the CPU (`multiversion`).
+//! or the blocked kernels of `block.rs` (everything else: lane kernels for full factors and
+//! full statistics, a matrix product for a shared factor, element-wise work for diagonal
+//! ones and diagonal statistics). Both are compiled for AVX-512, AVX2 + FMA and the baseline,
+//! chosen at run time by the CPU (`multiversion`).
 //!
 //! Instruction sets: our kernels give the same bits whichever version runs (Rust never fuses
 //! a multiply and an add, nor reorders a sum, so wider vectors only do the same operations
-//! side by side; `instruction_sets_give_the_same_bits` checks it). The matrix products of the
-//! blocked kernels (full or shared factors with D > 10 or full statistics beyond D = 10) are
-//! matrixmultiply's, whose AVX-512, AVX2/FMA and SSE2 kernels sum in different orders: those
-//! results are bit-identical across thread counts on one machine but may differ in the last
-//! bits between machines with different instruction sets.
+//! side by side; `instruction_sets_give_the_same_bits` checks it). The one exception is the
+//! shared (tied) factor's whitening beyond D = 10, a matrixmultiply product whose AVX-512,
+//! AVX2/FMA and SSE2 kernels sum in different orders: tied fits with D > 10 are bit-identical
+//! across thread counts on one machine but may differ in the last bits between machines with
+//! different instruction sets.
 
 use rayon::prelude::*;
 
@@ -1101,8 +1102,8 @@ mod tests {
 
     /// The kernel versions the CPU runs (AVX-512 or AVX2 + FMA where it has them) give the
     /// same bits as the baseline versions: no multiply-add is fused and no sum reordered, so
-    /// wider vectors change nothing. (The blocked full and shared factors' matrix products are
-    /// matrixmultiply's, the same call in both versions here; see `pass.rs` on those.)
+    /// wider vectors change nothing. (The shared factor's matrix product beyond D = 10 is
+    /// matrixmultiply's, the same call in both versions here; see the module's notes.)
     #[test]
     fn instruction_sets_give_the_same_bits() {
         for d in [1usize, 2, 3, 5, 10, 12, 50] {
