@@ -695,27 +695,55 @@ fn read_sized<R: Read>(
     // A regular file whose rows need no bookkeeping beyond their values: the rest after this
     // row is read by the parallel fast path, unless it finds anything it does not read exactly
     // like the record path (then the record path goes on from the next row, as it would have).
+    // A truth column may come along while its cells are still classes after the first row.
     if let Some(path) = path.filter(|path| {
-        loader.trackers.is_empty()
+        loader.trackers.len() <= 1
             && loader.weights_index.is_none()
             && loader.kept.is_none()
             && !selection.is_empty()
             && std::fs::metadata(path).is_ok_and(|meta| meta.is_file())
     }) {
         loader.take(&selection)?;
+        let kept_rows = loader.kept_rows;
+        let tracker = loader.trackers.first_mut();
+        let mut classes = match tracker {
+            None => None,
+            Some(tracker) if tracker.holds_only_classes(kept_rows) => {
+                Some(tracker.classes_for_fast_path())
+            }
+            // Its bookkeeping has started (an empty cell, a bad number): row by row.
+            Some(_) => None,
+        };
         let shape = super::plain_csv::Shape {
             delimiter: options.delimiter,
             width: expected,
             selection: &selection,
             budget: crate::em::limits::memory_budget(),
+            truth: classes
+                .as_ref()
+                .and(loader.trackers.first().map(|tracker| tracker.index)),
         };
         let offset = loader.rows.parser.position().byte();
-        match super::plain_csv::read_rest(path, offset, &shape, &mut loader.values) {
+        let fast = if loader.trackers.is_empty() || classes.is_some() {
+            super::plain_csv::read_rest(path, offset, &shape, &mut loader.values, classes.as_mut())
+        } else {
+            None
+        };
+        let tracker = loader.trackers.first_mut();
+        match fast {
             Some(rows) => {
                 loader.kept_rows += rows;
+                if let (Some(tracker), Some(classes)) = (tracker, classes) {
+                    tracker.take_fast_path_classes(classes);
+                }
                 more = false;
             }
-            None => more = loader.rows.advance()?,
+            None => {
+                if let (Some(tracker), Some(classes)) = (tracker, classes) {
+                    tracker.restore_labels(classes, kept_rows);
+                }
+                more = loader.rows.advance()?;
+            }
         }
     }
     while more {
@@ -1298,6 +1326,55 @@ impl Tracker {
             }
         };
         self.labels.push(label);
+    }
+
+    /// Whether the column is, after `rows` kept rows, nothing but classes: what the fast path
+    /// can carry on with.
+    fn holds_only_classes(&self, rows: usize) -> bool {
+        !self.overflow
+            && !self.empty
+            && self.bad.is_empty()
+            && self.values.is_empty()
+            && self.labels.len() == rows
+    }
+
+    /// The classes so far, for the fast path, with the limits [`Tracker::record`] keeps to.
+    /// The labels so far move into it (so that the rows' labels are held once); they come
+    /// back through [`Tracker::take_fast_path_classes`] or [`Tracker::restore_labels`].
+    fn classes_for_fast_path(&mut self) -> super::plain_csv::Classes {
+        let mut texts = vec![Vec::new(); self.classes.len()];
+        for (text, &id) in &self.ids {
+            if let Some(slot) = texts.get_mut(id) {
+                slot.clone_from(text);
+            }
+        }
+        super::plain_csv::Classes::new(
+            texts,
+            std::mem::take(&mut self.labels),
+            (!self.explicit).then_some(MAX_TRUTH_CLASSES),
+            self.fallback,
+        )
+    }
+
+    /// Takes back the labels of the first `rows` rows after the fast path gave up.
+    fn restore_labels(&mut self, classes: super::plain_csv::Classes, rows: usize) {
+        self.labels = classes.labels;
+        self.labels.truncate(rows);
+    }
+
+    /// Takes the rows the fast path read: their classes, and the classes it found, which
+    /// count towards `numbers` and `whole` as their cells would have one by one.
+    fn take_fast_path_classes(&mut self, classes: super::plain_csv::Classes) {
+        for text in classes.texts_from(self.classes.len()) {
+            match parse_cell(text) {
+                Ok(value) => self.whole &= value.fract() == 0.0,
+                Err(_) => self.numbers = false,
+            }
+            self.ids.insert(text.clone(), self.classes.len());
+            self.classes
+                .push(String::from_utf8_lossy(text).into_owned());
+        }
+        self.labels = classes.labels;
     }
 
     /// Drops the labels of a column that cannot be labels; a fallback column gets its values back
