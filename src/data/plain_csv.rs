@@ -1,7 +1,7 @@
 //! A parallel fast path for the plain numeric rows that make up nearly every large CSV file.
 //!
 //! Once the loader has read the header and the first data row (and so knows the width, the
-//! selected columns and that no truth, weight or kept-record bookkeeping is needed), the rest of
+//! selected columns and that no weight or kept-record bookkeeping is needed), the rest of
 //! a file is read here in segments of [`SEGMENT_BYTES`], each cut at a line break and split into
 //! pieces parsed on rayon's threads, then appended in order: the matrix is the same, value for
 //! value, as the record-by-record path gives, because every cell goes through the same
