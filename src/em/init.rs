@@ -7,11 +7,16 @@
 //! random-from-data draws K distinct points without replacement with probability ∝ w_i
 //! (Efraimidis–Spirakis keys); random draws the responsibilities as before and weights them in
 //! the M-step. Without weights the draws are exactly those of an unweighted fit.
+//!
+//! The k-means passes run on rayon's threads over fixed pieces of [`INIT_CHUNK`] points whose
+//! sums are added in piece order, so θ(0) does not depend on the number of threads; a data set
+//! of at most one piece is summed point by point in order, as a single loop would.
 
 use std::collections::HashMap;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use rayon::prelude::*;
 
 use super::config::EmConfig;
 use super::dataset::Dataset;
@@ -23,6 +28,10 @@ use super::stepper::m_step;
 /// Lloyd iterations after k-means++ seeding: enough to settle the centres roughly, which is all
 /// EM needs from them.
 const LLOYD_ITERATIONS: usize = 10;
+
+/// Points per parallel piece of the k-means passes: large enough that the per-piece sums cost
+/// nothing, and that data sets up to this size (every reference data set) are one piece.
+const INIT_CHUNK: usize = 1 << 16;
 
 /// How to choose θ(0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,26 +146,48 @@ fn kmeans(
         let start = centres.len();
         let new_label = label_of(start / d);
         centres.extend_from_slice(data.row(chosen));
-        for (label, x) in labels.iter_mut().zip(data.rows()) {
-            if squared_distance(x, &centres[start..start + d]) < distance_to(x, &centres, *label, d)
-            {
-                *label = new_label;
-            }
-        }
+        let centres = &centres;
+        labels
+            .par_chunks_mut(INIT_CHUNK)
+            .zip(data.values().par_chunks(INIT_CHUNK * d))
+            .for_each(|(labels, values)| {
+                for (label, x) in labels.iter_mut().zip(values.chunks_exact(d)) {
+                    if squared_distance(x, &centres[start..start + d])
+                        < distance_to(x, centres, *label, d)
+                    {
+                        *label = new_label;
+                    }
+                }
+            });
     }
 
     for iteration in 0..LLOYD_ITERATIONS {
-        // The sums are taken in the same pass as the assignment, in point order as before.
+        // The sums are taken in the same pass as the assignment, in point order within each
+        // piece, then piece by piece. Counts are sums of weights (whole numbers, exact,
+        // without weights).
+        let (reassigned, pieces) = assign(
+            data,
+            &centres,
+            &mut labels,
+            || (vec![0.0; k], vec![0.0; k * d]),
+            |(counts, sums), i, x, label| {
+                let w = weight(i);
+                counts[label] += w;
+                for (s, v) in sums[label * d..(label + 1) * d].iter_mut().zip(x) {
+                    *s += w * v;
+                }
+            },
+        );
         let mut sums = vec![0.0; k * d];
-        // Counts are sums of weights (whole numbers, exact, without weights).
         let mut counts = vec![0.0; k];
-        let reassigned = assign(data, &centres, &mut labels, |i, x, label| {
-            let w = weight(i);
-            counts[label] += w;
-            for (s, v) in sums[label * d..(label + 1) * d].iter_mut().zip(x) {
-                *s += w * v;
+        for (piece_counts, piece_sums) in pieces {
+            for (total, piece) in counts.iter_mut().zip(piece_counts) {
+                *total += piece;
             }
-        });
+            for (total, piece) in sums.iter_mut().zip(piece_sums) {
+                *total += piece;
+            }
+        }
         // The first pass counts as a change whatever it finds, as from no labels at all.
         let changed = reassigned || iteration == 0;
         if counts.contains(&0.0) {
@@ -177,18 +208,26 @@ fn kmeans(
             break;
         }
     }
+    let (_, pieces) = assign(
+        data,
+        &centres,
+        &mut labels,
+        || (SufficientStats::zeros(k, d, centres.clone()), vec![0.0; d]),
+        |(stats, diff), i, x, label| {
+            for ((out, v), c) in diff
+                .iter_mut()
+                .zip(x)
+                .zip(&centres[label * d..(label + 1) * d])
+            {
+                *out = v - c;
+            }
+            stats.add(label, weight(i), diff);
+        },
+    );
     let mut stats = SufficientStats::zeros(k, d, centres.clone());
-    let mut diff = vec![0.0; d];
-    assign(data, &centres, &mut labels, |i, x, label| {
-        for ((out, v), c) in diff
-            .iter_mut()
-            .zip(x)
-            .zip(&centres[label * d..(label + 1) * d])
-        {
-            *out = v - c;
-        }
-        stats.add(label, weight(i), &diff);
-    });
+    for (piece, _) in &pieces {
+        stats.merge(piece);
+    }
     // The starts are the same for soft and hard EM (hard only changes later M-steps' weights
     // by rounding), so that the two compare from one θ(0).
     m_step(&stats, data, &soft(config), 0)
@@ -232,57 +271,102 @@ fn label_of(index: usize) -> Label {
 }
 
 /// An index below `n` drawn with probability ∝ `score(i)` (≥ 0), or `None` if the scores sum
-/// to 0 (or NaN). A score of 0 is never drawn. The scores are computed on demand, in index order
-/// for the sum and again for the walk, so no per-point array is held.
-fn draw_proportional(n: usize, score: impl Fn(usize) -> f64, rng: &mut StdRng) -> Option<usize> {
-    let total: f64 = (0..n).map(&score).sum();
+/// to 0 (or NaN). A score of 0 is never drawn. The scores are computed on demand: summed per
+/// piece of [`INIT_CHUNK`] indices in parallel (in index order within a piece, the pieces in
+/// order), then walked within the piece where the draw falls, so no per-point array is held.
+fn draw_proportional(
+    n: usize,
+    score: impl Fn(usize) -> f64 + Sync,
+    rng: &mut StdRng,
+) -> Option<usize> {
+    let pieces: Vec<(usize, usize)> = (0..n)
+        .step_by(INIT_CHUNK)
+        .map(|start| (start, (start + INIT_CHUNK).min(n)))
+        .collect();
+    let totals: Vec<f64> = pieces
+        .par_iter()
+        .map(|&(start, end)| (start..end).map(&score).sum())
+        .collect();
+    let total: f64 = totals.iter().sum();
     if total.is_nan() || total <= 0.0 {
         return None;
     }
     let target = rng.random::<f64>() * total;
-    let mut cumulative = 0.0;
-    // Falls back to the last index with a positive score, in case rounding leaves the target
-    // just past the cumulative sum.
-    let mut chosen = (0..n).rposition(|i| score(i) > 0.0).unwrap_or(0);
-    for i in 0..n {
-        let w = score(i);
-        cumulative += w;
-        if w > 0.0 && cumulative >= target {
-            chosen = i;
-            break;
+    let mut before = 0.0;
+    for (&(start, end), &piece_total) in pieces.iter().zip(&totals) {
+        // The draw falls in this piece, unless rounding leaves it just past the piece's own
+        // running sum: then the walk goes on into the next ones.
+        if before + piece_total >= target {
+            let mut cumulative = before;
+            for i in start..end {
+                let w = score(i);
+                cumulative += w;
+                if w > 0.0 && cumulative >= target {
+                    return Some(i);
+                }
+            }
         }
+        before += piece_total;
     }
-    Some(chosen)
+    // Rounding left the target past every running sum: the last index with a positive score.
+    (0..n).rposition(|i| score(i) > 0.0)
 }
 
-/// Assigns each point to its nearest centre (the first on a tie) and hands `visit` the point's
-/// index, values and new label, in point order; returns whether any label changed.
+/// Assigns each point to its nearest centre (the first on a tie) and hands `visit` a piece's
+/// state (made by `state`), the point's index, values and new label, in point order within
+/// each piece of [`INIT_CHUNK`] points; the pieces run in parallel. Returns whether any label
+/// changed, and every piece's state in piece order.
 ///
 /// The start at 10⁸ points is mostly these passes, so D = 1, 2 and 3 get a copy whose loops
 /// over the coordinates have a fixed length and unroll; the arithmetic and its order are the
 /// same, so are the bits.
-fn assign(
+fn assign<S: Send>(
     data: &Dataset,
     centres: &[f64],
     labels: &mut [Label],
-    visit: impl FnMut(usize, &[f64], usize),
-) -> bool {
-    match data.dim() {
-        1 => assign_fixed::<1>(data, centres, labels, visit),
-        2 => assign_fixed::<2>(data, centres, labels, visit),
-        3 => assign_fixed::<3>(data, centres, labels, visit),
-        d => assign_rows(data.rows(), centres.chunks_exact(d), labels, visit),
-    }
+    state: impl Fn() -> S + Sync,
+    visit: impl Fn(&mut S, usize, &[f64], usize) + Sync,
+) -> (bool, Vec<S>) {
+    let d = data.dim();
+    let pieces: Vec<(bool, S)> = labels
+        .par_chunks_mut(INIT_CHUNK)
+        .zip(data.values().par_chunks(INIT_CHUNK * d))
+        .enumerate()
+        .map(|(piece, (labels, values))| {
+            let first = piece * INIT_CHUNK;
+            let mut piece_state = state();
+            let mut visit = |i: usize, x: &[f64], label: usize| {
+                visit(&mut piece_state, first + i, x, label);
+            };
+            let changed = match d {
+                1 => assign_fixed::<1>(values, centres, labels, &mut visit),
+                2 => assign_fixed::<2>(values, centres, labels, &mut visit),
+                3 => assign_fixed::<3>(values, centres, labels, &mut visit),
+                d => assign_rows(
+                    values.chunks_exact(d),
+                    centres.chunks_exact(d),
+                    labels,
+                    &mut visit,
+                ),
+            };
+            (changed, piece_state)
+        })
+        .collect();
+    let changed = pieces.iter().any(|(changed, _)| *changed);
+    (
+        changed,
+        pieces.into_iter().map(|(_, state)| state).collect(),
+    )
 }
 
-/// [`assign`] for points of dimension `D`.
+/// [`assign`] for a piece of points of dimension `D`.
 fn assign_fixed<const D: usize>(
-    data: &Dataset,
+    values: &[f64],
     centres: &[f64],
     labels: &mut [Label],
     visit: impl FnMut(usize, &[f64], usize),
 ) -> bool {
-    let (rows, _) = data.values().as_chunks::<D>();
+    let (rows, _) = values.as_chunks::<D>();
     let (centres, _) = centres.as_chunks::<D>();
     assign_rows(
         rows.iter().map(|x| x.as_slice()),
@@ -444,6 +528,49 @@ mod tests {
             assert_eq!(a, b, "{}", method.name());
             assert_eq!(a.k(), 2);
             assert!((a.weights().iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+
+    /// Past one piece ([`INIT_CHUNK`] points) the k-means start runs in parallel pieces: the
+    /// same θ(0) on 1, 2 or 3 threads, with and without weights, at D = 2 (the unrolled
+    /// assignment) and D = 5 (the general one).
+    #[test]
+    fn the_kmeans_start_does_not_depend_on_the_threads() {
+        let n = 3 * INIT_CHUNK + 1234;
+        for d in [2usize, 5] {
+            let values: Vec<f64> = (0..n * d)
+                .map(|i| {
+                    let point = i / d;
+                    ((i * 7919) % 1009) as f64 / 101.0 + 8.0 * (point % 3) as f64
+                })
+                .collect();
+            let weights: Vec<f64> = (0..n).map(|i| (i % 4) as f64).collect();
+            for weighted in [false, true] {
+                let mut data = Dataset::new(d, values.clone()).unwrap();
+                if weighted {
+                    let weights = crate::em::dataset::Weights::new(weights.clone()).unwrap();
+                    data = data.with_weights(weights).unwrap();
+                }
+                let start = |threads: usize| {
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(threads)
+                        .build()
+                        .unwrap()
+                        .install(|| {
+                            initialise(
+                                &data,
+                                3,
+                                InitMethod::KMeansPlusPlus,
+                                &EmConfig::default(),
+                                5,
+                            )
+                        })
+                        .unwrap()
+                };
+                let one = start(1);
+                assert_eq!(one, start(2), "d {d}, weighted {weighted}");
+                assert_eq!(one, start(3), "d {d}, weighted {weighted}");
+            }
         }
     }
 

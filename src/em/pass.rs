@@ -533,7 +533,7 @@ impl SufficientStats {
             .collect()
     }
 
-    fn merge(&mut self, other: &Self) {
+    pub(crate) fn merge(&mut self, other: &Self) {
         self.log_likelihood += other.log_likelihood;
         self.sum_r_log_r += other.sum_r_log_r;
         for (a, b) in self.mass.iter_mut().zip(&other.mass) {
