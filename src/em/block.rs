@@ -132,7 +132,8 @@ impl Scratch {
 
 /// D rounded up to whole [`LANES`]: the stride of a point in the full statistics' buffers
 /// and of a column of their D×D sums, so that every row block of [`add_second_moments`] is
-/// whole vectors (the values past D are zeros and their sums are never read).
+/// whole vectors. The values past D are never written there (they may hold what the shared
+/// factor's product left) and only reach sums past row or column D, which are never read.
 fn padded(d: usize) -> usize {
     d.next_multiple_of(LANES)
 }
@@ -332,9 +333,9 @@ fn mahalanobis_lanes(factor: &[f64], d: usize, diffs: &[f64], out: &mut [f64]) {
 const MOMENT_COLUMNS: usize = LANES;
 
 /// second += Σ_p diffs_p · weighted_pᵀ, the lower triangle by blocks of [`LANES`] rows, for
-/// `points` points of `stride` values each (zeros past D, `stride` a multiple of [`LANES`])
-/// into the column-major `stride`×`stride` sums (entries above the diagonal of a row block
-/// are summed too and never read).
+/// `points` points of `stride` values each (`stride` a multiple of [`LANES`]; the values past
+/// D only reach sums past row or column D) into the column-major `stride`×`stride` sums
+/// (entries above the diagonal of a row block are summed too and never read).
 ///
 /// A tile is [`LANES`] rows of [`MOMENT_COLUMNS`] columns, held in registers over all the
 /// points: per point one load of the rows and a scalar per column, no packing. Each entry's
@@ -580,7 +581,7 @@ impl Accumulator {
         match self.layout {
             Layout::Full => {
                 let stride = padded(d);
-                // Only the first D values of each point are written: the rest stay zero.
+                // Only the first D values of each point are written (see `padded`).
                 let diffs = &mut scratch.diffs[..points * stride];
                 let weighted = &mut scratch.products[..points * stride];
                 for c in 0..k {
