@@ -271,8 +271,19 @@ fn add_group<const D: usize, const WEIGHTED: bool, const PARTIAL: bool>(
         for i in 0..D {
             let weighted = product(r, &diff[i]);
             add_lanes(&mut first[i], &weighted);
-            for (sum, diff) in second[i][..=i].iter_mut().zip(&diff[..=i]) {
-                add_lanes(sum, &product(&weighted, diff));
+            if D == 4 {
+                // The same sums, indexed: at D = 4 the compiler turns the form below into
+                // scatters across the sums instead of one vector per lane group (measured at
+                // 100 000 × 4 × 5, one thread: 15.5 ms per iteration, 6.0 indexed). At the other
+                // D the indexed form measured 3–7 % slower, so it is kept to D = 4.
+                #[allow(clippy::needless_range_loop)]
+                for j in 0..=i {
+                    add_lanes(&mut second[i][j], &product(&weighted, &diff[j]));
+                }
+            } else {
+                for (sum, diff) in second[i][..=i].iter_mut().zip(&diff[..=i]) {
+                    add_lanes(sum, &product(&weighted, diff));
+                }
             }
         }
     }
