@@ -157,13 +157,14 @@ struct ClassLookup<'p, 'c> {
 const RECENT_CLASSES: usize = 16;
 
 impl<'p, 'c> ClassLookup<'p, 'c> {
-    fn new(known: &'c Classes) -> Self {
+    /// A lookup for a piece of at most `rows` rows.
+    fn new(known: &'c Classes, rows: usize) -> Self {
         Self {
             known,
             recent: Vec::new(),
             seen: HashMap::new(),
             classes: PieceClasses {
-                labels: Vec::new(),
+                labels: Vec::with_capacity(rows),
                 new: Vec::new(),
             },
         }
@@ -458,7 +459,7 @@ fn parse_piece<'p>(
     let mut lookup = shape
         .truth
         .zip(classes)
-        .map(|(_, known)| ClassLookup::new(known));
+        .map(|(_, known)| ClassLookup::new(known, out.len() / shape.selection.len().max(1)));
     // Field bounds of the current line, reused from line to line.
     let mut bounds: Vec<(usize, usize)> = Vec::with_capacity(shape.width);
     // Most files have no CR at all; only then can lines skip looking for one.
