@@ -1284,10 +1284,7 @@ impl Tracker {
     /// Takes the cell of kept row `row`; `problem` places a cell that is not a number.
     fn record(&mut self, cell: &[u8], row: usize, problem: impl FnOnce(CellProblem) -> RowProblem) {
         let parsed = parse_cell(cell);
-        match &parsed {
-            Ok(value) => self.whole &= value.fract() == 0.0,
-            Err(_) => self.numbers = false,
-        }
+        self.count_kind(&parsed);
         let value = match parsed {
             Ok(value) => value,
             Err(cell_problem) => {
@@ -1328,6 +1325,14 @@ impl Tracker {
         self.labels.push(label);
     }
 
+    /// Counts a cell, parsed, towards `numbers` and `whole`.
+    fn count_kind(&mut self, parsed: &Result<f64, CellProblem>) {
+        match parsed {
+            Ok(value) => self.whole &= value.fract() == 0.0,
+            Err(_) => self.numbers = false,
+        }
+    }
+
     /// Whether the column is, after `rows` kept rows, nothing but classes: what the fast path
     /// can carry on with.
     fn holds_only_classes(&self, rows: usize) -> bool {
@@ -1366,10 +1371,7 @@ impl Tracker {
     /// count towards `numbers` and `whole` as their cells would have one by one.
     fn take_fast_path_classes(&mut self, classes: super::plain_csv::Classes) {
         for text in classes.texts_from(self.classes.len()) {
-            match parse_cell(text) {
-                Ok(value) => self.whole &= value.fract() == 0.0,
-                Err(_) => self.numbers = false,
-            }
+            self.count_kind(&parse_cell(text));
             self.ids.insert(text.clone(), self.classes.len());
             self.classes
                 .push(String::from_utf8_lossy(text).into_owned());
